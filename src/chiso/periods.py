@@ -1,0 +1,64 @@
+"""Reporting periods: a month label YYYY-MM with explicit start and end dates.
+
+Two cycles are in use: the calendar month, and the 15th-14th cycle that commune
+reports use (seed 002: "tháng 02 năm 2026" runs 15/01/2026 to 14/02/2026).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+CYCLES = ("calendar", "15th")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str  # YYYY-MM
+    start: date
+    end: date  # inclusive
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def previous_label(self) -> str:
+        year, month = map(int, self.label.split("-"))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        return f"{year:04d}-{month:02d}"
+
+
+def default_cycle() -> str:
+    return os.environ.get("CHISO_PERIOD_CYCLE", "calendar")
+
+
+def period_window(label: str, cycle: str | None = None) -> Period:
+    cycle = cycle or default_cycle()
+    match = re.fullmatch(r"(\d{4})-(\d{2})", label)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"period must look like YYYY-MM, got {label!r}")
+    if cycle not in CYCLES:
+        raise ValueError(f"period cycle must be one of {CYCLES}, got {cycle!r}")
+    year, month = int(match[1]), int(match[2])
+    first = date(year, month, 1)
+    next_first = date(year + month // 12, month % 12 + 1, 1)
+    if cycle == "calendar":
+        return Period(label, first, next_first - timedelta(days=1))
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+    return Period(label, prev_first.replace(day=15), first.replace(day=14))
+
+
+def period_range(spec: str, cycle: str | None = None) -> list[Period]:
+    """'2025-07:2025-09' → three periods; a single 'YYYY-MM' → one."""
+    first, _, last = spec.partition(":")
+    last = last or first
+    periods = [period_window(first, cycle)]
+    while periods[-1].label < last:
+        year, month = map(int, periods[-1].label.split("-"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        periods.append(period_window(f"{year:04d}-{month:02d}", cycle))
+    if periods[-1].label != last:
+        raise ValueError(f"period range {spec!r} ends before it starts")
+    return periods

@@ -1,0 +1,171 @@
+"""The submission contract (DESIGN §3): which files a commune sends and their columns.
+
+Every source has snake_case columns (CSV/JSON) and Vietnamese headers (XLSX). Landing maps
+either spelling onto the snake_case name and keeps every value as delivered text; typing
+happens in dbt staging, so a malformed value is quarantined with its row, never lost.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    vietnamese: str
+    kind: str  # text | timestamp | date | integer | numeric | boolean | enum
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # file stem in a submission folder and raw table name
+    description: str
+    key: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+CHANNELS = ("online", "direct", "postal")
+DOSSIER_STATUSES = ("in_progress", "completed", "returned", "refused", "withdrawn")
+PAYMENT_METHODS = ("online", "cash", "transfer")
+PAYMENT_STATUSES = ("success", "failed", "pending", "refunded")
+FEEDBACK_STATUSES = ("in_progress", "handled", "refused")
+RATINGS = ("satisfied", "unsatisfied", "none")
+SERVICE_LEVELS = ("none", "partial", "full")
+
+HO_SO = Source(
+    name="ho_so",
+    description="One dossier (hồ sơ) received or processed in the period",
+    key="dossier_id",
+    columns=(
+        Column("dossier_id", "Mã hồ sơ", "text", required=True),
+        Column("procedure_code", "Mã TTHC", "text", required=True),
+        Column("received_at", "Ngày tiếp nhận", "timestamp", required=True),
+        Column("channel", "Hình thức nộp", "enum", required=True, enum=CHANNELS),
+        Column("due_at", "Ngày hẹn trả", "timestamp", required=True),
+        Column("completed_at", "Ngày hoàn thành", "timestamp"),
+        Column("result_returned_at", "Ngày trả kết quả", "timestamp"),
+        Column("status", "Trạng thái", "enum", required=True, enum=DOSSIER_STATUSES),
+        Column("supplement_count", "Số lần bổ sung", "integer"),
+        Column("synced_to_national_portal", "Đồng bộ Cổng DVCQG", "boolean"),
+        Column("has_e_result", "Có kết quả điện tử", "boolean"),
+        Column("digitised", "Đã số hóa", "boolean"),
+        Column("reused_data", "Tái sử dụng dữ liệu", "boolean"),
+        Column("citizen_db_data", "Dữ liệu dân cư", "boolean"),
+        Column("personal_storage_linked", "Kho dữ liệu cá nhân", "boolean"),
+        Column("fee_amount", "Phí, lệ phí", "numeric"),
+        Column("applicant_ref", "Mã người nộp", "text"),
+    ),
+)
+
+THANH_TOAN = Source(
+    name="thanh_toan",
+    description="One payment (thanh toán) of a fee or charge",
+    key="payment_id",
+    columns=(
+        Column("payment_id", "Mã giao dịch", "text", required=True),
+        Column("dossier_id", "Mã hồ sơ", "text", required=True),
+        Column("amount", "Số tiền", "numeric", required=True),
+        Column("method", "Hình thức thanh toán", "enum", required=True, enum=PAYMENT_METHODS),
+        Column("paid_at", "Ngày thanh toán", "timestamp", required=True),
+        Column("status", "Trạng thái", "enum", required=True, enum=PAYMENT_STATUSES),
+    ),
+)
+
+PAKN = Source(
+    name="pakn",
+    description="One feedback item (phản ánh, kiến nghị) from a citizen or business",
+    key="feedback_id",
+    columns=(
+        Column("feedback_id", "Mã PAKN", "text", required=True),
+        Column("dossier_id", "Mã hồ sơ", "text"),
+        Column("received_at", "Ngày tiếp nhận", "timestamp", required=True),
+        Column("due_at", "Hạn xử lý", "timestamp", required=True),
+        Column("handled_at", "Ngày xử lý", "timestamp"),
+        Column("status", "Trạng thái", "enum", required=True, enum=FEEDBACK_STATUSES),
+        Column("rating", "Đánh giá", "enum", enum=RATINGS),
+        Column("repeated", "Phản ánh lặp lại", "boolean"),
+    ),
+)
+
+DANH_MUC_TTHC = Source(
+    name="danh_muc_tthc",
+    description="One administrative procedure (TTHC) under the unit's authority",
+    key="procedure_code",
+    columns=(
+        Column("procedure_code", "Mã TTHC", "text", required=True),
+        Column("name", "Tên TTHC", "text", required=True),
+        Column("service_level", "Mức độ DVCTT", "enum", required=True, enum=SERVICE_LEVELS),
+        Column("has_fee", "Có phí, lệ phí", "boolean"),
+        Column("returns_paper_result", "Trả kết quả giấy", "boolean"),
+        Column("published_on_time", "Công bố đúng hạn", "boolean"),
+        Column("publicised_on_time", "Công khai đúng hạn", "boolean"),
+        Column("publication_complete", "Công khai đầy đủ", "boolean"),
+        Column("e_certified_copy", "Chứng thực bản sao điện tử", "boolean"),
+    ),
+)
+
+SOURCES: dict[str, Source] = {s.name: s for s in (HO_SO, THANH_TOAN, PAKN, DANH_MUC_TTHC)}
+TABULAR_EXTENSIONS = (".csv", ".xlsx", ".json")
+REPORT_STEM = "bao_cao"
+REPORT_EXTENSIONS = (".txt", ".md", ".docx", ".pdf")
+
+# Values an XLSX form may carry in Vietnamese, mapped onto the contract's enum values.
+VIETNAMESE_VALUES: dict[str, str] = {
+    "truc tuyen": "online",
+    "truc tiep": "direct",
+    "buu chinh": "postal",
+    "buu chinh cong ich": "postal",
+    "dang xu ly": "in_progress",
+    "dang giai quyet": "in_progress",
+    "da xu ly xong": "completed",
+    "hoan thanh": "completed",
+    "da tra ket qua": "returned",
+    "tu choi": "refused",
+    "rut ho so": "withdrawn",
+    "da rut": "withdrawn",
+    "tien mat": "cash",
+    "chuyen khoan": "transfer",
+    "thanh cong": "success",
+    "that bai": "failed",
+    "cho thanh toan": "pending",
+    "hoan tien": "refunded",
+    "da xu ly": "handled",
+    "hai long": "satisfied",
+    "khong hai long": "unsatisfied",
+    "chua danh gia": "none",
+    "khong": "false",
+    "co": "true",
+    "toan trinh": "full",
+    "mot phan": "partial",
+    "khong co": "none",
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (đ → d) and collapse whitespace: 'Hình thức nộp' → 'hinh thuc nop'."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def header_lookup(source: Source) -> dict[str, str]:
+    """Every accepted header spelling (folded) → contract column name."""
+    lookup: dict[str, str] = {}
+    for col in source.columns:
+        for spelling in (col.name, col.vietnamese, *col.aliases):
+            lookup[fold(spelling)] = col.name
+            lookup[fold(spelling).replace(" ", "_")] = col.name
+    return lookup
