@@ -28,6 +28,7 @@ create table if not exists raw.files (
     rows_delivered  integer,                    -- data rows in the file (null when unreadable)
     rows_landed     integer,
     error           text,                       -- why the file could not be read, with row and field
+    note            text,                       -- e.g. unknown columns that were ignored
     primary key (batch_id, source_file)
 );
 

