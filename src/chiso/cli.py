@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("db", help="warehouse: url | init")
-    p.add_argument("action", choices=("url", "init"))
+    p = sub.add_parser("db", help="warehouse: url | init | stop (embedded server)")
+    p.add_argument("action", choices=("url", "init", "stop"))
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("quarantine", help="quarantined batches and why")
@@ -202,6 +202,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "stop":
+        warehouse.stop_embedded()
+        return 0
     dsn = warehouse.url()
     if args.action == "init":
         warehouse.bootstrap(dsn)

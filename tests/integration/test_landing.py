@@ -1,0 +1,78 @@
+"""Landing: every delivered row lands once, with provenance; nothing is lost or doubled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chiso import landing
+from chiso.periods import period_window
+from tests.conftest import rows
+
+HO_SO = (
+    "dossier_id,procedure_code,received_at,channel,due_at,completed_at,status,applicant_ref\n"
+    "D1,1.001234,2025-09-02 08:00:00,online,2025-09-05 17:00:00,2025-09-04 10:00:00,completed,012345678901\n"
+    "D2,1.001234,2025-09-03 08:00:00,direct,2025-09-06 17:00:00,,in_progress,012345678902\n"
+)
+CATALOGUE = "procedure_code,name,service_level\n1.001234,Đăng ký khai sinh,full\n"
+
+
+def make_submission(root: Path, unit: str = "11224", ho_so: str = HO_SO) -> Path:
+    folder = root / "31" / unit / "2025-09"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ho_so.csv").write_text(ho_so, encoding="utf-8")
+    (folder / "danh_muc_tthc.csv").write_text(CATALOGUE, encoding="utf-8")
+    (folder / "notes.pdfx").write_text("not a submission file")
+    return folder
+
+
+def land(root: Path, dsn: str, run_id: str = "r1"):
+    period = period_window("2025-09", "calendar")
+    return landing.land(landing.discover(root, period, "31"), root, run_id, dsn)
+
+
+def test_rows_land_with_provenance_and_pseudonymised_applicants(tmp_path, fresh_dsn):
+    make_submission(tmp_path)
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.new and batch.rows == {"ho_so": 2, "danh_muc_tthc": 1}
+    landed = rows(fresh_dsn, "select source_file, source_row, dossier_id, applicant_ref, completed_at "
+                             "from raw.ho_so order by source_row")
+    assert [r[:3] for r in landed] == [("31/11224/2025-09/ho_so.csv", 2, "D1"),
+                                       ("31/11224/2025-09/ho_so.csv", 3, "D2")]
+    assert all(len(r[3]) == 24 and "0123456789" not in r[3] for r in landed)
+    assert landed[1][4] is None  # an empty cell is missing, not ''
+    files = rows(fresh_dsn, "select source, rows_delivered, rows_landed, length(file_sha256) "
+                            "from raw.files order by source")
+    assert files == [("danh_muc_tthc", 1, 1, 64), ("ho_so", 2, 2, 64)]
+
+
+def test_same_files_twice_never_double_count(tmp_path, fresh_dsn):
+    make_submission(tmp_path)
+    land(tmp_path, fresh_dsn, "r1")
+    [again] = land(tmp_path, fresh_dsn, "r2")
+    assert not again.new
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(2,)]
+    assert rows(fresh_dsn, "select count(*) from raw.batches") == [(1,)]
+
+
+def test_resubmission_supersedes_and_keeps_history(tmp_path, fresh_dsn):
+    make_submission(tmp_path)
+    [first] = land(tmp_path, fresh_dsn, "r1")
+    make_submission(tmp_path, ho_so=HO_SO.replace("in_progress", "completed"))
+    [second] = land(tmp_path, fresh_dsn, "r2")
+    assert second.new and second.batch_id != first.batch_id
+    assert rows(fresh_dsn, "select batch_id, status, superseded_by from raw.batches order by landed_at") == [
+        (first.batch_id, "superseded", second.batch_id),
+        (second.batch_id, "landed", None),
+    ]
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(4,)]
+
+
+def test_unreadable_file_is_recorded_and_the_rest_still_lands(tmp_path, fresh_dsn):
+    folder = make_submission(tmp_path)
+    (folder / "thanh_toan.csv").write_bytes("payment_id\nP1,quá\n".encode("cp1258", errors="replace"))
+    make_submission(tmp_path, unit="11227")
+    batches = land(tmp_path, fresh_dsn)
+    assert len(batches) == 2
+    [(error,)] = rows(fresh_dsn, "select error from raw.files where error is not null")
+    assert error.startswith("31/11224/2025-09/thanh_toan.csv: row 2")
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(4,)]
