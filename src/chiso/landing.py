@@ -90,8 +90,19 @@ def sha256_of(path: Path) -> str:
 
 
 def land(submissions: Iterable[Submission], root: Path, run_id: str,
-         dsn: str | None = None) -> list[LandedBatch]:
+         dsn: str | None = None, workers: int = 1) -> list[LandedBatch]:
+    """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes."""
     dsn = dsn or warehouse.url()
+    submissions = list(submissions)
+    if workers > 1 and len(submissions) > workers:
+        import multiprocessing
+
+        # Interleave so each worker gets a similar mix of large and small units.
+        chunks = [submissions[i::workers] for i in range(workers)]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            parts = pool.starmap(land, [(chunk, root, run_id, dsn, 1) for chunk in chunks])
+        return [batch for part in parts for batch in part]
     landed = []
     with warehouse.connect(dsn) as conn:
         for submission in submissions:

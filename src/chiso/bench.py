@@ -1,0 +1,194 @@
+"""`make bench`: the pipeline measured against the machine's raw COPY rate, in one run.
+
+Absolute times on a shared 2-core machine are noisy, so every figure is also reported as a
+ratio to the raw COPY of the same dossier and payment files measured in the same process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import resource
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from chiso import gate, landing, transform, warehouse
+from chiso.periods import Period, period_range
+
+log = logging.getLogger(__name__)
+
+BENCH_PERIODS = "2025-04:2025-09"  # five months loaded, then the sixth
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    rows: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class BenchResult:
+    units: int
+    dossiers: int
+    payments: int
+    stages: list[Stage] = field(default_factory=list)
+    incremental: dict[str, float] = field(default_factory=dict)
+    peak_rss_mib: float = 0.0
+    machine: str = platform.platform()
+
+    def stage(self, name: str) -> Stage:
+        return next(s for s in self.stages if s.name == name)
+
+    def ratios(self) -> dict[str, float]:
+        copy = self.stage("raw_copy")
+        landing_stage = self.stage("landing")
+        pipeline = sum(s.seconds for s in self.stages if s.name in ("landing", "gate", "dbt_build"))
+        ratios = {
+            "landing_rows_per_s_vs_copy": landing_stage.rows_per_second / copy.rows_per_second,
+            "pipeline_seconds_vs_copy": pipeline / copy.seconds,
+        }
+        if self.incremental:
+            ratios["sixth_month_vs_first"] = self.incremental["month_6"] / self.incremental["month_1"]
+        return ratios
+
+
+def peak_rss_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+@contextmanager
+def timed(result: BenchResult, name: str, rows: int = 0):
+    started = time.perf_counter()
+    stage = Stage(name, 0.0, rows)
+    yield stage
+    stage.seconds = time.perf_counter() - started
+    result.stages.append(stage)
+    log.info("%-10s %8.2f s  %10d rows  %10.0f rows/s", name, stage.seconds, stage.rows,
+             stage.rows_per_second)
+
+
+def raw_copy(dsn: str, files: list[Path]) -> int:
+    """The baseline: COPY the dossier and payment files into unindexed text tables."""
+    rows = 0
+    with warehouse.connect(dsn) as conn, conn.cursor() as cur:
+        for source in ("ho_so", "thanh_toan"):
+            cur.execute(f"drop table if exists public.bench_{source}")
+            columns = ", ".join(f"{c} text" for c in landing.SOURCES[source].column_names)
+            cur.execute(f"create table public.bench_{source} ({columns})")
+        for path in files:
+            source = path.stem
+            header = path.open(encoding="utf-8").readline().strip()
+            with path.open(encoding="utf-8") as handle:
+                cur.copy_expert(
+                    f"copy public.bench_{source} ({header}) from stdin with (format csv, header true)",
+                    handle,
+                )
+            rows += cur.rowcount
+        conn.commit()
+    return rows
+
+
+def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, run_id: str) -> float:
+    started = time.perf_counter()
+    submissions = landing.discover(root, period)
+    rows = 0
+    if result is not None:
+        with timed(result, "landing") as stage:
+            landed = landing.land(submissions, root, run_id, dsn, workers=2)
+            rows = sum(b.rows.get("ho_so", 0) + b.rows.get("thanh_toan", 0) for b in landed)
+            stage.rows = rows
+        with timed(result, "gate", rows):
+            batches = [b.batch_id for b in landed if b.new]
+            gate.run_gate(dsn, run_id, batches)
+        with timed(result, "dbt_build", rows):
+            transform.build(period.label, dsn)
+    else:
+        landed = landing.land(submissions, root, run_id, dsn, workers=2)
+        gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new])
+        transform.build(period.label, dsn)
+    return time.perf_counter() - started
+
+
+def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11) -> BenchResult:
+    from chiso.generate import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    periods = period_range(BENCH_PERIODS, "calendar")
+    data = out / "data" / f"units-{units or 'all'}-seed-{seed}"
+    needed = periods if incremental else periods[-1:]
+    if not all(any(data.glob(f"*/*/{p.label}")) for p in needed):
+        log.info("generating %s units × %d month(s) into %s", units or "all", len(needed), data)
+        generate(data, province=None, periods=needed, seed=seed, units=units, national=True, progress=True)
+
+    dsn = warehouse.url()
+    _reset_warehouse(dsn)
+    month = periods[-1]
+    files = sorted(data.glob(f"*/*/{month.label}/ho_so.csv")) + sorted(
+        data.glob(f"*/*/{month.label}/thanh_toan.csv")
+    )
+    result = BenchResult(units=len({f.parent.parent for f in files}), dossiers=0, payments=0)
+    with timed(result, "raw_copy") as stage:
+        stage.rows = raw_copy(dsn, files)
+    with warehouse.cursor(dsn) as cur:
+        cur.execute("select (select count(*) from public.bench_ho_so), (select count(*) from public.bench_thanh_toan)")
+        result.dossiers, result.payments = cur.fetchone()
+        cur.execute("drop table public.bench_ho_so; drop table public.bench_thanh_toan")
+
+    run_month(dsn, data, month, result, "bench-national")
+    result.peak_rss_mib = peak_rss_mib()
+
+    if incremental:
+        _reset_warehouse(dsn)
+        for index, period in enumerate(periods, start=1):
+            seconds = run_month(dsn, data, period, None, f"bench-{period.label}")
+            result.incremental[f"month_{index}"] = seconds
+            log.info("incremental month %d (%s): %.1f s", index, period.label, seconds)
+        result.peak_rss_mib = peak_rss_mib()
+
+    write_results(out, result)
+    return result
+
+
+def _reset_warehouse(dsn: str) -> None:
+    with warehouse.cursor(dsn) as cur:
+        cur.execute("drop schema if exists raw, audit, staging, intermediate, marts cascade")
+    warehouse.bootstrap(dsn)
+
+
+def write_results(out: Path, result: BenchResult) -> None:
+    payload = asdict(result) | {"ratios": result.ratios()}
+    for stage in payload["stages"]:
+        stage["rows_per_second"] = round(stage["rows"] / stage["seconds"], 1) if stage["seconds"] else 0
+    (out / "results.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    lines = [
+        f"# chiso bench: {result.units} units, {result.dossiers:,} dossiers, {result.payments:,} payments",
+        "",
+        "| stage | seconds | rows | rows/s |",
+        "|---|---:|---:|---:|",
+        *(f"| {s.name} | {s.seconds:.2f} | {s.rows:,} | {s.rows_per_second:,.0f} |" for s in result.stages),
+        "",
+        "| ratio | value | target |",
+        "|---|---:|---|",
+    ]
+    targets = {
+        "landing_rows_per_s_vs_copy": "≥ 0.7",
+        "pipeline_seconds_vs_copy": "≤ 4",
+        "sixth_month_vs_first": "≤ 1.25",
+    }
+    lines += [f"| {k} | {v:.2f} | {targets[k]} |" for k, v in result.ratios().items()]
+    lines += ["", f"Peak RSS of the pipeline process: {result.peak_rss_mib:,.0f} MiB (target ≤ 2048)."]
+    if result.incremental:
+        lines += ["", "Incremental months (seconds): " + ", ".join(
+            f"{k} {v:.1f}" for k, v in result.incremental.items())]
+    (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
