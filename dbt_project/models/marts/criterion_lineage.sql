@@ -1,0 +1,51 @@
+{{ config(materialized='view') }}
+
+-- For an auditor: every dossier, procedure and feedback item counted in a
+-- criterion's denominator, whether it is in the numerator, and the file and row it
+-- came from. Built from the same flags as int_criterion_counts (macro
+-- criterion_items), so per unit, period and criterion the counts here equal
+-- criterion_scores.numerator / denominator.
+{%- set items = criterion_items() %}
+{%- set models = {'dossier': ('int_dossiers_classified', 'dossier_id'),
+                  'procedure': ('int_procedures_classified', 'procedure_code'),
+                  'feedback': ('int_feedback_classified', 'feedback_id')} %}
+
+with
+
+{% for item_type in items %}
+{{ item_type }}_items as (
+    select * from {{ ref(models[item_type][0]) }}
+),
+
+{{ item_type }}_lineage as (
+    select
+        {{ item_type }}_items.unit_code,
+        {{ item_type }}_items.period,
+        criteria.criterion_code,
+        '{{ item_type }}' as item_type,
+        {{ item_type }}_items.{{ models[item_type][1] }} as item_id,
+        coalesce(criteria.in_numerator, false) as in_numerator,
+        coalesce(criteria.in_denominator, false) as in_denominator,
+        {{ item_type }}_items.batch_id,
+        {{ item_type }}_items.source_file,
+        {{ item_type }}_items.file_sha256,
+        {{ item_type }}_items.source_row
+    from {{ item_type }}_items
+    cross join lateral (
+        values
+        {%- for code in items[item_type] %}
+            ('{{ code }}', {{ criterion_column(code, 'num') }}, {{ criterion_column(code, 'den') }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as criteria (criterion_code, in_numerator, in_denominator)
+    where criteria.in_denominator
+),
+
+{% endfor %}
+unioned as (
+    {%- for item_type in items %}
+    select * from {{ item_type }}_lineage
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+)
+
+select * from unioned

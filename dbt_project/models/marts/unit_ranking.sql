@@ -1,0 +1,100 @@
+-- DESIGN §5: unit x period. Every unit with a current batch appears; a quarantined
+-- (or not yet gated) batch gives data_status 'quarantined' and no total or rank, so
+-- nobody is ranked on partial data. Ranks are dense by total within province and
+-- period; ties share a rank and are ordered for display by unit code.
+with
+
+batches as (
+    select * from {{ ref('int_batches_current') }}
+),
+
+points as (
+    select * from {{ ref('int_criterion_points') }}
+),
+
+units as (
+    select * from {{ ref('dim_unit') }}
+),
+
+periods as (
+    select * from {{ ref('dim_period') }}
+),
+
+totals as (
+    select distinct
+        unit_code,
+        period,
+        total_points,
+        total_max_points
+    from points
+),
+
+scored as (
+    select
+        batches.unit_code,
+        batches.province_code,
+        batches.period,
+        batches.batch_id,
+        batches.data_status,
+        case when batches.is_scored then totals.total_points end as total_points,
+        case when batches.is_scored then totals.total_max_points end as max_points
+    from batches
+    left join totals
+        on
+            batches.unit_code = totals.unit_code
+            and batches.period = totals.period
+),
+
+ranked as (
+    select
+        scored.*,
+        case
+            when total_points is not null
+                then dense_rank() over (
+                    partition by province_code, period, total_points is null
+                    order by total_points desc
+                )
+        end as rank_in_province,
+        count(total_points) over (partition by province_code, period) as units_in_province,
+        row_number() over (
+            partition by province_code, period
+            order by total_points desc nulls last, unit_code
+        ) as display_order
+    from scored
+),
+
+final as (
+    select
+        ranked.unit_code,
+        units.unit_name,
+        ranked.province_code,
+        ranked.period,
+        cast(ranked.total_points as numeric(7, 2)) as total_points,
+        ranked.max_points,
+        case
+            when ranked.total_points >= 90 then 'Xuất sắc'
+            when ranked.total_points >= 80 then 'Tốt'
+            when ranked.total_points >= 70 then 'Khá'
+            when ranked.total_points >= 50 then 'Trung bình'
+            when ranked.total_points is not null then 'Yếu'
+        end as rating,
+        cast(ranked.rank_in_province as integer) as rank_in_province,
+        cast(ranked.units_in_province as integer) as units_in_province,
+        cast(ranked.display_order as integer) as display_order,
+        cast(previous.total_points as numeric(7, 2)) as prev_total_points,
+        cast(previous.rank_in_province as integer) as prev_rank,
+        cast(ranked.total_points - previous.total_points as numeric(7, 2)) as change_in_points,
+        ranked.data_status,
+        ranked.batch_id
+    from ranked
+    left join units
+        on ranked.unit_code = units.unit_code
+    left join periods
+        on ranked.period = periods.period
+    left join ranked as previous
+        on
+            ranked.unit_code = previous.unit_code
+            and periods.previous_period = previous.period
+)
+
+select * from final

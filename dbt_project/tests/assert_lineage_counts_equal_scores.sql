@@ -1,0 +1,39 @@
+-- An auditor's lineage rows reproduce every numerator and denominator exactly.
+with
+
+scores as (
+    select * from {{ ref('criterion_scores') }}
+),
+
+lineage as (
+    select * from {{ ref('criterion_lineage') }}
+),
+
+lineage_counts as (
+    select
+        unit_code,
+        period,
+        criterion_code,
+        count(*) filter (where in_numerator) as numerator,
+        count(*) filter (where in_denominator) as denominator
+    from lineage
+    group by unit_code, period, criterion_code
+)
+
+select
+    scores.unit_code,
+    scores.period,
+    scores.criterion_code,
+    scores.numerator,
+    scores.denominator,
+    lineage_counts.numerator as lineage_numerator,
+    lineage_counts.denominator as lineage_denominator
+from scores
+full outer join lineage_counts
+    on
+        scores.unit_code = lineage_counts.unit_code
+        and scores.period = lineage_counts.period
+        and scores.criterion_code = lineage_counts.criterion_code
+where
+    scores.numerator is distinct from coalesce(lineage_counts.numerator, 0)
+    or scores.denominator is distinct from coalesce(lineage_counts.denominator, 0)
