@@ -1,0 +1,105 @@
+"""End to end through the real Airflow DAG: generate → chiso run → marts.
+
+A small Hải Phòng slice (12 units, 2 periods) keeps `make test` fast; `make demo` runs all
+114 units over 3 periods through the same code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chiso import cli, warehouse
+from tests.conftest import rows
+
+pytestmark = pytest.mark.slow
+
+PERIODS = "2025-08:2025-09"
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory, server_dsn):
+    submissions = tmp_path_factory.mktemp("submissions")
+    assert cli.main(["generate", "--out", str(submissions), "--province", "31",
+                     "--periods", PERIODS, "--units", "12", "--seed", "3"]) == 0
+    assert cli.main(["run", "--submissions", str(submissions), "--period", PERIODS,
+                     "--province", "31"]) == 0
+    return server_dsn, submissions
+
+
+def test_every_unit_is_ranked_each_period(demo_warehouse):
+    dsn, _ = demo_warehouse
+    assert rows(dsn, "select period, count(*), count(rank_in_province), max(units_in_province) "
+                     "from marts.unit_ranking group by 1 order by 1") == [
+        ("2025-08", 12, 12, 12), ("2025-09", 12, 12, 12)]
+
+
+def test_total_is_the_sum_of_six_groups_and_points_within_bounds(demo_warehouse):
+    dsn, _ = demo_warehouse
+    assert rows(dsn, """
+        select count(*) from marts.unit_ranking r
+        join (select unit_code, period, round(sum(points), 2) as total, count(*) as groups
+              from marts.group_scores group by 1, 2) g using (unit_code, period)
+        where r.total_points <> g.total or g.groups <> 6""") == [(0,)]
+    assert rows(dsn, "select count(*) from marts.criterion_scores "
+                     "where points < 0 or points > max_points") == [(0,)]
+    assert rows(dsn, "select sum(max_points) from marts.group_scores "
+                     "group by unit_code, period limit 1") == [(100,)]
+
+
+def test_ranks_are_dense_and_ratings_match_totals(demo_warehouse):
+    dsn, _ = demo_warehouse
+    ranking = rows(dsn, "select period, total_points, rank_in_province, rating "
+                        "from marts.unit_ranking order by period, total_points desc")
+    for period in {r[0] for r in ranking}:
+        ranked = [r for r in ranking if r[0] == period]
+        distinct_totals = sorted({r[1] for r in ranked}, reverse=True)
+        for _, total, rank, rating in ranked:
+            assert rank == distinct_totals.index(total) + 1
+            expected = ("Xuất sắc" if total >= 90 else "Tốt" if total >= 80 else "Khá"
+                        if total >= 70 else "Trung bình" if total >= 50 else "Yếu")
+            assert rating == expected
+
+
+def test_previous_period_carried_into_ranking(demo_warehouse):
+    dsn, _ = demo_warehouse
+    assert rows(dsn, """
+        select count(*) from marts.unit_ranking cur
+        join marts.unit_ranking prev on prev.unit_code = cur.unit_code and prev.period = '2025-08'
+        where cur.period = '2025-09'
+          and (cur.prev_total_points is distinct from prev.total_points
+               or cur.prev_rank is distinct from prev.rank_in_province)""") == [(0,)]
+
+
+def test_running_the_same_period_again_leaves_marts_identical(demo_warehouse):
+    dsn, submissions = demo_warehouse
+    marts = ("criterion_scores", "group_scores", "unit_ranking", "province_summary")
+
+    def snapshot():
+        return {m: warehouse.query_csv(f"select * from marts.{m} order by 1, 2, 3", dsn) for m in marts}
+
+    before = snapshot()
+    assert cli.main(["run", "--submissions", str(submissions), "--period", "2025-09",
+                     "--province", "31"]) == 0
+    assert snapshot() == before
+    assert rows(dsn, "select count(*) from raw.batches where status = 'superseded'") == [(0,)]
+
+
+def test_lineage_counts_equal_the_scores(demo_warehouse):
+    dsn, _ = demo_warehouse
+    assert rows(dsn, """
+        select count(*) from marts.criterion_scores s
+        left join (select unit_code, period, criterion_code,
+                          count(*) filter (where in_numerator) as n,
+                          count(*) filter (where in_denominator) as d
+                   from marts.criterion_lineage group by 1, 2, 3) l
+          using (unit_code, period, criterion_code)
+        where s.criterion_code <> '4.7'
+          and (coalesce(l.n, 0) <> s.numerator or coalesce(l.d, 0) <> s.denominator)""") == [(0,)]
+
+
+def test_reports_are_published(demo_warehouse):
+    from chiso import config
+
+    out = config.reports_dir() / "2025-09"
+    assert (out / "unit_ranking.csv").read_text().count("\n") == 13
+    assert "Data quality, period 2025-09" in (out / "dq_summary.html").read_text()
