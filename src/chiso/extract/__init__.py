@@ -1,0 +1,206 @@
+"""chiso.extract: prose documents (monthly reports, 766 score and ranking letters) → figures.
+
+    from chiso.extract import extract_report, render
+    report = extract_report(Path("bao_cao_thang_02.docx"), province_hint="31")
+    print(render(report, "csv"))
+
+Reads .txt, .md, .docx (paragraphs and tables) and .pdf (text layer, only when a PDF library or
+`pdftotext` is installed). Works on diacritic-folded, OCR-repaired text with a keyword lexicon
+(`lexicon`), a number grammar (`numbers`), clause rules (`grammar`, `rules`), table readers
+(`tables`), admin-unit matching (`units`), period detection (`dates`) and consistency checks
+(`checks`). Every figure keeps the line number and the source text it was read from.
+
+Vocabulary (`VOCABULARY`; `derived` figures are sums of stated ones, e.g. early + on time):
+
+| name | unit | meaning |
+| --- | --- | --- |
+| `dossiers_total` | count | dossiers handled in the period (carried over + received) |
+| `dossiers_carried_over` | count | dossiers carried over from the previous period |
+| `dossiers_received` | count | dossiers newly received in the period |
+| `dossiers_received_online` | count | dossiers received online |
+| `dossiers_received_direct` | count | dossiers received in person (one-stop desk) |
+| `dossiers_received_postal` | count | dossiers received by public postal service |
+| `dossiers_received_system_city` | count | dossiers received on the city/province TTHC system |
+| `dossiers_received_system_ministry` | count | dossiers received on ministries' own systems |
+| `dossiers_resolved` | count | dossiers resolved (completed) in the period |
+| `dossiers_resolved_on_time` | count | dossiers resolved early or on time (early + on time) |
+| `dossiers_resolved_early` | count | dossiers resolved before the deadline |
+| `dossiers_resolved_exactly_on_time` | count | dossiers resolved on the deadline (not early) |
+| `dossiers_resolved_late` | count | dossiers resolved after the deadline |
+| `dossiers_in_progress` | count | dossiers still being processed at the end of the period |
+| `dossiers_in_progress_on_time` | count | dossiers in progress, still within the deadline |
+| `dossiers_in_progress_overdue` | count | dossiers in progress, past the deadline |
+| `dossiers_withdrawn` | count | dossiers withdrawn or cancelled |
+| `dossiers_digitised` | count | dossiers digitised |
+| `dossiers_fee_bearing` | count | dossiers of procedures with a fee or charge |
+| `dossiers_paid_online` | count | dossiers whose fee was paid online |
+| `procedures_total` | count | administrative procedures (TTHC) under the unit's authority |
+| `procedures_online_full` | count | procedures offered as full online public services |
+| `procedures_online_partial` | count | procedures offered as partial online public services |
+| `procedures_no_online` | count | procedures with no online public service |
+| `feedback_received` | count | citizen feedback/petitions (PAKN) received |
+| `feedback_resolved` | count | citizen feedback/petitions (PAKN) handled |
+| `visits` | count | visits (portal hits or citizens served) |
+| `rate_online` | percent | share of dossiers received online (%) |
+| `rate_on_time` | percent | share of dossiers resolved early or on time (%) |
+| `rate_late` | percent | share of dossiers resolved or pending past the deadline (%) |
+| `rate_digitised_input` | percent | share of dossiers/results digitised (%) |
+| `rate_digitised_output` | percent | share of dossiers with an electronic result (%) |
+| `rate_reuse` | percent | share of dossiers reusing digitised data (%) |
+| `rate_paid_online` | percent | share of fee-bearing dossiers paid online (%) |
+| `rate_satisfaction` | percent | citizen satisfaction rate (%) |
+| `score_total` | points | Decision 766 total score (max_value 100) |
+| `score_CKMB` | points | score of group CKMB, public disclosure and transparency (max_value 18) |
+| `score_TDGQ` | points | score of group TDGQ, processing progress (max_value 20) |
+| `score_DVCTT` | points | score of group DVCTT, online public services (max_value 12) |
+| `score_TTTT` | points | score of group TTTT, online payment (max_value 10) |
+| `score_MDHL` | points | score of group MDHL, satisfaction (max_value 18) |
+| `score_SHHS` | points | score of group SHHS, digitisation of dossiers (max_value 22) |
+| `rank` | rank | overall rank (max_value = number of units ranked) |
+| `units_ranked` | count | number of units in the ranking |
+| `rank_CKMB` | rank | rank in group CKMB (max_value = units ranked) |
+| `rank_TDGQ` | rank | rank in group TDGQ (max_value = units ranked) |
+| `rank_DVCTT` | rank | rank in group DVCTT (max_value = units ranked) |
+| `rank_TTTT` | rank | rank in group TTTT (max_value = units ranked) |
+| `rank_MDHL` | rank | rank in group MDHL (max_value = units ranked) |
+| `rank_SHHS` | rank | rank in group SHHS (max_value = units ranked) |
+| `score_change` | points | change of the total score versus the previous period (points) |
+
+Warnings (`Report.warnings`, severity 'warn'): total_equals_carried_plus_received,
+channels_sum_to_received, resolved_equals_on_time_plus_late, group_scores_sum_to_total (also
+a score above its maximum), rate_matches_counts, date_contradiction, conflicting_values (one
+figure stated twice with different values; the first statement is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from .checks import check
+from .dates import find_period
+from .grammar import dedupe, extract_prose, find_numbers, repair_tokens, split_sentences
+from .model import Figure, Finding, Report, render
+from .numbers import format_number
+from .tables import delimited_tables, score_rows, score_table_figures
+from .text import Document, ExtractionError, read_lines, tokenize
+from .units import gazetteer
+from .vocabulary import UNIT_OF, VOCABULARY
+
+__all__ = [
+    "VOCABULARY",
+    "ExtractionError",
+    "Figure",
+    "Finding",
+    "Report",
+    "extract_report",
+    "render",
+]
+
+log = logging.getLogger(__name__)
+
+
+def extract_report(path: Path, province_hint: str | None = None) -> Report:
+    """Read one document and return its figures, unit, period and warnings.
+
+    `province_hint` (code '31' or a name) disambiguates commune names that occur in several
+    provinces when the text does not say which. Raises ExtractionError for unreadable,
+    empty or unsupported files.
+    """
+    path = Path(path)
+    doc = Document(path, read_lines(path))
+    period = find_period(doc)
+    tokens = repair_tokens(tokenize(doc.folded))
+    numbers = find_numbers(doc, tokens, period.date_spans)
+
+    rows = score_rows(doc, tokens, numbers)
+    figures = score_table_figures(doc, rows)
+    row_lines = {r.line_no for r in rows}
+    table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines)
+    figures += table_figures
+    sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines)
+    figures += extract_prose(doc, sentences)
+    figures.sort(key=lambda f: f.line_no)
+    figures, conflicts = dedupe(figures)
+    figures += _derived(figures)
+    _fill_rank_maxima(figures)
+
+    resolution = gazetteer().resolve(doc, province_hint)
+    unit = resolution.unit
+    report = Report(
+        source_file=str(path),
+        unit_name=unit.name if unit else None,
+        unit_code=unit.code if unit else None,
+        unit_level=unit.level if unit else None,
+        province_code=resolution.province_code,
+        period=period.period,
+        period_start=period.start,
+        period_end=period.end,
+        figures=figures,
+    )
+    report.document_kind = _kind(figures, report.unit_level)
+    report.warnings = [
+        *period.findings,
+        *check(figures),
+        *(
+            Finding(
+                "conflicting_values",
+                f"{a.name} {format_number(a.value)} (line {a.line_no}) ≠ {b.name} "
+                f"{format_number(b.value)} (line {b.line_no}); kept the first",
+                b.line_no,
+            )
+            for a, b in conflicts
+        ),
+    ]
+    if not figures:
+        log.warning("%s: no figures recognised", path)
+    log.info("%s: %d figures, %d warnings", path, len(figures), len(report.warnings))
+    return report
+
+
+def _derived(figures: list[Figure]) -> list[Figure]:
+    """Totals a document states only as parts (trước hạn + đúng hạn; trong hạn + quá hạn)."""
+    by = {f.name: f for f in figures}
+    out = []
+    for total, parts in (
+        ("dossiers_resolved_on_time", ("dossiers_resolved_early", "dossiers_resolved_exactly_on_time")),
+        ("dossiers_in_progress", ("dossiers_in_progress_on_time", "dossiers_in_progress_overdue")),
+    ):
+        if total in by or not all(p in by for p in parts):
+            continue
+        first = by[parts[0]]
+        source = " … ".join(dict.fromkeys(by[p].source_text for p in parts))
+        out.append(
+            Figure(
+                total,
+                sum(by[p].value for p in parts),
+                UNIT_OF[total],
+                None,
+                first.line_no,
+                source,
+                derived=True,
+            )
+        )
+    return out
+
+
+def _fill_rank_maxima(figures: list[Figure]) -> None:
+    ranked = next((f.value for f in figures if f.name == "units_ranked"), None)
+    if ranked is None:
+        return
+    for i, fig in enumerate(figures):
+        if fig.unit == "rank" and fig.max_value is None:
+            figures[i] = replace(fig, max_value=ranked)
+
+
+def _kind(figures: list[Figure], level: str | None) -> str:
+    letters = sum(1 for f in figures if f.name.startswith(("score_", "rank")))
+    counts = sum(1 for f in figures if f.unit in ("count", "percent") and f.name != "units_ranked")
+    if letters >= 2 and letters >= counts:
+        return "ranking_letter" if level == "province" else "score_letter"
+    if counts >= 2:
+        return "monthly_report"
+    if letters:
+        return "ranking_letter" if level == "province" else "score_letter"
+    return "unknown"

@@ -1,0 +1,361 @@
+"""Prose grammar: tokens → sentences → clauses → figures.
+
+A clause is a stretch between commas, semicolons, colons, brackets, tabs or 'và <number>'. Line
+breaks join wrapped lines (next line starts in lower case) and otherwise end a sentence. Each
+clause carries the tags of its words; a clause without a topic inherits the topic of the
+previous clause in its sentence ('đã giải quyết 930, trong đó: trước hạn 500'), and a clause
+that is only a label lends its tags to the number clause that follows ('Tổng điểm: 58,3').
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .lexicon import levenshtein, match_tags
+from .model import Figure
+from .numbers import Number, parse_number
+from .rules import TOPICS, Reading, decide, zero_by_negation
+from .text import Document, Token
+from .vocabulary import UNIT_OF
+
+log = logging.getLogger(__name__)
+
+_NOT_BEFORE = {"thang", "nam", "ngay", "quy", "lan", "dieu", "khoan", "chuong", "tuan", "khoa"}
+_NOT_BEFORE_2 = {("muc", "do"), ("de", "an"), ("phu", "luc"), ("giai", "doan"), ("lan", "thu")}
+_NOT_AFTER = {"gio", "phut", "ngay", "thang", "nam", "tuan", "cap", "h", "km", "trieu", "dong"}
+_BLOCKING = {"OTHER_AGENCY", "MODAL"}
+_CLAUSE_PUNCT = set(",;()[]|•")
+_SENTENCE_PUNCT = set(".!?")
+
+
+def repair_tokens(tokens: list[Token]) -> list[Token]:
+    """Undo OCR that turned letters into digits: 'ty 16'/'Ty 1&' = 'tỷ lệ', '1€ phí' = 'lệ
+    phí', '80 hoa'/'86 liệu' = 'số hóa'/'số liệu'."""
+    out: list[Token] = []
+    drop: set[int] = set()
+    for i, tok in enumerate(tokens):
+        if i in drop:
+            continue
+        prev = out[-1] if out else None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.kind == "num" and len(tok.text) <= 2:
+            glued_symbol = nxt is not None and nxt.start == tok.end and nxt.text in "&¢€@"
+            after_ty = prev is not None and prev.kind == "word" and prev.text in ("ty", "ti")
+            if tok.text.startswith("1") and (after_ty or (tok.text == "1" and glued_symbol)):
+                out.append(Token("word", "le", tok.start, tok.end))
+                if glued_symbol:
+                    drop.add(i + 1)
+                continue
+            if nxt is not None and nxt.kind == "word" and nxt.text in ("hoa", "lieu"):
+                out.append(Token("word", "so", tok.start, tok.end))
+                continue
+        out.append(tok)
+    return out
+
+
+def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, int]]) -> dict[int, Number]:
+    """Figure candidates by token index: no dates, references, times, list indices or years."""
+    starts = sorted(excluded)
+    found: dict[int, Number] = {}
+    consumed: set[int] = set()
+
+    def in_excluded(tok: Token) -> bool:
+        k = bisect.bisect_right(starts, (tok.start, 10**12)) - 1
+        return k >= 0 and starts[k][0] <= tok.start < starts[k][1]
+
+    def at(j: int) -> Token | None:
+        return tokens[j] if 0 <= j < len(tokens) else None
+
+    for i, tok in enumerate(tokens):
+        if tok.kind != "num" or i in consumed or in_excluded(tok):
+            continue
+        nxt, nxt2, nxt3 = at(i + 1), at(i + 2), at(i + 3)
+        prev, prev2 = at(i - 1), at(i - 2)
+        if nxt and nxt.kind == "word" and nxt.start == tok.end:
+            continue  # 11h00, 22T15
+        if prev and prev.end == tok.start and (prev.kind == "word" or prev.text in "$§&@€¢"):
+            continue  # glued to a word or symbol: OCR ('ho $0' is 'hồ sơ')
+        denominator = None
+        last = i
+        if nxt and nxt.text == "/" and nxt2:
+            if nxt2.kind == "word":
+                continue  # 214/UBND-TTPVHCC, 766/QĐ-TTg
+            if nxt2.kind == "num":
+                if nxt3 and nxt3.text in "/-" and nxt3.start == nxt2.end:
+                    consumed.add(i + 2)
+                    continue  # 45/2020/NĐ-CP
+                consumed.add(i + 2)
+                if len(nxt2.text) == 4 and nxt2.text[:2] in ("19", "20"):
+                    continue  # 03/2025
+                try:
+                    denominator = parse_number(nxt2.text)
+                except ValueError:
+                    continue
+                last = i + 2
+        if prev and prev.kind == "word":
+            if prev.text in _NOT_BEFORE or (
+                len(prev.text) <= 4 and levenshtein(prev.text, "nam", 1) <= 1 and len(tok.text) == 4
+            ):
+                continue
+            if prev2 and prev2.kind == "word" and (prev2.text, prev.text) in _NOT_BEFORE_2:
+                continue
+        after = at(last + 1)
+        if after and after.kind == "word" and after.text in _NOT_AFTER:
+            continue
+        if _is_list_index(doc, tokens, i):
+            continue
+        percent = bool(after and after.text == "%")
+        try:
+            value = parse_number(tok.text)
+        except ValueError:
+            continue
+        end = after.end if percent and after else tokens[last].end
+        found[i] = Number(value, doc.text[tok.start : end], tok.start, end, percent, denominator, i)
+    return found
+
+
+def _is_list_index(doc: Document, tokens: list[Token], i: int) -> bool:
+    """'1. Kết quả', '2 | Tiến độ', '1 Thời điểm lấy số liệu' at the start of a line."""
+    j = i - 1
+    while j >= 0 and tokens[j].kind == "punct" and tokens[j].text in "-+*•#":
+        j -= 1
+    if j >= 0 and tokens[j].kind != "nl":
+        return False
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if nxt is None:
+        return False
+    if nxt.kind == "tab" or (nxt.kind == "punct" and nxt.text in ".)|"):
+        return True
+    return nxt.kind == "word" and doc.text[nxt.start].isupper()
+
+
+@dataclass
+class Clause:
+    tokens: list[Token]
+    numbers: list[Number]
+    colon: bool = False  # ended with ':'
+    first_in_sentence: bool = False
+    tags: set[str] = field(default_factory=set)
+
+    @property
+    def words(self) -> list[str]:
+        return [t.text for t in self.tokens if t.kind == "word"]
+
+    @property
+    def start(self) -> int:
+        return self.tokens[0].start
+
+    @property
+    def end(self) -> int:
+        return self.tokens[-1].end
+
+
+def split_sentences(
+    doc: Document, tokens: list[Token], numbers: dict[int, Number], skip_lines: set[int]
+) -> list[list[Clause]]:
+    sentences: list[list[Clause]] = []
+    clauses: list[Clause] = []
+    current: list[Token] = []
+    current_numbers: list[Number] = []
+
+    def close_clause(colon: bool = False) -> None:
+        nonlocal current, current_numbers
+        if current:
+            clauses.append(Clause(current, current_numbers, colon, not clauses))
+        current, current_numbers = [], []
+
+    def close_sentence() -> None:
+        nonlocal clauses
+        close_clause()
+        if clauses:
+            sentences.append(clauses)
+        clauses = []
+
+    line_of = [doc.line_no(t.start) for t in tokens]
+    for i, tok in enumerate(tokens):
+        if line_of[i] in skip_lines:
+            close_sentence()
+            continue
+        if tok.kind == "nl":
+            if not _soft_break(doc, tokens, i):
+                close_sentence()
+        elif tok.kind == "tab":
+            close_clause()
+        elif tok.kind == "punct" and tok.text in _SENTENCE_PUNCT:
+            close_sentence()
+        elif tok.kind == "punct" and tok.text in _CLAUSE_PUNCT:
+            close_clause()
+        elif tok.kind == "punct" and tok.text == ":":
+            close_clause(colon=True)
+        elif tok.kind == "word" and tok.text == "va" and i + 1 < len(tokens) and i + 1 in numbers:
+            close_clause()
+        else:
+            current.append(tok)
+            if i in numbers:
+                current_numbers.append(numbers[i])
+    close_sentence()
+    return sentences
+
+
+def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:
+    """A wrapped line: the next line continues in lower case after no final punctuation."""
+    j = i - 1
+    while j >= 0 and tokens[j].kind == "nl":
+        j -= 1
+    k = i + 1
+    while k < len(tokens) and tokens[k].kind == "nl":
+        k += 1
+    if j < 0 or k >= len(tokens):
+        return False
+    prev, nxt = tokens[j], tokens[k]
+    if prev.kind == "punct" and prev.text in ".;:!?":
+        return False
+    return nxt.kind == "word" and doc.text[nxt.start].islower()
+
+
+@dataclass
+class _State:
+    topic: set[str] = field(default_factory=set)
+    last_name: str | None = None
+    early_seen: bool = False
+    modal: bool = False
+
+
+def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
+    figures: list[Figure] = []
+    label: Clause | None = None
+    for sentence in sentences:
+        state = _State()
+        for clause in sentence:
+            if not clause.numbers and not _may_matter(clause):
+                label = None
+                continue
+            clause.tags = {m.tag for m in match_tags(clause.words)}
+            # an instruction ('đảm bảo …', 'yêu cầu …') governs the rest of its sentence
+            if "MODAL" in clause.tags:
+                state.modal = True
+            elif state.modal:
+                clause.tags.add("MODAL")
+            if not clause.numbers:
+                if "NEG" in clause.tags:
+                    # 'không có hồ sơ quá hạn' denies any overdue dossier, so no inherited topic
+                    for name in zero_by_negation(clause.tags):
+                        figures.append(_figure(doc, Reading(name, 0.0), clause.start, clause))
+                label = clause if clause.tags - {"DOSSIER"} else None
+                _remember_topic(state, clause.tags)
+                continue
+            adjacent = label is not None and (clause.first_in_sentence or any(c is label for c in sentence))
+            own = clause.tags if clause.tags & TOPICS else clause.tags | state.topic
+            if not any(t.startswith("G_") for t in own):
+                own |= {t for t in state.topic if t.startswith("G_")}  # 'Tiến độ: 19/20, xếp thứ 5'
+            if adjacent and label is not None:
+                own |= label.tags & _BLOCKING  # 'Chi nhánh … tiếp nhận: 45 hồ sơ'
+            attempts: list[tuple[set[str], Clause | None]] = []
+            if adjacent and label is not None:
+                if label.colon or not clause.tags & TOPICS:
+                    attempts.append((clause.tags | label.tags, label))
+                attempts += [(own, None), (own | label.tags, label)]
+            else:
+                attempts.append((own, None))
+            for tags, used in attempts:
+                produced = _bind(doc, clause, tags, state, used)
+                if produced:
+                    figures.extend(produced)
+                    _remember_topic(state, tags)
+                    break
+            else:
+                _remember_topic(state, own)
+            label = None
+    return figures
+
+
+def _may_matter(clause: Clause) -> bool:
+    words = clause.words
+    return bool(words) and len(words) <= 40
+
+
+def _remember_topic(state: _State, tags: set[str]) -> None:
+    topic = tags & TOPICS
+    if topic:
+        state.topic = topic
+
+
+def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: Clause | None) -> list[Figure]:
+    out: list[Figure] = []
+    words_before: list[str] = label.words if label is not None else []
+    windows: list[tuple[Number, list[str], list[str]]] = []
+    positions = {n.token_index: n for n in clause.numbers}
+    segment: list[str] = []
+    for tok in clause.tokens:
+        if tok.kind == "word":
+            segment.append(tok.text)
+            words_before.append(tok.text)
+        idx = _token_index(clause, tok, positions)
+        if idx is not None:
+            windows.append((positions[idx], segment, list(words_before)))
+            segment = []
+    tail = segment
+    start = label.start if label is not None else clause.start
+    for k, (number, left, before) in enumerate(windows):
+        if len(windows) == 1:
+            window_tags = tags
+        else:
+            own = {m.tag for m in match_tags(left)}
+            window_tags = own | (tags & TOPICS if not own & TOPICS else set())
+            window_tags |= tags & {"RATE", "MODAL", "OTHER_AGENCY", "NEG"}
+        readings = decide(window_tags, number, tuple(before[-8:]), state.last_name, state.early_seen)
+        if not readings and len(windows) > 1:
+            right = windows[k + 1][1] if k + 1 < len(windows) else tail
+            own = {m.tag for m in match_tags(right)}
+            readings = decide(
+                own | (tags & TOPICS if not own & TOPICS else set()),
+                number,
+                tuple(before[-8:]),
+                state.last_name,
+                state.early_seen,
+            )
+        for reading in readings:
+            out.append(_figure(doc, reading, number.start, clause, start))
+            state.last_name = reading.name
+            if reading.name == "dossiers_resolved_early":
+                state.early_seen = True
+    return out
+
+
+def _token_index(clause: Clause, tok: Token, positions: dict[int, Number]) -> int | None:
+    for idx, number in positions.items():
+        if number.start == tok.start:
+            return idx
+    return None
+
+
+def _figure(
+    doc: Document, reading: Reading, at: int, clause: Clause, span_start: int | None = None
+) -> Figure:
+    start = span_start if span_start is not None else clause.start
+    return Figure(
+        name=reading.name,
+        value=reading.value,
+        unit=UNIT_OF[reading.name],
+        max_value=reading.max_value,
+        line_no=doc.line_no(at),
+        source_text=doc.span(start, clause.end),
+    )
+
+
+def dedupe(figures: Iterable[Figure]) -> tuple[list[Figure], list[tuple[Figure, Figure]]]:
+    """First statement of a figure wins; later different values are returned as conflicts."""
+    kept: dict[str, Figure] = {}
+    conflicts = []
+    for fig in figures:
+        first = kept.get(fig.name)
+        if first is None:
+            kept[fig.name] = fig
+        elif abs(first.value - fig.value) > 1e-9:
+            conflicts.append((first, fig))
+        elif first.max_value is None and fig.max_value is not None:
+            first.max_value = fig.max_value
+    return list(kept.values()), conflicts

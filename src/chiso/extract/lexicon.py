@@ -1,0 +1,320 @@
+"""Keyword lexicon: Vietnamese phrases → concept tags, matched on folded, OCR-repaired tokens.
+
+Phrases are written with diacritics for readability and folded at import. Matching tolerates
+OCR damage: a phrase matches a window of words when the summed edit distance stays within a
+small budget and at least half of its words match exactly ('Tién d9 giai quyét' → 'tiến độ
+giải quyết', 'tai st dung' → 'tái sử dụng'). Figure names are decided later, in `grammar`, from
+the set of tags a clause carries, so word order does not matter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chiso.sources import fold
+
+# Scoring groups as shown on the national portal: code → (max points, label phrases).
+GROUPS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "CKMB": (18, ("công khai minh bạch", "công khai", "minh bạch", "ckmb")),
+    "TDGQ": (
+        20,
+        ("tiến độ giải quyết", "tiến độ kết quả giải quyết", "tiến độ", "tdgq"),
+    ),
+    "DVCTT": (
+        12,
+        (
+            "dịch vụ công trực tuyến",
+            "cung cấp dịch vụ công trực tuyến",
+            "cung cấp dịch vụ trực tuyến",
+            "dvc trực tuyến",
+            "dvctt",
+            "clgq",
+        ),
+    ),
+    "TTTT": (10, ("thanh toán trực tuyến", "tttt")),
+    "MDHL": (18, ("mức độ hài lòng", "hài lòng", "mdhl")),
+    "SHHS": (22, ("số hóa hồ sơ", "số hoá hồ sơ", "số hóa", "shhs", "mdsh")),
+}
+TOTAL_MAX = 100.0
+TOTAL_ROW_PHRASES = (
+    "tổng hợp",
+    "tổng điểm",
+    "tổng cộng",
+    "tổng số điểm",
+    "tổng",
+    "chỉ số tổng hợp",
+    "điểm tổng hợp",
+)
+
+TAG_PHRASES: dict[str, tuple[str, ...]] = {
+    # topics of dossier counts
+    "TOTAL": ("tổng số", "tổng cộng", "tổng"),
+    "CARRIED": (
+        "kỳ trước chuyển sang",
+        "chuyển sang",
+        "kỳ trước chuyển qua",
+        "tồn kỳ trước",
+        "kỳ trước",
+        "tháng trước chuyển sang",
+        "chuyển tiếp",
+        "tồn đọng",
+    ),
+    "RECEIVED": ("tiếp nhận", "nhận mới", "tiếp nhận mới", "được nhận", "nộp"),
+    "NEW": ("mới", "phát sinh"),
+    "RESOLVED": (
+        "giải quyết",
+        "đã giải quyết",
+        "hoàn thành",
+        "trả kết quả",
+        "xử lý xong",
+        "đã xử lý",
+        "giải quyết xong",
+    ),
+    "IN_PROGRESS": (
+        "đang giải quyết",
+        "đang xử lý",
+        "chưa giải quyết",
+        "đang thụ lý",
+        "chưa đến hạn",
+        "đang trong quá trình giải quyết",
+        "chưa hoàn thành",
+    ),
+    "WITHDRAWN": ("rút hồ sơ", "xin rút", "rút", "hủy hồ sơ", "dừng xử lý"),
+    # qualifiers
+    "EARLY": ("trước hạn",),
+    "ON_TIME": ("đúng hạn", "trong hạn", "đúng thời hạn", "đúng hẹn"),
+    "LATE": ("quá hạn", "trễ hạn", "trễ hẹn", "chậm trả", "chậm muộn", "quá hẹn"),
+    "ONLINE": ("trực tuyến", "qua mạng", "môi trường mạng", "dvctt"),
+    "DIRECT": ("trực tiếp", "tại bộ phận một cửa", "nộp trực tiếp"),
+    "POSTAL": ("bưu chính", "bưu điện", "bưu chính công ích"),
+    "SYSTEM": ("hệ thống thông tin giải quyết", "hệ thống một cửa", "phần mềm một cửa", "hệ thống"),
+    "MINISTRY": ("các bộ", "của bộ", "bộ ngành", "hệ thống của các bộ", "hệ thống chuyên ngành"),
+    # nouns
+    "DOSSIER": ("hồ sơ",),
+    "PROCEDURE": ("tthc", "thủ tục hành chính", "thủ tục", "dịch vụ công"),
+    "FULL": ("toàn trình", "mức độ toàn trình", "toàn phần"),
+    "PARTIAL": ("một phần", "mức độ một phần"),
+    "NO_ONLINE": ("chưa cung cấp", "không cung cấp", "cung cấp thông tin trực tuyến"),
+    "FEE": ("phí", "lệ phí", "nghĩa vụ tài chính", "thu phí"),
+    "PAYMENT": ("thanh toán",),
+    "RATE": ("tỷ lệ", "tỉ lệ"),
+    "DIGITISED": ("số hóa", "số hoá"),
+    "ERESULT": (
+        "kết quả điện tử",
+        "kết quả điện",
+        "cấp kết quả điện tử",
+        "trả kết quả điện tử",
+        "bản điện tử",
+    ),
+    "REUSE": ("tái sử dụng", "sử dụng lại", "khai thác lại", "khai thác sử dụng lại"),
+    "FEEDBACK": ("phản ánh", "kiến nghị", "pakn", "phản ánh kiến nghị"),
+    "SATISFIED": ("hài lòng",),
+    "VISITS": ("lượt truy cập", "truy cập", "lượt khách", "lượt công dân", "lượt người"),
+    # letters
+    "SCORE": ("điểm", "số điểm", "tổng điểm", "điểm số", "đạt điểm"),
+    "RANK": ("xếp hạng", "xếp thứ", "đứng thứ", "thứ hạng", "vị trí thứ", "hạng", "xếp vị trí"),
+    "INCREASE": ("tăng", "tăng lên"),
+    "DECREASE": ("giảm", "giảm xuống", "sụt giảm"),
+    "COMPARE": ("so với", "so cùng kỳ"),
+    # clause modifiers
+    "NEG": ("không", "không có", "không phát sinh", "chưa phát sinh", "chưa có", "không ghi nhận"),
+    "MODAL": (
+        "phấn đấu",
+        "yêu cầu",
+        "đảm bảo",
+        "bảo đảm",
+        "mục tiêu",
+        "kế hoạch",
+        "phải được",
+        "phải đạt",
+        "để không",
+        "không để",
+        "chỉ tiêu giao",
+    ),
+    "OTHER_AGENCY": ("ngành dọc", "chi nhánh", "bảo hiểm xã hội", "công an", "đăng ký đất đai"),
+}
+for _code, (_max, _phrases) in GROUPS.items():
+    TAG_PHRASES[f"G_{_code}"] = _phrases
+
+# A match of the key tag inside one of these longer phrases is not that concept
+# ('thời điểm' is not a score; 'hệ thống thông tin giải quyết' is not a resolution).
+CANCELLED_BY: dict[str, tuple[str, ...]] = {
+    "SCORE": ("thời điểm", "địa điểm", "điểm tiếp nhận", "điểm bưu chính"),
+    "RESOLVED": (
+        "hệ thống thông tin giải quyết",
+        "thông tin giải quyết",
+        "thẩm quyền giải quyết",
+        "cơ quan giải quyết",
+        "thời hạn giải quyết",
+        "thời gian giải quyết",
+        "tiến độ giải quyết",
+        "kết quả giải quyết",
+        "đang giải quyết",
+        "chưa giải quyết",
+        "tiếp nhận giải quyết",
+        "phải giải quyết",
+        "cần giải quyết",
+    ),
+    "RANK": ("hạng mục",),
+    "TOTAL": ("tổng hợp", "tổng thời gian", "tổng kết"),
+    "ONLINE": ("dịch vụ công trực tuyến",),
+    "PROCEDURE": ("thanh toán dịch vụ công",),
+    "RECEIVED": ("bộ phận tiếp nhận", "tiếp nhận và trả kết quả"),
+    "NEW": ("mô hình mới", "ban hành mới"),
+    "G_TDGQ": ("tiến độ xử lý",),
+}
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", fold(text)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    tag: str
+    words: tuple[str, ...]
+
+
+ENTRIES: list[Entry] = list(
+    dict.fromkeys(Entry(tag, _phrase(p)) for tag, phrases in TAG_PHRASES.items() for p in phrases)
+)
+_CANCEL: dict[str, list[tuple[str, ...]]] = {
+    tag: [_phrase(p) for p in phrases] for tag, phrases in CANCELLED_BY.items()
+}
+VOCAB: frozenset[str] = frozenset(w for e in ENTRIES for w in e.words) | frozenset(
+    w for ps in _CANCEL.values() for p in ps for w in p
+)
+
+_NUCLEI = (
+    "a e i o u y ai ao au ay eo eu ia ie iu oa oe oi oo ua ue ui uo uu uy ye "
+    "oai oay oeo uay uoi uou ieu yeu uye uya uyu"
+).split()
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?"
+    rf"(?:{'|'.join(sorted(_NUCLEI, key=len, reverse=True))})(?:ch|ng|nh|[cmnpt])?$"
+)
+
+
+def is_syllable(word: str) -> bool:
+    """Could this folded word be a Vietnamese syllable? ('hd', 'mikc', 'gidi' cannot)."""
+    return bool(_SYLLABLE.match(word))
+
+
+@lru_cache(maxsize=200_000)
+def word_distance(doc_word: str, lex_word: str) -> int:
+    """Edit distance, capped: a large value means 'not a plausible OCR variant'."""
+    if doc_word == lex_word:
+        return 0
+    n = len(lex_word)
+    if n <= 3:
+        # a real syllable is a different word; only OCR garbage ('hd', 'sb') may be a variant
+        limit = 0 if is_syllable(doc_word) and doc_word.isalpha() else 1
+    elif n <= 4:
+        limit = 1
+    else:
+        limit = 2
+    if limit == 0 or abs(len(doc_word) - n) > limit:
+        return 99
+    d = levenshtein(doc_word, lex_word, limit)
+    return d if d <= limit else 99
+
+
+def levenshtein(a: str, b: str, limit: int) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _budget(words: tuple[str, ...]) -> int:
+    if len(words) == 1:
+        return 1 if len(words[0]) >= 5 else 0
+    return 1 if len(words) == 2 else 2
+
+
+@dataclass(frozen=True)
+class Match:
+    tag: str
+    start: int  # word index, inclusive
+    end: int  # word index, exclusive
+    words: tuple[str, ...]
+    cost: int
+
+
+_BY_FIRST: dict[str, list[Entry]] = {}
+for _e in ENTRIES:
+    _BY_FIRST.setdefault(_e.words[0], []).append(_e)
+
+
+@lru_cache(maxsize=50_000)
+def neighbours(doc_word: str) -> tuple[str, ...]:
+    """Lexicon words this document word may stand for (itself included when known)."""
+    return tuple(w for w in VOCAB if word_distance(doc_word, w) < 99)
+
+
+def _window_cost(window: Sequence[str], phrase: tuple[str, ...], budget: int) -> int:
+    cost, exact = 0, 0
+    for dw, lw in zip(window, phrase, strict=True):
+        d = word_distance(dw, lw)
+        if d == 0:
+            exact += 1
+        cost += d
+        if cost > budget:
+            return 99
+    if len(phrase) == 1:
+        # a lone word may only differ in its vowels (where OCR loses diacritics):
+        # 'khéng' is 'không', but 'phong' is not
+        return cost if cost == 0 or _skeleton(window[0]) == _skeleton(phrase[0]) else 99
+    return cost if exact * 2 >= len(phrase) else 99
+
+
+def _skeleton(word: str) -> str:
+    return re.sub(r"[aeiouy]", "", word)
+
+
+def find_phrases(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> list[Match]:
+    """Fuzzy occurrences of arbitrary phrases (used for cancellations and table labels)."""
+    found = []
+    for phrase in phrases:
+        n, budget = len(phrase), _budget(phrase)
+        for i in range(len(words) - n + 1):
+            cost = _window_cost(words[i : i + n], phrase, budget)
+            if cost < 99:
+                found.append(Match("", i, i + n, phrase, cost))
+    return found
+
+
+def match_tags(words: Sequence[str]) -> list[Match]:
+    """All tag matches in a word sequence, minus those cancelled by a longer phrase."""
+    matches: list[Match] = []
+    for i, word in enumerate(words):
+        for first in neighbours(word):
+            for entry in _BY_FIRST.get(first, ()):
+                n = len(entry.words)
+                if i + n > len(words):
+                    continue
+                cost = _window_cost(words[i : i + n], entry.words, _budget(entry.words))
+                if cost < 99:
+                    matches.append(Match(entry.tag, i, i + n, entry.words, cost))
+    if not matches:
+        return matches
+    cancelled: list[Match] = []
+    for tag, phrases in _CANCEL.items():
+        if any(m.tag == tag for m in matches):
+            for c in find_phrases(words, phrases):
+                cancelled.append(Match(tag, c.start, c.end, c.words, c.cost))
+    return [
+        m
+        for m in matches
+        if not any(
+            c.tag == m.tag and c.start <= m.start and m.end <= c.end and c.words != m.words for c in cancelled
+        )
+    ]

@@ -1,0 +1,183 @@
+"""From the concept tags of a clause and one number to figure names.
+
+The rules are ordered from specific to general ('đang giải quyết trong hạn' is in progress
+within the deadline, not resolved on time), and read tags as a set, so 'giải quyết đúng hạn
+919 hồ sơ' and '919 hồ sơ được giải quyết đúng hạn' give the same figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lexicon import GROUPS, TOTAL_MAX
+from .numbers import Number
+from .vocabulary import RATE_OF_COUNT
+
+TOPICS = frozenset(
+    "TOTAL CARRIED RECEIVED RESOLVED IN_PROGRESS WITHDRAWN PROCEDURE FEEDBACK VISITS SCORE RANK "
+    "PAYMENT FEE DIGITISED ERESULT REUSE".split()
+) | {f"G_{g}" for g in GROUPS}
+
+
+_ORDINAL = {"thu", "thir", "thur", "thiu", "thuu", "thi"}  # 'thứ' and its OCR readings
+
+
+@dataclass(frozen=True)
+class Reading:
+    name: str
+    value: float
+    max_value: float | None = None
+
+
+def groups_in(tags: set[str]) -> list[str]:
+    return [g for g in GROUPS if f"G_{g}" in tags]
+
+
+def decide(
+    tags: set[str],
+    number: Number,
+    before: tuple[str, ...] = (),
+    last_name: str | None = None,
+    early_seen: bool = False,
+) -> list[Reading]:
+    """Figures for `number` in a clause carrying `tags`; `before` = the words just before it."""
+    if "OTHER_AGENCY" in tags or "MODAL" in tags:
+        return []  # another agency's figures, or a target/instruction rather than a result
+    if number.denominator and before and before[-1] in _ORDINAL:
+        tags = tags | {"RANK"}  # 'đứng thứ 38/114'
+    if number.percent:
+        return _rate(tags, number, last_name)
+    if "RANK" in tags:
+        return _rank(tags, number, before)
+    group_max = [GROUPS[g][0] for g in groups_in(tags)]
+    if "SCORE" in tags or (number.denominator is not None and number.denominator in group_max):
+        return _score(tags, number)
+    name = _count(tags, early_seen)
+    if not name:
+        return []
+    return [Reading(name, number.value, number.denominator)]
+
+
+def zero_by_negation(tags: set[str]) -> list[str]:
+    """'không có phản ánh kiến nghị' → feedback_received 0; 'không có hồ sơ quá hạn' → …"""
+    if "MODAL" in tags or "OTHER_AGENCY" in tags:
+        return []
+    if "FEEDBACK" in tags:
+        return ["feedback_received"]
+    if "LATE" in tags:
+        if "IN_PROGRESS" in tags:
+            return ["dossiers_in_progress_overdue"]
+        return ["dossiers_resolved_late", "dossiers_in_progress_overdue"]
+    if "WITHDRAWN" in tags:
+        return ["dossiers_withdrawn"]
+    return []
+
+
+def _rate(tags: set[str], number: Number, last_name: str | None) -> list[Reading]:
+    if "MODAL" in tags or "RATE" not in tags:
+        return []
+    for tag, name in (
+        ("REUSE", "rate_reuse"),
+        ("ERESULT", "rate_digitised_output"),
+        ("DIGITISED", "rate_digitised_input"),
+        ("PAYMENT", "rate_paid_online"),
+        ("SATISFIED", "rate_satisfaction"),
+        ("LATE", "rate_late"),
+        ("ON_TIME", "rate_on_time"),
+        ("EARLY", "rate_on_time"),
+        ("ONLINE", "rate_online"),
+    ):
+        if tag in tags:
+            return [Reading(name, number.value, 100.0)]
+    if last_name in RATE_OF_COUNT:
+        return [Reading(RATE_OF_COUNT[last_name], number.value, 100.0)]
+    return []
+
+
+def _rank(tags: set[str], number: Number, before: tuple[str, ...]) -> list[Reading]:
+    if {"INCREASE", "DECREASE"} & tags or not number.is_integer:
+        return []
+    groups = groups_in(tags)
+    name = f"rank_{groups[0]}" if len(groups) == 1 else "rank"
+    if number.denominator:
+        return [
+            Reading(name, number.value, number.denominator),
+            Reading("units_ranked", number.denominator),
+        ]
+    if "tren" in before:  # 'xếp hạng trên 114 xã', 'thứ 5 trên tổng số 126'
+        return [Reading("units_ranked", number.value)]
+    return [Reading(name, number.value)]
+
+
+def _score(tags: set[str], number: Number) -> list[Reading]:
+    if {"INCREASE", "DECREASE"} & tags:
+        sign = -1 if "DECREASE" in tags else 1
+        return [Reading("score_change", sign * number.value)]
+    groups = groups_in(tags)
+    if len(groups) == 1 and "TOTAL" not in tags:
+        g = groups[0]
+        return [Reading(f"score_{g}", number.value, number.denominator or GROUPS[g][0])]
+    if number.value > TOTAL_MAX:
+        return []
+    return [Reading("score_total", number.value, number.denominator or TOTAL_MAX)]
+
+
+def _count(tags: set[str], early_seen: bool) -> str | None:
+    has = tags.__contains__
+    if has("FEEDBACK"):
+        return "feedback_resolved" if has("RESOLVED") else "feedback_received"
+    if has("VISITS"):
+        return "visits"
+    if has("WITHDRAWN"):
+        return "dossiers_withdrawn"
+    if has("IN_PROGRESS"):
+        if has("LATE"):
+            return "dossiers_in_progress_overdue"
+        if has("ON_TIME") or has("EARLY"):
+            return "dossiers_in_progress_on_time"
+        return "dossiers_in_progress"
+    if has("PROCEDURE") and not has("DOSSIER") or ((has("FULL") or has("PARTIAL")) and not has("DOSSIER")):
+        for tag, name in (
+            ("FULL", "procedures_online_full"),
+            ("PARTIAL", "procedures_online_partial"),
+            ("NO_ONLINE", "procedures_no_online"),
+            ("TOTAL", "procedures_total"),
+        ):
+            if has(tag):
+                return name
+        return None
+    if has("PAYMENT"):
+        return "dossiers_paid_online" if has("ONLINE") else None
+    if has("FEE"):
+        return "dossiers_fee_bearing"
+    if has("LATE"):
+        return "dossiers_resolved_late"
+    if has("EARLY"):
+        return "dossiers_resolved_on_time" if has("ON_TIME") else "dossiers_resolved_early"
+    if has("ON_TIME"):
+        return "dossiers_resolved_exactly_on_time" if early_seen else "dossiers_resolved_on_time"
+    if has("RECEIVED") and has("MINISTRY"):
+        return "dossiers_received_system_ministry"
+    if has("RECEIVED") and has("SYSTEM"):
+        return "dossiers_received_system_city"
+    if has("ONLINE"):
+        return "dossiers_received_online"
+    if has("DIRECT"):
+        return "dossiers_received_direct"
+    if has("POSTAL"):
+        return "dossiers_received_postal"
+    if has("DIGITISED"):
+        return "dossiers_digitised"
+    if has("CARRIED"):
+        return "dossiers_carried_over"
+    if has("TOTAL"):
+        if has("RECEIVED") and has("NEW"):
+            return "dossiers_received"
+        if has("RESOLVED") and not has("RECEIVED"):
+            return "dossiers_resolved"
+        return "dossiers_total"
+    if has("RECEIVED"):
+        return "dossiers_received"
+    if has("RESOLVED"):
+        return "dossiers_resolved"
+    return None

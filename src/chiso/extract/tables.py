@@ -1,0 +1,260 @@
+"""Tables: score tables of 766 letters, and delimited tables (Markdown pipes, tabs, .docx).
+
+Score tables are recognised row by row ('2 Tiến độ giải quyết 20 12,53 96', with or without
+delimiters, OCR-damaged or not): a group label followed only by numbers. Which column is the
+maximum, the score and the rank is decided for the whole table from the values (the maximum
+column equals the group's known maximum, scores do not exceed it, ranks are whole numbers),
+because OCR scrambles multi-line headers. Other delimited tables are read cell by cell: each
+number takes the tags of its column header and of its row label, then the prose rules apply.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from dataclasses import dataclass, replace
+
+from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags
+from .model import Figure
+from .numbers import Number
+from .rules import TOPICS, decide
+from .text import Document, Token
+from .vocabulary import UNIT_OF
+
+log = logging.getLogger(__name__)
+
+_LABELS: list[tuple[str, tuple[str, ...]]] = [
+    (g, _phrase(p)) for g, (_, phrases) in GROUPS.items() for p in phrases
+] + [("TOTAL", _phrase(p)) for p in TOTAL_ROW_PHRASES]
+_MAX = {**{g: float(m) for g, (m, _) in GROUPS.items()}, "TOTAL": TOTAL_MAX}
+ROLES = ("max", "score", "rank")
+
+
+@dataclass
+class ScoreRow:
+    line_no: int
+    group: str
+    numbers: list[Number]
+
+
+def _line_tokens(doc: Document, tokens: list[Token]) -> dict[int, list[int]]:
+    by_line: dict[int, list[int]] = {}
+    for i, tok in enumerate(tokens):
+        if tok.kind != "nl":
+            by_line.setdefault(doc.line_no(tok.start), []).append(i)
+    return by_line
+
+
+def score_rows(doc: Document, tokens: list[Token], numbers: dict[int, Number]) -> list[ScoreRow]:
+    rows = []
+    for line_no, idxs in _line_tokens(doc, tokens).items():
+        words = [(k, tokens[k].text) for k in idxs if tokens[k].kind == "word"]
+        if not words or len(words) > 8:
+            continue
+        label = _row_label([w for _, w in words])
+        if label is None:
+            continue
+        group, end = label
+        last_label_tok = words[end - 1][0]
+        after = [k for k in idxs if k > last_label_tok]
+        if any(tokens[k].kind == "word" for k in after):
+            continue
+        nums = [numbers[k] for k in after if k in numbers and not numbers[k].percent]
+        if len(nums) >= 2:
+            rows.append(ScoreRow(line_no, group, nums))
+    return rows if len({r.group for r in rows}) >= 2 else []
+
+
+def _row_label(words: list[str]) -> tuple[str, int] | None:
+    """The group whose label starts the row (two stray OCR words allowed); longest wins."""
+    best: tuple[tuple[int, int], str, int] | None = None
+    for group, phrase in _LABELS:
+        for m in find_phrases(words, [phrase]):
+            key = (m.end - m.start, -m.cost)
+            if m.start <= 2 and (best is None or key > best[0]):
+                best = (key, group, m.end)
+    return (best[1], best[2]) if best else None
+
+
+def assign_roles(rows: list[ScoreRow], header: str) -> tuple[str, ...]:
+    """Column roles (max/score/rank/other) that best fit every row's values."""
+    width = min(len(r.numbers) for r in rows)
+    hinted = _header_order(header)
+    best, best_score = ("score",), float("-inf")
+    for roles in itertools.product((*ROLES, "other"), repeat=width):
+        if "score" not in roles or any(roles.count(r) > 1 for r in ROLES):
+            continue
+        total = -0.3 * roles.count("other")
+        for row in rows:
+            cap = _MAX[row.group]
+            vals = dict(zip(roles, (n.value for n in row.numbers), strict=False))
+            if "max" in vals:
+                total += 2 if abs(vals["max"] - cap) < 1e-9 else -3
+            total += 1 if 0 <= vals["score"] <= cap else -5
+            if "max" in vals and vals["score"] > vals["max"]:
+                total -= 2
+            if "rank" in vals:
+                total += 1 if float(vals["rank"]).is_integer() and vals["rank"] >= 1 else -5
+        used = tuple(r for r in roles if r != "other")
+        if used == hinted:
+            total += 0.1
+        if used == tuple(r for r in ROLES if r in used):
+            total += 0.05
+        if total > best_score:
+            best, best_score = roles, total
+    return best
+
+
+def _header_order(header: str) -> tuple[str, ...]:
+    spots = {}
+    for role, pattern in (
+        ("max", r"toi da"),
+        ("score", r"ket qua|diem dat|dat duoc|diem so"),
+        ("rank", r"xep hang|thu hang|xep thu"),
+    ):
+        m = re.search(pattern, header)
+        if m:
+            spots[role] = m.start()
+    return tuple(sorted(spots, key=spots.get))
+
+
+def score_table_figures(doc: Document, rows: list[ScoreRow]) -> list[Figure]:
+    if not rows:
+        return []
+    first = rows[0].line_no
+    header = doc.folded[doc.line_starts[max(0, first - 11)] : doc.line_starts[first - 1]]
+    roles = assign_roles(rows, header)
+    log.debug("score table columns: %s", roles)
+    figures = []
+    for row in rows:
+        vals = dict(zip(roles, row.numbers, strict=False))
+        cap = vals["max"].value if "max" in vals else _MAX[row.group]
+        source = doc.span(
+            doc.line_starts[row.line_no - 1],
+            doc.line_starts[row.line_no - 1] + len(doc.lines[row.line_no - 1]),
+        )
+        suffix = "total" if row.group == "TOTAL" else row.group
+        entries = [(f"score_{suffix}", vals["score"].value, cap)]
+        if "rank" in vals:
+            entries.append(
+                ("rank" if row.group == "TOTAL" else f"rank_{row.group}", vals["rank"].value, None)
+            )
+        for name, value, max_value in entries:
+            figures.append(Figure(name, value, UNIT_OF[name], max_value, row.line_no, source))
+    return figures
+
+
+# --------------------------------------------------------------------------- delimited tables
+
+
+def _cells(line: str) -> list[str] | None:
+    if "\t" in line:
+        cells = line.split("\t")
+    elif line.count("|") >= 2:
+        cells = line.strip().strip("|").split("|")
+    else:
+        return None
+    cells = [c.strip() for c in cells]
+    return cells if sum(1 for c in cells if c) >= 2 else None
+
+
+_NUMERIC_CELL = re.compile(r"^[\d.,]+\s*%?(?:\s*/\s*[\d.,]+)?$")
+
+
+def delimited_tables(
+    doc: Document,
+    tokens: list[Token],
+    numbers: dict[int, Number],
+    skip_lines: set[int],
+) -> tuple[list[Figure], set[int]]:
+    """Figures from pipe/tab tables, and the lines they occupy (kept out of the prose pass)."""
+    figures: list[Figure] = []
+    used: set[int] = set()
+    nums_by_line: dict[int, list[Number]] = {}
+    for number in numbers.values():
+        nums_by_line.setdefault(doc.line_no(number.start), []).append(number)
+    block: list[tuple[int, list[str]]] = []
+    for no, line in enumerate([*doc.lines, ""], start=1):
+        cells = _cells(line) if no not in skip_lines else None
+        if cells is not None:
+            if not all(re.fullmatch(r"[-:= ]*", c) for c in cells):
+                block.append((no, cells))
+            used.add(no)
+            continue
+        if block:
+            figures.extend(_read_block(doc, block, nums_by_line))
+            block = []
+    return figures, used
+
+
+def _read_block(
+    doc: Document, block: list[tuple[int, list[str]]], nums_by_line: dict[int, list[Number]]
+) -> list[Figure]:
+    header: list[str] = []
+    figures: list[Figure] = []
+    topic: set[str] = set()
+    last_name: str | None = None
+    for no, cells in block:
+        numeric = [bool(_NUMERIC_CELL.match(c)) for c in cells]
+        if not any(numeric):
+            if not any(f for f in figures):  # header rows come before the first data row
+                header = [
+                    " ".join(x for x in (header[j] if j < len(header) else "", c) if x)
+                    for j, c in enumerate(cells)
+                ]
+            continue
+        label = " ".join(c for c, isnum in zip(cells, numeric, strict=True) if not isnum)
+        label_tags = {m.tag for m in match_tags(_phrase(label))}
+        if label_tags & TOPICS:
+            topic = label_tags & TOPICS
+        elif topic:
+            label_tags |= topic
+        line_numbers = sorted(nums_by_line.get(no, []), key=lambda n: n.start)
+        line_start = doc.line_starts[no - 1]
+        col_of = _column_offsets(doc.lines[no - 1], cells)
+        for number in line_numbers:
+            col = _column_at(col_of, number.start - line_start)
+            head = header[col] if col is not None and col < len(header) else ""
+            head_words = _phrase(head)
+            if head_words in {("stt",), ("tt",), ("so", "tt")}:
+                continue
+            head_tags = {m.tag for m in match_tags(head_words)}
+            tags = label_tags | head_tags
+            if not number.percent and ("%" in head or "RATE" in head_tags):
+                number = replace(number, percent=True)
+            for reading in decide(tags, number, (), last_name):
+                figures.append(
+                    Figure(
+                        reading.name,
+                        reading.value,
+                        UNIT_OF[reading.name],
+                        reading.max_value,
+                        no,
+                        " ".join(doc.lines[no - 1].split()),
+                    )
+                )
+                last_name = reading.name
+    return figures
+
+
+def _column_offsets(line: str, cells: list[str]) -> list[int]:
+    """Start offset in `line` of each cell, in the same order as `cells`."""
+    sep = "\t" if "\t" in line else "|"
+    offsets, pos = [], 0
+    parts = line.split(sep)
+    if sep == "|" and line.strip().startswith("|"):
+        pos = len(parts[0]) + 1
+        parts = parts[1:]
+    for part in parts[: len(cells)]:
+        offsets.append(pos)
+        pos += len(part) + 1
+    return offsets
+
+
+def _column_at(offsets: list[int], offset: int) -> int | None:
+    col = None
+    for j, start in enumerate(offsets):
+        if offset >= start:
+            col = j
+    return col

@@ -1,0 +1,392 @@
+"""chiso.extract on the real seed documents and on hand-written fixtures (expected values
+checked by hand against the documents)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import chiso.extract as extract
+from chiso.extract import VOCABULARY, ExtractionError, Report, extract_report, render
+from chiso.extract.lexicon import match_tags
+from chiso.extract.numbers import parse_number
+from chiso.extract.text import fold_stream, tokenize
+
+SEEDS = Path(__file__).parents[3] / "shared" / "seeds"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
+
+
+def seed(prefix: str) -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents not available at {SEEDS}")
+    found = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if not found:
+        pytest.skip(f"seed {prefix} not available in {SEEDS}")
+    return found[0]
+
+
+def values(report: Report) -> dict[str, float]:
+    return {f.name: f.value for f in report.figures}
+
+
+def maxima(report: Report) -> dict[str, float | None]:
+    return {f.name: f.max_value for f in report.figures}
+
+
+def rules(report: Report) -> list[str]:
+    return [w.rule for w in report.warnings]
+
+
+def assert_provenance(report: Report) -> None:
+    """Every figure points at a line whose text carries the number (or the negation)."""
+    source = Path(report.source_file)
+    lines = source.read_text(encoding="utf-8").split("\n") if source.suffix != ".docx" else []
+    for fig in report.figures:
+        assert fig.line_no >= 1, fig
+        assert fig.source_text, fig
+        if fig.derived:
+            continue
+        if fig.value == 0 and "NEG" in _tags(fig.source_text):
+            continue  # 'không có hồ sơ quá hạn' (OCR: 'khéng ¢é hd so qua han') → 0
+        spellings = _spellings(fig.value)
+        assert any(s in fig.source_text for s in spellings), (fig, spellings)
+        if lines:
+            assert any(s in lines[fig.line_no - 1] for s in spellings), (fig, spellings)
+
+
+def _tags(text: str) -> set[str]:
+    words = [t.text for t in tokenize(fold_stream(text)) if t.kind == "word"]
+    return {m.tag for m in match_tags(words)}
+
+
+def _spellings(value: float) -> list[str]:
+    value = abs(value)
+    if float(value).is_integer():
+        n = int(value)
+        grouped = f"{n:,}".replace(",", ".")
+        return [grouped, str(n), f"{n:02d}"]
+    text = f"{value:g}"
+    return [text, text.replace(".", ","), f"{value:.2f}".replace(".", ",")]
+
+
+# --------------------------------------------------------------------------- seeds 000/001
+
+GROUP_EXPECTED = {
+    "CKMB": (18, 18, 38),
+    "TDGQ": (12.53, 20, 96),
+    "DVCTT": (8.09, 12, 19),
+    "TTTT": (8.99, 10, 2),
+    "MDHL": (4.18, 18, 96),
+    "SHHS": (18.14, 22, 46),
+}
+
+
+@pytest.mark.parametrize("prefix", ["000", "001"])
+def test_score_letter_khuc_thua_du(prefix: str) -> None:
+    report = extract_report(seed(prefix))
+    got, caps = values(report), maxima(report)
+    for group, (score, cap, rank) in GROUP_EXPECTED.items():
+        assert got[f"score_{group}"] == pytest.approx(score)
+        assert caps[f"score_{group}"] == cap
+        assert got[f"rank_{group}"] == rank
+    assert got["score_total"] == pytest.approx(69.93)
+    assert caps["score_total"] == 100
+    assert got["rank"] == 38
+    assert caps["rank"] == 114
+    assert got["units_ranked"] == 114
+    assert report.document_kind == "score_letter"
+    assert report.unit_code == "11224"
+    assert report.unit_name == "Khúc Thừa Dụ"
+    assert report.unit_level == "commune"
+    assert report.province_code == "31"
+    assert report.period == "2025-08"
+    assert not any(n.startswith("dossiers_") or n.startswith("feedback") for n in got)
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_clean_and_ocr_letters_agree() -> None:
+    clean, ocr = extract_report(seed("001")), extract_report(seed("000"))
+    letter = [n for n in values(clean) if n.startswith(("score_", "rank"))]
+    assert {n: values(ocr)[n] for n in letter} == {n: values(clean)[n] for n in letter}
+
+
+# --------------------------------------------------------------------------- seed 002
+
+
+def test_monthly_report_hung_thang() -> None:
+    report = extract_report(seed("002"))
+    got = values(report)
+    assert report.document_kind == "monthly_report"
+    assert (report.unit_code, report.unit_name, report.province_code) == ("11809", "Hùng Thắng", "31")
+    assert report.unit_level == "commune"
+    assert report.period == "2026-02"
+    assert (report.period_start, report.period_end) == (date(2026, 1, 15), date(2026, 2, 14))
+    expected = {
+        "dossiers_total": 921,
+        "dossiers_carried_over": 14,
+        "dossiers_received": 879,
+        "dossiers_received_system_city": 851,
+        "dossiers_received_system_ministry": 28,
+        "dossiers_received_online": 921,
+        "rate_online": 100,
+        "dossiers_resolved_on_time": 919,
+        "dossiers_in_progress_on_time": 2,
+        "dossiers_in_progress": 2,
+        "dossiers_resolved_late": 0,
+        "dossiers_in_progress_overdue": 0,
+        "procedures_online_full": 219,
+        "procedures_online_partial": 160,
+        "rate_paid_online": 100,
+        "rate_digitised_input": 100,
+        "rate_digitised_output": 100,
+        "rate_reuse": 95.7,
+        "feedback_received": 0,
+    }
+    assert {k: got.get(k) for k in expected} == pytest.approx(expected)
+    # the vertical-sector agencies' 45 and 15 dossiers are not the commune's
+    assert 45 not in got.values() and 15 not in got.values()
+    assert_provenance(report)
+
+
+def test_monthly_report_hung_thang_warnings() -> None:
+    report = extract_report(seed("002"))
+    messages = {w.rule: w.message for w in report.warnings}
+    assert (
+        "dossiers_total 921 ≠ dossiers_carried_over 14 + dossiers_received 879 = 893"
+        in (messages["total_equals_carried_plus_received"])
+    )
+    contradiction = messages["date_contradiction"]
+    assert "15/01/2025" in contradiction and "15/01/2026" in contradiction
+    assert all(w.severity == "warn" and w.line_no for w in report.warnings)
+
+
+# --------------------------------------------------------------------------- seed 004
+
+
+def test_ranking_letter_ha_noi() -> None:
+    report = extract_report(seed("004"))
+    got, caps = values(report), maxima(report)
+    assert report.document_kind == "ranking_letter"
+    assert (report.unit_code, report.unit_level, report.province_code) == ("01", "province", "01")
+    assert report.unit_name == "Hà Nội"
+    assert report.period == "2025-03"
+    assert got["score_total"] == pytest.approx(58.3)
+    assert caps["score_total"] == 100
+    assert got["rank"] == 60
+    assert caps["rank"] == 63
+    assert got["units_ranked"] == 63
+    assert got["score_change"] == pytest.approx(-3.2)
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- new fixtures
+
+
+def test_markdown_monthly_report_with_diacritics() -> None:
+    report = extract_report(FIXTURES / "monthly_hoa_binh_markdown.md")
+    assert report.unit_code == "11533"  # 'Hoà Bình' in Hải Phòng, not one of the other four
+    assert report.province_code == "31"
+    assert report.document_kind == "monthly_report"
+    assert report.period == "2025-09"
+    assert (report.period_start, report.period_end) == (date(2025, 8, 15), date(2025, 9, 14))
+    expected = {
+        "dossiers_total": 1069,
+        "dossiers_carried_over": 56,
+        "dossiers_received": 1013,
+        "dossiers_received_online": 960,
+        "rate_online": 94.77,
+        "dossiers_received_direct": 41,
+        "dossiers_received_postal": 12,
+        "dossiers_resolved": 1002,
+        "dossiers_resolved_on_time": 998,
+        "rate_on_time": 99.6,
+        "dossiers_resolved_late": 4,
+        "dossiers_in_progress": 67,
+        "procedures_total": 412,
+        "procedures_online_full": 238,
+        "procedures_online_partial": 131,
+        "procedures_no_online": 43,
+        "dossiers_fee_bearing": 350,
+        "dossiers_paid_online": 301,
+        "rate_paid_online": 86,
+        "rate_digitised_input": 97.5,
+        "rate_digitised_output": 98.2,
+        "rate_reuse": 61.3,
+        "feedback_received": 3,
+        "feedback_resolved": 3,
+        "visits": 1245,
+    }
+    assert values(report) == pytest.approx(expected)  # nothing from the targets section
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_ocr_tab_separated_report_needs_province_hint() -> None:
+    path = FIXTURES / "monthly_an_lao_ocr.txt"
+    assert extract_report(path).unit_code is None  # xã An Lão exists in Hải Phòng and Gia Lai
+    report = extract_report(path, province_hint="Gia Lai")
+    assert (report.unit_code, report.province_code) == ("21609", "52")
+    assert extract_report(path, province_hint="31").unit_code == "11629"
+    assert report.period == "2025-10"
+    assert (report.period_start, report.period_end) == (date(2025, 10, 1), date(2025, 10, 31))
+    expected = {
+        "dossiers_received": 1069,
+        "dossiers_carried_over": 37,
+        "dossiers_total": 1106,
+        "dossiers_received_online": 1013,
+        "rate_online": 94.76,
+        "dossiers_received_direct": 50,
+        "dossiers_received_postal": 6,
+        "dossiers_resolved": 1072,
+        "dossiers_resolved_early": 702,
+        "dossiers_resolved_exactly_on_time": 314,
+        "dossiers_resolved_on_time": 1016,
+        "dossiers_resolved_late": 56,
+        "rate_on_time": 94.78,
+        "dossiers_in_progress": 34,
+        "dossiers_in_progress_overdue": 5,
+        "dossiers_withdrawn": 3,
+        "feedback_received": 0,
+    }
+    assert values(report) == pytest.approx(expected)
+    assert report.figure("dossiers_resolved_on_time").derived
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_score_letter_other_layout() -> None:
+    report = extract_report(FIXTURES / "score_letter_tay_ho.txt")
+    got, caps = values(report), maxima(report)
+    assert (report.unit_code, report.province_code, report.document_kind) == (
+        "00103",
+        "01",
+        "score_letter",
+    )
+    assert report.period == "2025-09"
+    assert got["score_total"] == pytest.approx(81.25)
+    assert got["score_change"] == pytest.approx(2.15)
+    assert (got["rank"], caps["rank"], got["units_ranked"]) == (7, 126, 126)
+    expected = {
+        "CKMB": (16.5, 18, 12),
+        "TDGQ": (19.02, 20, 5),
+        "DVCTT": (10.4, 12, 21),
+        "TTTT": (7.85, 10, 33),
+        "MDHL": (17.48, 18, 2),
+        "SHHS": (10.0, 22, 64),
+    }
+    for group, (score, cap, rank) in expected.items():
+        assert got[f"score_{group}"] == pytest.approx(score)
+        assert caps[f"score_{group}"] == cap
+        assert got[f"rank_{group}"] == rank
+    assert 85 not in got.values()  # 'phấn đấu … đạt tối thiểu 85 điểm' is a target
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_docx_with_table(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph("ỦY BAN NHÂN DÂN XÃ VĨNH THUẬN")
+    document.add_paragraph(
+        "Báo cáo kết quả giải quyết thủ tục hành chính tháng 7 năm 2025 của UBND xã "
+        "Vĩnh Thuận, tỉnh An Giang (từ ngày 01/7/2025 đến ngày 31/7/2025)."
+    )
+    table = document.add_table(rows=0, cols=2)
+    for label, number in [
+        ("Chỉ tiêu", "Số lượng"),
+        ("Tổng số hồ sơ", "540"),
+        ("Kỳ trước chuyển sang", "20"),
+        ("Tiếp nhận mới", "520"),
+        ("Đã giải quyết", "500"),
+        ("Đúng hạn", "490"),
+        ("Quá hạn", "12"),
+    ]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, number
+    document.add_paragraph("Trong tháng không có phản ánh, kiến nghị.")
+    path = tmp_path / "bao_cao_vinh_thuan.docx"
+    document.save(str(path))
+
+    report = extract_report(path)
+    assert (report.unit_code, report.province_code) == ("31069", "91")
+    assert report.period == "2025-07"
+    assert values(report) == {
+        "dossiers_total": 540,
+        "dossiers_carried_over": 20,
+        "dossiers_received": 520,
+        "dossiers_resolved": 500,
+        "dossiers_resolved_on_time": 490,
+        "dossiers_resolved_late": 12,
+        "feedback_received": 0,
+    }
+    messages = {w.rule: w.message for w in report.warnings}
+    assert messages == {
+        "resolved_equals_on_time_plus_late": "dossiers_resolved 500 ≠ dossiers_resolved_on_time "
+        "490 + dossiers_resolved_late 12 = 502"
+    }
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- API details
+
+
+def test_render_json_and_csv() -> None:
+    report = extract_report(FIXTURES / "score_letter_tay_ho.txt")
+    data = json.loads(render(report, "json"))
+    assert data["unit_code"] == "00103" and data["period"] == "2025-09"
+    assert {f["name"] for f in data["figures"]} == set(values(report))
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert len(rows) == len(report.figures) == len(report.to_rows())
+    assert rows[0]["unit_code"] == "00103" and rows[0]["source_file"].endswith(".txt")
+    with pytest.raises(ValueError):
+        render(report, "xml")  # type: ignore[arg-type]
+
+
+def test_vocabulary_is_documented() -> None:
+    doc = extract.__doc__ or ""
+    for name in VOCABULARY:
+        assert f"`{name}`" in doc, name
+    for group in ("CKMB", "TDGQ", "DVCTT", "TTTT", "MDHL", "SHHS"):
+        assert f"score_{group}" in VOCABULARY and f"rank_{group}" in VOCABULARY
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("1.069", 1069), ("94,78", 94.78), ("02", 2), ("3.2", 3.2), ("12,53", 12.53), ("1.234,5", 1234.5)],
+)
+def test_number_grammar(raw: str, value: float) -> None:
+    assert parse_number(raw) == pytest.approx(value)
+
+
+def test_errors_name_the_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n\n", encoding="utf-8")
+    odd = tmp_path / "report.xls"
+    odd.write_bytes(b"\xd0\xcf\x11\xe0")
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"not a zip")
+    for path, reason in [
+        (empty, "empty"),
+        (odd, "unsupported"),
+        (broken, "docx"),
+        (tmp_path / "missing.txt", "no such file"),
+    ]:
+        with pytest.raises(ExtractionError, match=re.escape(path.name)) as info:
+            extract_report(path)
+        assert reason in str(info.value)
+
+
+def test_pdf_is_read_or_refused_clearly(tmp_path: Path) -> None:
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    try:
+        extract_report(pdf)
+    except ExtractionError as exc:
+        assert "scan.pdf" in str(exc)
