@@ -90,7 +90,7 @@ def sha256_of(path: Path) -> str:
 
 
 def land(submissions: Iterable[Submission], root: Path, run_id: str,
-         dsn: str | None = None, workers: int = 1) -> list[LandedBatch]:
+         dsn: str | None = None, workers: int = 1, analyze: bool = True) -> list[LandedBatch]:
     """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes."""
     dsn = dsn or warehouse.url()
     submissions = list(submissions)
@@ -101,8 +101,19 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
         chunks = [submissions[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            parts = pool.starmap(land, [(chunk, root, run_id, dsn, 1) for chunk in chunks])
-        return [batch for part in parts for batch in part]
+            parts = pool.starmap(land, [(chunk, root, run_id, dsn, 1, False) for chunk in chunks])
+        landed = [batch for part in parts for batch in part]
+    else:
+        landed = _land_serially(submissions, root, run_id, dsn)
+    if analyze and any(b.new for b in landed):
+        # Fresh statistics keep the gate's per-batch joins on good plans.
+        with warehouse.cursor(dsn) as cur:
+            cur.execute("analyze raw.batches, raw.files, raw.ho_so, raw.thanh_toan, raw.pakn, "
+                        "raw.danh_muc_tthc, raw.report_figures")
+    return landed
+
+
+def _land_serially(submissions: list[Submission], root: Path, run_id: str, dsn: str) -> list[LandedBatch]:
     landed = []
     with warehouse.connect(dsn) as conn:
         for submission in submissions:
@@ -244,7 +255,7 @@ def _land_report(cur, batch_id: str, path: Path, relative: str, sha256: str,
         raise FileError(f"{relative}: {err}") from None
     rows = [
         (batch_id, relative, sha256, report.document_kind, report.unit_code or submission.unit_code,
-         report.unit_name, report.period, f.name, f.value, f.unit, f.max_value, f.line_no,
+         report.unit_name, report.period, f.name.lower(), f.value, f.unit, f.max_value, f.line_no,
          f.source_text)
         for f in report.figures
     ]
