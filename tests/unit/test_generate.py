@@ -1,0 +1,351 @@
+"""chiso.generate: synthetic submissions that follow the contract, and faults the gate must catch."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from chiso.generate import FAULT_KINDS, generate, inject_faults, select_units
+from chiso.generate.report import number, percent
+from chiso.generate.units import load_units, profile_for
+from chiso.generate.writers import VIETNAMESE_ENUMS
+from chiso.periods import period_range, period_window
+from chiso.readers import FileError, read_table
+from chiso.sources import SOURCES, VIETNAMESE_VALUES, fold, header_lookup
+
+PERIODS = "2025-08:2025-09"
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def source_files(root: Path, label: str = "*") -> list[Path]:
+    return sorted(p for p in root.glob(f"*/*/{label}/*") if p.stem in SOURCES)
+
+
+def raw_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[list[object]]]:
+    """Headers and cell values as delivered, without landing's normalisation."""
+    if path.suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+        return rows[0], rows[1:]
+    if path.suffix == ".json":
+        records = json.loads(path.read_text(encoding="utf-8"))
+        headers = list(records[0]) if records else []
+        return headers, [[r.get(h) for h in headers] for r in records]
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=1 if header_only else None)]
+    return [str(h) for h in rows[0]], rows[1:]
+
+
+def contract_table(path: Path) -> dict[str, list[str]]:
+    result = read_table(path, SOURCES[path.stem])
+    assert not result.missing_required, (path, result.missing_required)
+    assert not result.ignored_columns, (path, result.ignored_columns)
+    return {name: result.table.column(name).to_pylist() for name in result.table.column_names}
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("submissions")
+    generate(out, province="31", periods=period_range(PERIODS), seed=7, units=8, scale=0.1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def haiphong(tmp_path_factory) -> Path:
+    """All 114 units, one period, small volumes: the format and report mix."""
+    out = tmp_path_factory.mktemp("haiphong")
+    summary = generate(out, province="31", periods=period_range("2025-09"), seed=7, scale=0.05)
+    assert summary.units == 114
+    return out
+
+
+def test_same_seed_gives_byte_identical_files(tree, tmp_path):
+    generate(tmp_path, province="31", periods=period_range(PERIODS), seed=7, units=8, scale=0.1)
+    assert digest(tmp_path) == digest(tree)
+
+
+def test_another_seed_gives_other_data(tree, tmp_path):
+    generate(tmp_path, province="31", periods=period_range(PERIODS), seed=8, units=8, scale=0.1)
+    first, second = digest(tree), digest(tmp_path)
+    changed = [name for name in first
+               if name.endswith(("ho_so.csv", "ho_so.xlsx")) and first[name] != second.get(name)]
+    assert changed
+
+
+def test_folder_layout(tree):
+    codes = [u.code for u in select_units("31")][:8]
+    assert sorted(p.name for p in (tree / "31").iterdir()) == codes
+    for code in codes:
+        assert sorted(p.name for p in (tree / "31" / code).iterdir()) == ["2025-08", "2025-09"]
+        for folder in (tree / "31" / code).iterdir():
+            names = sorted(p.name for p in folder.iterdir())
+            stems = [Path(n).stem for n in names if n != "bao_cao.txt"]
+            assert sorted(stems) == sorted(SOURCES), names
+            assert all(Path(n).suffix in (".csv", ".xlsx", ".json", ".txt") for n in names)
+    manifest = json.loads((tree / "generation_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["units"] == codes and manifest["seed"] == 7
+
+
+def test_all_114_haiphong_units(haiphong):
+    expected = sorted(u.code for u in load_units() if u.province_code == "31")
+    assert len(expected) == 114
+    assert sorted(p.name for p in (haiphong / "31").iterdir()) == expected
+    assert all((haiphong / "31" / code / "2025-09").is_dir() for code in expected)
+
+
+def test_haiphong_mixes_formats_like_real_communes(haiphong):
+    formats = {}
+    for folder in (haiphong / "31").glob("*/2025-09"):
+        formats[folder.parent.name] = {p.stem: p.suffix for p in folder.iterdir()}
+    xlsx_units = sum(1 for f in formats.values() if f["ho_so"] == ".xlsx" or f["pakn"] == ".xlsx")
+    assert 0.3 < xlsx_units / len(formats) < 0.7
+    assert any(".json" in f.values() for f in formats.values())
+    reports = sum(1 for f in formats.values() if "bao_cao" in f)
+    assert 0.1 < reports / len(formats) < 0.35
+
+
+def test_columns_match_the_contract(haiphong):
+    for path in source_files(haiphong):
+        source = SOURCES[path.stem]
+        headers, _ = raw_rows(path, header_only=True)
+        if path.suffix == ".xlsx":
+            lookup = header_lookup(source)
+            assert headers == [c.vietnamese for c in source.columns], path
+            assert [lookup[fold(h)] for h in headers] == source.column_names
+        elif path.suffix == ".csv":
+            assert headers == source.column_names, path
+        elif headers:
+            assert headers == source.column_names, path
+
+
+def test_every_file_reads_through_landing(haiphong):
+    rows = 0
+    for path in source_files(haiphong):
+        rows += len(next(iter(contract_table(path).values()), []))
+    assert rows > 5_000
+
+
+@pytest.mark.parametrize("cycle", ["calendar", "15th"])
+def test_dates_inside_the_period_and_in_order(tmp_path, cycle):
+    periods = period_range(PERIODS, cycle)
+    generate(tmp_path, province="31", periods=periods, seed=11, units=6, scale=0.1)
+    for period in periods:
+        window = period_window(period.label, cycle)
+        for folder in sorted(tmp_path.glob(f"31/*/{period.label}")):
+            ho_so = contract_table(next(folder.glob("ho_so.*")))
+            received = [datetime.fromisoformat(v) for v in ho_so["received_at"]]
+            assert all(window.contains(r.date()) for r in received), (folder, min(received), max(received))
+            for i, status in enumerate(ho_so["status"]):
+                due = datetime.fromisoformat(ho_so["due_at"][i])
+                completed, returned = ho_so["completed_at"][i], ho_so["result_returned_at"][i]
+                assert due > received[i]
+                assert (status == "in_progress") == (completed == "")
+                assert (status == "returned") == (returned != "")
+                if completed:
+                    assert received[i] <= datetime.fromisoformat(completed)
+                    assert datetime.fromisoformat(completed).date() <= window.end
+                if returned:
+                    assert datetime.fromisoformat(completed) <= datetime.fromisoformat(returned)
+            pakn = contract_table(next(folder.glob("pakn.*")))
+            assert all(window.contains(datetime.fromisoformat(v).date()) for v in pakn.get("received_at", []))
+
+
+def test_enum_and_boolean_values_valid_after_mapping(haiphong):
+    for path in source_files(haiphong):
+        source = SOURCES[path.stem]
+        headers, rows = raw_rows(path)
+        lookup = header_lookup(source)
+        for index, header in enumerate(headers):
+            column = source.column(lookup[fold(header)])
+            if column.kind not in ("enum", "boolean"):
+                continue
+            allowed = set(column.enum) if column.kind == "enum" else {"true", "false"}
+            for value in {row[index] for row in rows}:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                mapped = VIETNAMESE_VALUES.get(fold(text), text)
+                assert mapped in allowed, (path, header, value)
+
+
+def test_vietnamese_wording_folds_back_to_contract_values():
+    for column, mapping in VIETNAMESE_ENUMS.items():
+        for value, vietnamese in mapping.items():
+            assert VIETNAMESE_VALUES[fold(vietnamese)] == value, (column, vietnamese)
+
+
+def test_xlsx_dates_are_excel_datetimes_or_ddmmyyyy_text(haiphong):
+    kinds = set()
+    for path in sorted((haiphong / "31").glob("*/2025-09/ho_so.xlsx")):
+        _, rows = raw_rows(path)
+        value = rows[0][2]
+        if isinstance(value, datetime):
+            kinds.add("excel")
+        else:
+            assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", value), value
+            kinds.add("text")
+    assert kinds == {"excel", "text"}
+
+
+def test_referential_integrity_and_fees(tree):
+    for folder in sorted(tree.glob("31/*/2025-09")):
+        ho_so = contract_table(next(folder.glob("ho_so.*")))
+        payments = contract_table(next(folder.glob("thanh_toan.*")))
+        pakn = contract_table(next(folder.glob("pakn.*")))
+        catalogue = contract_table(next(folder.glob("danh_muc_tthc.*")))
+        assert len(set(ho_so["dossier_id"])) == len(ho_so["dossier_id"])
+        id_pattern = rf"H31\.{folder.parent.name}-\d{{6}}-\d{{4}}"
+        assert all(re.fullmatch(id_pattern, d) for d in ho_so["dossier_id"])
+        assert all(re.fullmatch(r"\d{12}", a) for a in ho_so["applicant_ref"])
+        assert 150 <= len(catalogue["procedure_code"]) <= 400
+        assert all(re.fullmatch(r"[12]\.\d{6}", c) for c in catalogue["procedure_code"])
+        fee_procedures = {c for c, f in zip(catalogue["procedure_code"], catalogue["has_fee"], strict=True)
+                          if f == "true"}
+        assert set(ho_so["procedure_code"]) <= set(catalogue["procedure_code"])
+        for code, fee in zip(ho_so["procedure_code"], ho_so["fee_amount"], strict=True):
+            assert int(fee) >= 0 and (int(fee) == 0 or code in fee_procedures)
+        assert set(payments.get("dossier_id", [])) <= set(ho_so["dossier_id"])
+        assert set(d for d in pakn.get("dossier_id", []) if d) <= set(ho_so["dossier_id"])
+
+
+def test_units_share_procedure_codes(tree):
+    catalogues = [set(contract_table(next(f.glob("danh_muc_tthc.*")))["procedure_code"])
+                  for f in sorted(tree.glob("31/*/2025-09"))]
+    assert len(set.intersection(*catalogues)) >= 40
+
+
+def test_unit_sizes_are_skewed_and_wards_are_bigger():
+    units = load_units()
+    sizes = {u.code: profile_for(u, 7, mixed_formats=False).monthly_dossiers for u in units}
+    values = np.array(list(sizes.values()))
+    assert values.min() < 100 and values.max() > 3_000
+    assert 700 < values.mean() < 1_300  # ≈ 3.3M dossiers a month nationally
+    wards = np.median([sizes[u.code] for u in units if u.type == "phường"])
+    communes = np.median([sizes[u.code] for u in units if u.type == "xã"])
+    assert wards > communes
+
+
+def test_units_limit_and_national_mode_is_csv_only(tmp_path):
+    summary = generate(tmp_path, province=None, national=True, periods=period_range("2025-09"),
+                       units=3, scale=0.05)
+    first = [u.code for u in load_units()][:3]
+    assert summary.units == 3
+    files = source_files(tmp_path)
+    assert sorted({p.parent.parent.name for p in files}) == first
+    assert {p.suffix for p in files} == {".csv"}
+    assert summary.files == len(files) + len(list(tmp_path.rglob("bao_cao.txt")))
+    dossiers = sum(len(contract_table(p)["dossier_id"]) for p in files if p.stem == "ho_so")
+    assert summary.rows["ho_so"] == dossiers
+
+
+def test_report_figures_match_the_data_unless_planted(haiphong):
+    manifest = json.loads((haiphong / "generation_manifest.json").read_text(encoding="utf-8"))
+    planted = {(e["unit_code"], e["figure"]): e for e in manifest["report_errors"]}
+    reports = sorted((haiphong / "31").glob("*/2025-09/bao_cao.txt"))
+    assert reports and len(manifest["reports"]) == len(reports)
+    for path in reports:
+        text = path.read_text(encoding="utf-8")
+        unit = path.parent.parent.name
+        assert "tháng 09 năm 2025" in text and "từ ngày 01/09/2025 đến hết ngày 30/09/2025" in text
+        ho_so = contract_table(next(path.parent.glob("ho_so.*")))
+        online = ho_so["channel"].count("online")
+        received = len(ho_so["dossier_id"])
+        match = re.search(r"trực tuyến:? ([\d.]+)/([\d.]+) hồ sơ, đạt tỷ lệ ([\d,]+)%", text)
+        assert match, path
+        reported_online = int(match[1].replace(".", ""))
+        reported_received = int(match[2].replace(".", ""))
+        online_key, received_key = (unit, "dossiers_received_online"), (unit, "dossiers_received")
+        expected_online = planted[online_key]["reported"] if online_key in planted else online
+        expected_received = planted[received_key]["reported"] if received_key in planted else received
+        assert (reported_online, reported_received) == (expected_online, expected_received), path
+        for error in (e for (u, _), e in planted.items() if u == unit):
+            assert error["reported"] != error["computed"]
+
+
+def test_vietnamese_number_formats():
+    assert number(1069) == "1.069" and number(921) == "921"
+    assert percent(94.78) == "94,78%" and percent(100.0) == "100%" and percent(95.7) == "95,7%"
+
+
+@pytest.fixture()
+def faulted(tmp_path) -> tuple[Path, list]:
+    generate(tmp_path, province="31", periods=period_range("2025-09"), seed=5, units=10, scale=0.1)
+    return tmp_path, inject_faults(tmp_path, "2025-09", seed=5)
+
+
+def test_inject_faults_one_kind_per_unit(faulted):
+    root, faults = faulted
+    assert sorted(f.kind for f in faults) == sorted(FAULT_KINDS)
+    assert len({f.unit_code for f in faults}) == len(FAULT_KINDS)
+    recorded = json.loads((root / "faults_2025-09.json").read_text(encoding="utf-8"))
+    assert [r["kind"] for r in recorded] == [f.kind for f in faults]
+
+
+def test_each_injected_fault_is_detectable(faulted):
+    root, faults = faulted
+    valid_codes = {u.code for u in load_units()}
+    window = period_window("2025-09", "calendar")
+    for fault in faults:
+        path = root / fault.file
+        if fault.kind == "unknown_unit":
+            assert path.is_dir() and fault.unit_code not in valid_codes
+            continue
+        if fault.kind == "truncated_xlsx":
+            assert path.suffix == ".xlsx"
+            with pytest.raises(zipfile.BadZipFile):
+                zipfile.ZipFile(path)
+            with pytest.raises(FileError):
+                read_table(path, SOURCES[path.stem])
+            continue
+        if fault.kind == "wrong_encoding":
+            with pytest.raises(UnicodeDecodeError):
+                path.read_bytes().decode("utf-8")
+            with pytest.raises(FileError):
+                read_table(path, SOURCES[path.stem])
+            continue
+        if fault.kind == "empty_file":
+            assert path.stat().st_size == 0
+            with pytest.raises(FileError):
+                read_table(path, SOURCES[path.stem])
+            continue
+        table = contract_table(path) if fault.kind != "missing_column" else None
+        if fault.kind == "missing_column":
+            result = read_table(path, SOURCES["ho_so"])
+            assert "due_at" in result.missing_required
+        elif fault.kind == "negative_fee":
+            assert min(int(v) for v in table["fee_amount"]) < 0
+        elif fault.kind == "date_outside_period":
+            assert min(date.fromisoformat(v[:10]) for v in table["received_at"]) < window.start
+        elif fault.kind == "duplicate_dossier_id":
+            assert len(set(table["dossier_id"])) < len(table["dossier_id"])
+        elif fault.kind == "payment_missing_dossier":
+            ho_so = contract_table(next(path.parent.glob("ho_so.*")))
+            assert set(table["dossier_id"]) - set(ho_so["dossier_id"])
+        elif fault.kind == "completed_before_received":
+            assert any(c and c < r for c, r in zip(table["completed_at"], table["received_at"], strict=True))
+        else:
+            pytest.fail(f"no check for {fault.kind}")
+
+
+def test_units_without_faults_stay_clean(faulted):
+    root, faults = faulted
+    touched = {f.unit_code for f in faults}
+    for folder in sorted(root.glob("31/*/2025-09")):
+        if folder.parent.name in touched:
+            continue
+        ho_so = contract_table(next(folder.glob("ho_so.*")))
+        assert min(int(v) for v in ho_so["fee_amount"]) >= 0
+        assert len(set(ho_so["dossier_id"])) == len(ho_so["dossier_id"])
