@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +27,7 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a user sees one clear line; --verbose shows the traceback
         if args.verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {err}")
+        console.print(f"[bold red]error:[/] {err or type(err).__name__} (details: chiso -v …)")
         return 1
 
 
@@ -237,20 +241,75 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+EXPLAIN_COLUMNS = ("item_type", "item_id", "in_numerator", "in_denominator", "batch_id", "source_file",
+                   "file_sha256", "source_row")
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
-    where = (f"unit_code = '{_safe(args.unit)}' and period = '{_safe(args.period)}' "
-             f"and criterion_code = '{_safe(args.criterion)}'")
-    score = warehouse.query_csv(
-        "select unit_code, period, group_code, criterion_code, numerator, denominator, rate, points, "
-        f"max_points from marts.criterion_scores where {where}"
-    )
-    items = warehouse.query_csv(
-        "select item_type, item_id, in_numerator, in_denominator, source_file, file_sha256, source_row "
-        f"from marts.criterion_lineage where {where} and in_denominator "
-        "order by in_numerator desc, source_file, source_row"
-    )
-    sys.stdout.write(score + "\n" + items)
+    unit, period, criterion = _safe(args.unit), _safe(args.period), _safe(args.criterion)
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select group_code, criterion_name_en, numerator, denominator, rate, points, max_points
+               from marts.criterion_scores
+               where unit_code = %s and period = %s and criterion_code = %s""",
+            (unit, period, criterion),
+        )
+        score = cur.fetchone()
+        if score is None:
+            raise UsageError(_no_score(cur, unit, period, criterion))
+        # Booleans as true/false (COPY would write t/f).
+        columns = ", ".join(f"{c}::text" if c.startswith("in_") else c for c in EXPLAIN_COLUMNS)
+        cur.execute(
+            f"""select {columns} from marts.criterion_lineage
+                where unit_code = %s and period = %s and criterion_code = %s and in_denominator
+                order by in_numerator desc, source_file, source_row""",
+            (unit, period, criterion),
+        )
+        items = cur.fetchall()
+    group, name, numerator, denominator, rate, points, max_points = score
+    rate_text = "n/a" if rate is None else f"{float(rate):.2%}"
+    points_text = f"{float(points or 0):g} of {float(max_points or 0):g} points"
+    summary = (f"criterion {criterion} ({group}, {name}), unit {unit}, {period}: "
+               f"{numerator} of {denominator} = {rate_text}, {points_text}")
+    if args.format == "csv":
+        # Data on stdout, the score on stderr: the output pipes straight into a spreadsheet.
+        log.info("%s", summary)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPLAIN_COLUMNS)
+        writer.writerows(items)
+        sys.stdout.write(out.getvalue())
+        return 0
+    kinds = sorted({row[0] for row in items}) or ["item"]
+    table = Table(title=summary, caption=f"{len(items)} {'/'.join(kinds)} rows in the denominator, "
+                                         f"{numerator} in the numerator")
+    for column, justify in (("#", "right"), (kinds[0], "left"), ("numerator", "center"),
+                            ("file", "left"), ("row", "right"), ("sha256", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for n, (_, item_id, in_num, _, _, source_file, sha256, source_row) in enumerate(items, start=1):
+        table.add_row(str(n), item_id, "yes" if in_num == "true" else "no", source_file,
+                      str(source_row), (sha256 or "")[:12])
+    Console().print(table)
     return 0
+
+
+def _no_score(cur, unit: str, period: str, criterion: str) -> str:
+    cur.execute("select distinct criterion_code from marts.criterion_scores order by 1")
+    known = [row[0] for row in cur.fetchall()]
+    if known and criterion not in known:
+        return f"unknown criterion {criterion!r}; known: {', '.join(known)}"
+    cur.execute(
+        "select data_status, batch_id from marts.unit_ranking where unit_code = %s and period = %s",
+        (unit, period),
+    )
+    found = cur.fetchone()
+    if found is None:
+        return f"no submission for unit {unit} in {period} (see `chiso sql \"select * from raw.batches\"`)"
+    status, batch_id = found
+    if status == "quarantined":
+        return (f"unit {unit} has no scores for {period}: its batch {batch_id} is quarantined "
+                f"(see `chiso quarantine show {batch_id}`)")
+    return f"no score for criterion {criterion} of unit {unit} in {period}"
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
