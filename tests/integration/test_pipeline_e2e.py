@@ -103,3 +103,22 @@ def test_reports_are_published(demo_warehouse):
     out = config.reports_dir() / "2025-09"
     assert (out / "unit_ranking.csv").read_text().count("\n") == 13
     assert "Data quality, period 2025-09" in (out / "dq_summary.html").read_text()
+
+
+def test_reconciliation_finds_exactly_the_planted_report_errors(demo_warehouse):
+    import json
+
+    dsn, submissions = demo_warehouse
+    manifest = json.loads((submissions / "generation_manifest.json").read_text())
+    planted = {(e["unit_code"], e["period"], e["figure"]): e["reported"] for e in manifest["report_errors"]}
+    checked = ("dossiers_received", "dossiers_received_online", "dossiers_resolved_on_time",
+               "dossiers_resolved_late", "procedures_online_full")
+    compared = rows(dsn, "select unit_code, period, figure, reported_value, status "
+                         "from marts.reconciliation where figure = any(%s) and status <> 'not_reported'",
+                    (list(checked),))
+    assert compared, "the generated reports should give figures to reconcile"
+    for unit, period, figure, reported, status in compared:
+        if (unit, period, figure) in planted:
+            assert status == "mismatch" and reported == planted[(unit, period, figure)]
+        else:
+            assert status == "match", (unit, period, figure)

@@ -26,26 +26,27 @@ feedback as (
 ),
 
 dossier_figures as (
+    -- A commune report counts as the one-stop system does: every dossier received in the
+    -- period whatever its later status (withdrawn included, unlike criterion 2.1), and
+    -- every dossier finished in the period, on time when finished by its due date.
     select
         batch_id,
-        count(*) filter (where is_received_in_period) as dossiers_received,
-        count(*) filter (where is_received_in_period and channel = 'online') as dossiers_received_online,
-        count(*) filter (where is_received_in_period and channel = 'direct') as dossiers_received_direct,
-        count(*) filter (where is_received_in_period and channel = 'postal') as dossiers_received_postal,
+        count(*) filter (where is_delivered_in_period) as dossiers_received,
+        count(*) filter (where is_delivered_in_period and channel = 'online') as dossiers_received_online,
+        count(*) filter (where is_delivered_in_period and channel = 'direct') as dossiers_received_direct,
+        count(*) filter (where is_delivered_in_period and channel = 'postal') as dossiers_received_postal,
         count(*) filter (where is_resolved_in_period) as dossiers_resolved,
         count(*) filter (where is_resolved_in_period and completed_at <= due_at) as dossiers_resolved_on_time,
         count(*) filter (where is_resolved_in_period and completed_at > due_at) as dossiers_resolved_late,
-        count(*) filter (where dossier_status = 'in_progress') as dossiers_in_progress,
+        count(*) filter (where completed_at is null) as dossiers_in_progress,
         count(*) filter (where crit_3_6_num) as dossiers_paid_online
     from (
         select
             dossiers.*,
-            -- "resolved" in a report: completed (or result returned) within the period
-            coalesce(
-                dossier_status in ('completed', 'returned')
-                and cast(completed_at as date) between period_start and period_end,
-                false
-            ) as is_resolved_in_period
+            coalesce(cast(received_at as date) between period_start and period_end, false)
+                as is_delivered_in_period,
+            coalesce(cast(completed_at as date) between period_start and period_end, false)
+                as is_resolved_in_period
         from dossiers
     ) as dossiers_with_resolution
     group by batch_id

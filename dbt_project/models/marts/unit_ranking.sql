@@ -5,7 +5,10 @@
 with
 
 batches as (
+    -- A folder filed under a code that is not a 2025 unit is quarantined by the gate
+    -- (batches.unit_code_valid) and shown in dq_results; it is not a unit to rank.
     select * from {{ ref('int_batches_current') }}
+    where unit_code in (select unit_code from {{ ref('dim_unit') }})
 ),
 
 points as (
