@@ -41,6 +41,7 @@ class BenchResult:
     payments: int
     stages: list[Stage] = field(default_factory=list)
     incremental: dict[str, float] = field(default_factory=dict)
+    split_by_province_identical: bool | None = None
     peak_rss_mib: float = 0.0
     machine: str = platform.platform()
 
@@ -87,7 +88,7 @@ def raw_copy(dsn: str, files: list[Path]) -> int:
             cur.execute(f"create table public.bench_{source} ({columns})")
         for path in files:
             source = path.stem
-            header = path.open(encoding="utf-8").readline().strip()
+            header = path.open(encoding="utf-8-sig").readline().strip()
             with path.open(encoding="utf-8") as handle:
                 cur.copy_expert(
                     f"copy public.bench_{source} ({header}) from stdin with (format csv, header true)",
@@ -98,9 +99,10 @@ def raw_copy(dsn: str, files: list[Path]) -> int:
     return rows
 
 
-def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, run_id: str) -> float:
+def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, run_id: str,
+              province: str | None = None) -> float:
     started = time.perf_counter()
-    submissions = landing.discover(root, period)
+    submissions = landing.discover(root, period, province)
     rows = 0
     if result is not None:
         with timed(result, "landing") as stage:
@@ -119,18 +121,41 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
     return time.perf_counter() - started
 
 
-def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11) -> BenchResult:
+MARTS_COMPARED = ("criterion_scores", "group_scores", "unit_ranking", "province_summary", "reconciliation")
+
+
+def marts_snapshot(dsn: str) -> dict[str, list[str]]:
+    return {m: sorted(warehouse.query_csv(f"select * from marts.{m}", dsn).splitlines())
+            for m in MARTS_COMPARED}
+
+
+def split_by_province_matches(dsn: str, root: Path, period: Period, national: dict) -> bool:
+    """Re-run the month province by province (as separate DAG runs would) and compare."""
+    _reset_warehouse(dsn)
+    provinces = sorted({p.name for p in root.iterdir() if p.is_dir()})
+    for province in provinces:
+        run_month(dsn, root, period, None, f"bench-split-{province}", province)
+    identical = marts_snapshot(dsn) == national
+    log.info("per-province runs (%d provinces) give %s marts", len(provinces),
+             "identical" if identical else "DIFFERENT")
+    return identical
+
+
+def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11,
+         compare_split: bool = False, dsn: str | None = None, scale: float = 1.0) -> BenchResult:
+    """Measure one month; the warehouse at `dsn` (default: the configured one) is reset."""
     from chiso.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
     periods = period_range(BENCH_PERIODS, "calendar")
-    data = out / "data" / f"units-{units or 'all'}-seed-{seed}"
+    data = out / "data" / f"units-{units or 'all'}-seed-{seed}-scale-{scale}"
     needed = periods if incremental else periods[-1:]
     if not all(any(data.glob(f"*/*/{p.label}")) for p in needed):
         log.info("generating %s units × %d month(s) into %s", units or "all", len(needed), data)
-        generate(data, province=None, periods=needed, seed=seed, units=units, national=True, progress=True)
+        generate(data, province=None, periods=needed, seed=seed, units=units, national=True,
+                 scale=scale, progress=True)
 
-    dsn = warehouse.url()
+    dsn = dsn or warehouse.url()
     _reset_warehouse(dsn)
     month = periods[-1]
     files = sorted(data.glob(f"*/*/{month.label}/ho_so.csv")) + sorted(
@@ -146,6 +171,9 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
 
     run_month(dsn, data, month, result, "bench-national")
     result.peak_rss_mib = peak_rss_mib()
+    if compare_split:
+        result.split_by_province_identical = split_by_province_matches(
+            dsn, data, month, marts_snapshot(dsn))
 
     if incremental:
         _reset_warehouse(dsn)
@@ -187,6 +215,9 @@ def write_results(out: Path, result: BenchResult) -> None:
     }
     lines += [f"| {k} | {v:.2f} | {targets[k]} |" for k, v in result.ratios().items()]
     lines += ["", f"Peak RSS of the pipeline process: {result.peak_rss_mib:,.0f} MiB (target ≤ 2048)."]
+    if result.split_by_province_identical is not None:
+        lines += ["", "Marts from per-province runs identical to the single run: "
+                  f"{'yes' if result.split_by_province_identical else 'NO'}."]
     if result.incremental:
         lines += ["", "Incremental months (seconds): " + ", ".join(
             f"{k} {v:.1f}" for k, v in result.incremental.items())]

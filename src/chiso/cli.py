@@ -11,6 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -109,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", type=int, default=None, help="limit the national month to N units")
     p.add_argument("--out", type=Path, default=Path("bench"))
     p.add_argument("--incremental", action="store_true", help="also measure a 6th month on 5 loaded")
+    p.add_argument("--compare-split", action="store_true",
+                   help="check per-province runs give the same marts as one national run")
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -229,14 +232,19 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if not args.batch:
         raise UsageError("chiso quarantine show BATCH: give a batch id (see `chiso quarantine list`)")
     batch = _safe(args.batch)
-    sys.stdout.write(warehouse.query_csv(
+    header = warehouse.query_csv(
         f"select batch_id, unit_code, period, status, superseded_by, reason from raw.batches "
         f"where batch_id = '{batch}'"
-    ))
+    )
+    if header.count("\n") < 2:
+        raise UsageError(f"no batch {batch!r} (see `chiso quarantine list`)")
+    sys.stdout.write(header)
     sys.stdout.write("\n")
+    # Errors (what quarantined the batch) first, file-level findings before their rows.
     sys.stdout.write(warehouse.query_csv(
         f"select source_file, source_row, field, value, expectation, severity "
-        f"from audit.rule_violations where batch_id = '{batch}' order by source_file, source_row"
+        f"from audit.rule_violations where batch_id = '{batch}' "
+        f"order by severity <> 'error', expectation, source_file, source_row nulls first"
     ))
     return 0
 
@@ -274,22 +282,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.format == "csv":
         # Data on stdout, the score on stderr: the output pipes straight into a spreadsheet.
         log.info("%s", summary)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(EXPLAIN_COLUMNS)
         writer.writerows(items)
-        sys.stdout.write(out.getvalue())
+        sys.stdout.write(buffer.getvalue())
         return 0
-    kinds = sorted({row[0] for row in items}) or ["item"]
-    table = Table(title=summary, caption=f"{len(items)} {'/'.join(kinds)} rows in the denominator, "
-                                         f"{numerator} in the numerator")
-    for column, justify in (("#", "right"), (kinds[0], "left"), ("numerator", "center"),
+    out = Console()
+    out.print(summary)
+    if not items:
+        out.print("nothing in the denominator")
+        return 0
+    # All rows of a unit-period come from one submission folder: name it once.
+    folders = {str(Path(row[5]).parent) for row in items}
+    folder = folders.pop() if len(folders) == 1 else None
+    table = Table(box=box.SIMPLE_HEAD, caption=(f"num: in the numerator; files in {folder}/" if folder
+                                                else "num: in the numerator"))
+    for column, justify in (("#", "right"), (items[0][0], "left"), ("num", "center"),
                             ("file", "left"), ("row", "right"), ("sha256", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+        table.add_column(column, justify=justify, no_wrap=column != "file")
     for n, (_, item_id, in_num, _, _, source_file, sha256, source_row) in enumerate(items, start=1):
-        table.add_row(str(n), item_id, "yes" if in_num == "true" else "no", source_file,
-                      str(source_row), (sha256 or "")[:12])
-    Console().print(table)
+        table.add_row(str(n), item_id, "yes" if in_num == "true" else "no",
+                      Path(source_file).name if folder else source_file, str(source_row),
+                      (sha256 or "")[:12])
+    out.print(table)
     return 0
 
 
@@ -315,7 +331,8 @@ def _no_score(cur, unit: str, period: str, criterion: str) -> str:
 def cmd_bench(args: argparse.Namespace) -> int:
     from chiso import bench
 
-    bench.main(out=args.out, units=args.units, incremental=args.incremental)
+    bench.main(out=args.out, units=args.units, incremental=args.incremental,
+               compare_split=args.compare_split)
     return 0
 
 

@@ -252,7 +252,9 @@ def _land_report(cur, batch_id: str, path: Path, relative: str, sha256: str,
     try:
         report = extract_report(path, province_hint=submission.province_code)
     except ExtractionError as err:
-        raise FileError(f"{relative}: {err}") from None
+        # The message names the file by its absolute path: name it as the batch knows it.
+        message = str(err).replace(str(path), relative)
+        raise FileError(message if message.startswith(relative) else f"{relative}: {message}") from None
     rows = [
         (batch_id, relative, sha256, report.document_kind, report.unit_code or submission.unit_code,
          report.unit_name, report.period, f.name.lower(), f.value, f.unit, f.max_value, f.line_no,

@@ -390,3 +390,357 @@ def test_pdf_is_read_or_refused_clearly(tmp_path: Path) -> None:
         extract_report(pdf)
     except ExtractionError as exc:
         assert "scan.pdf" in str(exc)
+
+
+# =========================================================================== other communes' styles
+# chiso.extract on monthly reports written in other communes' styles: prose in another order,
+# bullet lists, Markdown and tab tables, narrative with fractions, and OCR output without
+# diacritics. Every expected value was worked out by hand from the fixture text (the counts
+# add up: received = online + direct + postal, resolved = early + on time + late, …).
+
+# --------------------------------------------------------------------------- phường Ninh Kiều
+
+NINH_KIEU = {
+    "dossiers_received": 1245,
+    "dossiers_received_online": 1102,
+    "rate_online": 88.51,  # '(đạt 88,51%)' right after the online count
+    "dossiers_received_direct": 128,
+    "dossiers_received_postal": 15,
+    "dossiers_resolved": 1198,
+    "dossiers_resolved_early": 1050,
+    "dossiers_resolved_exactly_on_time": 140,
+    "dossiers_resolved_on_time": 1190,  # derived: 1.050 + 140
+    "dossiers_resolved_late": 8,
+    "rate_on_time": 99.33,
+    "dossiers_in_progress": 47,
+    "dossiers_in_progress_overdue": 3,
+    "dossiers_withdrawn": 4,
+    "visits": 3420,
+    "feedback_received": 3,
+    "feedback_resolved": 2,
+    "feedback_in_progress": 1,
+}
+
+
+@pytest.mark.parametrize("name", ["monthly_ninh_kieu_prose.txt", "monthly_ninh_kieu_ocr.txt"])
+def test_phuong_prose_in_another_order(name: str) -> None:
+    """Channels inside 'trong đó:', rates in brackets, feedback in three clauses; the OCR copy
+    ('hd so', 'tiép nhan', 'truc tuyén', 'xir ly', 'Pdc lap') must read the same."""
+    report = extract_report(FIXTURES / name)
+    assert (report.unit_code, report.unit_name, report.province_code) == ("31135", "Ninh Kiều", "92")
+    assert report.document_kind == "monthly_report"
+    # 'Kỳ báo cáo: từ ngày 15/8/2025 đến ngày 14/9/2025' beats 'NHIỆM VỤ … THÁNG 10/2025'
+    assert report.period == "2025-09"
+    assert (report.period_start, report.period_end) == (date(2025, 8, 15), date(2025, 9, 14))
+    assert values(report) == pytest.approx(NINH_KIEU)  # nothing from the tasks section
+    assert report.figure("dossiers_resolved_on_time").derived
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- bullet lists
+
+
+def test_bullet_list_report() -> None:
+    report = extract_report(FIXTURES / "monthly_yen_the_bullets.txt")
+    assert (report.unit_code, report.province_code) == ("07288", "24")
+    assert report.period == "2025-10"
+    assert (report.period_start, report.period_end) == (date(2025, 9, 15), date(2025, 10, 14))
+    expected = {
+        "dossiers_total": 611,  # derived: 26 carried over + 585 new
+        "dossiers_carried_over": 26,
+        "dossiers_received": 585,
+        "dossiers_received_online": 532,
+        "dossiers_received_direct": 53,
+        "rate_online": 90.94,
+        "dossiers_resolved": 590,
+        "dossiers_resolved_early": 402,
+        # its own bullet, but after 'trước hạn': the exact-deadline part
+        "dossiers_resolved_exactly_on_time": 181,
+        "dossiers_resolved_on_time": 583,
+        "dossiers_resolved_late": 7,
+        "dossiers_in_progress": 21,
+        "dossiers_in_progress_on_time": 19,  # '21 (trong hạn: 19; quá hạn: 02)'
+        "dossiers_in_progress_overdue": 2,
+        "dossiers_withdrawn": 0,
+        "dossiers_fee_bearing": 312,
+        "dossiers_paid_online": 287,
+        "rate_paid_online": 91.99,
+        "procedures_total": 356,
+        "procedures_online_full": 198,
+        "procedures_online_partial": 142,
+        "procedures_no_online": 16,
+        "rate_digitised_input": 98.5,
+        "rate_digitised_output": 100,
+        "rate_reuse": 45.2,
+        "feedback_received": 0,
+    }
+    assert values(report) == pytest.approx(expected)
+    assert report.figure("dossiers_total").derived
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_ocr_bullet_list_report() -> None:
+    """OCR without diacritics: 'Pang giai quyét' (Đ read as P), 'mét phan' (một phần),
+    'cép két qua dién tir' (cấp kết quả điện tử), 'tai sir dung' (tái sử dụng), 'ty 1&'."""
+    report = extract_report(FIXTURES / "monthly_dong_hung_ocr_bullets.txt")
+    assert (report.unit_code, report.unit_name, report.province_code) == ("12688", "Đông Hưng", "33")
+    assert report.period == "2025-12"
+    expected = {
+        "dossiers_total": 468,
+        "dossiers_carried_over": 9,
+        "dossiers_received": 459,
+        "dossiers_received_online": 417,
+        "rate_online": 90.85,
+        "dossiers_received_direct": 42,
+        "dossiers_resolved": 451,
+        "dossiers_resolved_early": 280,
+        "dossiers_resolved_exactly_on_time": 166,
+        "dossiers_resolved_on_time": 446,
+        "dossiers_resolved_late": 5,
+        "dossiers_in_progress": 17,
+        "dossiers_in_progress_on_time": 17,
+        "dossiers_in_progress_overdue": 0,
+        "dossiers_fee_bearing": 196,
+        "dossiers_paid_online": 171,
+        "rate_paid_online": 87.24,
+        "procedures_total": 298,
+        "procedures_online_full": 176,
+        "procedures_online_partial": 101,
+        "procedures_no_online": 21,
+        "rate_digitised_input": 97.3,
+        "rate_digitised_output": 99.8,
+        "rate_reuse": 41.6,
+        "feedback_received": 1,
+        "feedback_resolved": 1,
+    }
+    assert values(report) == pytest.approx(expected)
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_markdown_table_with_rate_column() -> None:
+    """'Chỉ tiêu | Số lượng | Tỷ lệ (%)' with '-'/'+' sub-rows under their parent row."""
+    report = extract_report(FIXTURES / "monthly_thach_ha_table.md")
+    assert (report.unit_code, report.province_code) == ("18562", "42")
+    assert report.period == "2025-11"
+    assert (report.period_start, report.period_end) == (date(2025, 10, 15), date(2025, 11, 14))
+    expected = {
+        "dossiers_total": 874,
+        "dossiers_carried_over": 31,
+        "dossiers_received": 843,
+        "dossiers_received_online": 790,
+        "rate_online": 93.71,
+        "dossiers_received_direct": 45,
+        "dossiers_received_postal": 8,
+        "dossiers_resolved": 836,
+        "dossiers_resolved_early": 611,
+        "dossiers_resolved_exactly_on_time": 219,
+        "dossiers_resolved_on_time": 830,
+        "dossiers_resolved_late": 6,
+        "rate_late": 0.72,
+        "dossiers_in_progress": 38,
+        "dossiers_in_progress_on_time": 36,
+        "dossiers_in_progress_overdue": 2,
+        "dossiers_withdrawn": 0,
+        "dossiers_fee_bearing": 402,
+        "dossiers_paid_online": 377,
+        "rate_paid_online": 93.78,
+        "rate_digitised_input": 96.4,
+        "rate_digitised_output": 100,
+        "rate_reuse": 52.8,
+        "feedback_received": 2,
+        "feedback_resolved": 2,
+    }
+    assert values(report) == pytest.approx(expected)
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_tab_table_with_units_in_cells() -> None:
+    """Cells like '1.412 hồ sơ' and 'Đạt 92,29%', numbered rows '2.1', 'BCCI' for postal."""
+    report = extract_report(FIXTURES / "monthly_cai_rang_tabs.txt")
+    assert (report.unit_code, report.province_code) == ("31186", "92")
+    assert report.period == "2025-08"
+    expected = {
+        "dossiers_total": 1542,  # derived: 12 + 1.530
+        "dossiers_carried_over": 12,
+        "dossiers_received": 1530,
+        "dossiers_received_online": 1412,
+        "rate_online": 92.29,
+        "dossiers_received_direct": 106,
+        "dossiers_received_postal": 12,
+        "dossiers_resolved": 1497,
+        "dossiers_resolved_on_time": 1489,
+        "rate_on_time": 99.47,
+        "dossiers_resolved_late": 8,
+        "dossiers_in_progress": 45,
+        "dossiers_in_progress_overdue": 1,
+        "dossiers_withdrawn": 2,
+        "dossiers_fee_bearing": 640,
+        "dossiers_paid_online": 598,
+        "rate_paid_online": 93.44,  # 'chiếm 93,44%'
+        "rate_digitised_input": 99.1,
+        "rate_digitised_output": 97.6,  # 'cấp kết quả giải quyết TTHC điện tử'
+        "rate_reuse": 38.05,
+        "feedback_received": 5,
+        "feedback_resolved": 4,
+        "feedback_in_progress": 1,
+    }
+    assert values(report) == pytest.approx(expected)
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+def test_form_table_by_field_reads_only_the_total_row() -> None:
+    """The national form (one row per field, topics in merged header columns): the fields'
+    rows are not the commune's totals, 'Tổng cộng' is; the second 'Quá hạn' column belongs
+    to 'Đang giải quyết'."""
+    report = extract_report(FIXTURES / "monthly_phu_loc_form.md")
+    assert (report.unit_code, report.province_code) == ("20107", "46")  # 'THÀNH PHỐ HUẾ'
+    assert report.period == "2025-09"
+    expected = {
+        "dossiers_total": 828,
+        "dossiers_received_online": 696,
+        "dossiers_received_direct": 123,
+        "dossiers_carried_over": 9,
+        "dossiers_resolved": 807,
+        "dossiers_resolved_early": 753,
+        "dossiers_resolved_exactly_on_time": 50,
+        "dossiers_resolved_on_time": 803,
+        "dossiers_resolved_late": 4,
+        "dossiers_in_progress": 21,
+        "dossiers_in_progress_on_time": 20,
+        "dossiers_in_progress_overdue": 1,
+        "rate_on_time": 99.5,  # '99,5% hồ sơ được giải quyết …': a share without 'tỷ lệ'
+        "rate_digitised_output": 100,
+        "procedures_online_full": 201,
+        "procedures_online_partial": 139,
+        "dossiers_fee_bearing": 188,
+        "dossiers_paid_online": 170,
+        "rate_paid_online": 90.43,
+        "dossiers_digitised": 812,
+        "rate_digitised_input": 98.07,
+        "feedback_received": 0,
+    }
+    assert values(report) == pytest.approx(expected)  # no 'Biểu mẫu số 06', no targets
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- narrative
+
+
+def test_narrative_with_fractions_comparisons_and_year_to_date() -> None:
+    report = extract_report(FIXTURES / "monthly_hoa_khanh_narrative.txt")
+    assert (report.unit_code, report.province_code) == ("20200", "48")
+    assert report.period == "2025-10"  # not 'PHƯƠNG HƯỚNG THÁNG 11/2025'
+    expected = {
+        "dossiers_total": 2016,
+        "dossiers_carried_over": 64,  # not the 85 of 'tăng 85 hồ sơ so với kỳ trước'
+        "dossiers_received": 1952,
+        "dossiers_received_online": 1871,
+        "rate_online": 95.85,
+        "dossiers_received_direct": 81,
+        "dossiers_resolved": 1930,  # '1.930/2.016 hồ sơ đã được giải quyết'
+        "dossiers_resolved_on_time": 1925,
+        "rate_on_time": 99.74,
+        "dossiers_resolved_late": 5,
+        "dossiers_in_progress_on_time": 86,
+        "dossiers_withdrawn": 0,
+        "procedures_total": 312,  # 'TTHC thuộc thẩm quyền giải quyết'
+        "procedures_online_full": 187,
+        "procedures_online_partial": 109,
+        "procedures_no_online": 16,
+        "dossiers_fee_bearing": 215,
+        "dossiers_paid_online": 203,
+        "rate_paid_online": 94.42,  # a bare '(94,42%)'
+        "visits": 2540,
+        "rate_satisfaction": 98.6,
+        "feedback_received": 4,
+        "feedback_resolved": 3,
+        "feedback_in_progress": 1,
+    }
+    got = values(report)
+    assert got == pytest.approx(expected)  # no 'lũy kế' 18.450 / 18.210, no 95% target
+    assert report.figure("dossiers_resolved").max_value == 2016
+    assert report.warnings == []
+    assert_provenance(report)
+
+
+# --------------------------------------------------------------------------- single sentences
+
+
+def _extract_text(tmp_path: Path, text: str) -> Report:
+    path = tmp_path / "bao_cao.txt"
+    path.write_text(text, encoding="utf-8")
+    return extract_report(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Trong tháng tiếp nhận 03 phản ánh, kiến nghị, đã xử lý 02, đang xử lý 01.",
+            {"feedback_received": 3, "feedback_resolved": 2, "feedback_in_progress": 1},
+        ),
+        (
+            "Đang xử lý 02 phản ánh, kiến nghị; đã xử lý 05 phản ánh, kiến nghị.",
+            {"feedback_in_progress": 2, "feedback_resolved": 5},
+        ),
+        (
+            "Đang giải quyết 47 hồ sơ, trong đó quá hạn 3 hồ sơ.",
+            {"dossiers_in_progress": 47, "dossiers_in_progress_overdue": 3},
+        ),
+        (
+            "Tổng số hồ sơ có nghĩa vụ tài chính 312, trong đó thanh toán trực tuyến 287 hồ sơ, "
+            "đạt tỷ lệ 91,99%.",
+            {"dossiers_fee_bearing": 312, "dossiers_paid_online": 287, "rate_paid_online": 91.99},
+        ),
+        (
+            "Tỉ lệ số hoá hồ sơ, kết quả giải quyết TTHC: 99,1%.",
+            {"rate_digitised_input": 99.1},
+        ),
+        (
+            "Tiếp nhận qua dịch vụ bưu chính công ích 15 hồ sơ; 04 hồ sơ công dân xin rút.",
+            {"dossiers_received_postal": 15, "dossiers_withdrawn": 4},
+        ),
+        (
+            "Tong s6 TTHC thuéc thdm quyén: 298 TTHC, trong d6 DVCTT toan trinh 176, mét phan 101.",
+            {"procedures_total": 298, "procedures_online_full": 176, "procedures_online_partial": 101},
+        ),
+        (
+            "Tiếp nhận 1.245 hồ sơ, đã giải quyết 1.198 hồ sơ, trong đó trực tuyến 1.050 hồ sơ.",
+            {"dossiers_received": 1245, "dossiers_resolved": 1198},  # no 'resolved online'
+        ),
+        ("99,33% hồ sơ được giải quyết đúng hạn.", {"rate_on_time": 99.33}),
+        ("Số hồ sơ tiếp nhận tăng 85 hồ sơ so với kỳ trước.", {}),
+        ("Lũy kế từ đầu năm, tiếp nhận 18.450 hồ sơ, giải quyết 18.210 hồ sơ.", {}),
+    ],
+)
+def test_sentences(tmp_path: Path, text: str, expected: dict[str, float]) -> None:
+    report = _extract_text(tmp_path, text + "\n")
+    assert values(report) == pytest.approx(expected)
+
+
+def test_period_from_reporting_range_in_header(tmp_path: Path) -> None:
+    report = _extract_text(
+        tmp_path,
+        "BÁO CÁO\nKỳ báo cáo: từ ngày 15/8/2025 đến ngày 14/9/2025\n\n"
+        "Tiếp nhận 120 hồ sơ.\n\nIII. NHIỆM VỤ THÁNG 10/2025\nPhấn đấu tiếp nhận 150 hồ sơ.\n",
+    )
+    assert report.period == "2025-09"
+    assert (report.period_start, report.period_end) == (date(2025, 8, 15), date(2025, 9, 14))
+    assert values(report) == {"dossiers_received": 120}
+    assert report.warnings == []
+
+
+def test_period_from_range_with_yearless_start(tmp_path: Path) -> None:
+    report = _extract_text(tmp_path, "Báo cáo (từ 15/12 đến hết 14/01/2026): tiếp nhận 12 hồ sơ.\n")
+    assert report.period == "2026-01"
+    assert (report.period_start, report.period_end) == (date(2025, 12, 15), date(2026, 1, 14))
+    assert values(report) == {"dossiers_received": 12}

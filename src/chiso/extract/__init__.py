@@ -8,7 +8,9 @@ Reads .txt, .md, .docx (paragraphs and tables) and .pdf (text layer, only when a
 `pdftotext` is installed). Works on diacritic-folded, OCR-repaired text with a keyword lexicon
 (`lexicon`), a number grammar (`numbers`), clause rules (`grammar`, `rules`), table readers
 (`tables`), admin-unit matching (`units`), period detection (`dates`) and consistency checks
-(`checks`). Every figure keeps the line number and the source text it was read from.
+(`checks`). Forward-looking sections ('NHIỆM VỤ THÁNG TỚI', 'KIẾN NGHỊ, ĐỀ XUẤT') hold targets,
+so `sections` keeps them out of both figures and period. Every figure keeps the line number
+and the source text it was read from.
 
 Vocabulary (`VOCABULARY`; `derived` figures are sums of stated ones, e.g. early + on time):
 
@@ -40,6 +42,7 @@ Vocabulary (`VOCABULARY`; `derived` figures are sums of stated ones, e.g. early 
 | `procedures_no_online` | count | procedures with no online public service |
 | `feedback_received` | count | citizen feedback/petitions (PAKN) received |
 | `feedback_resolved` | count | citizen feedback/petitions (PAKN) handled |
+| `feedback_in_progress` | count | citizen feedback/petitions (PAKN) still being handled |
 | `visits` | count | visits (portal hits or citizens served) |
 | `rate_online` | percent | share of dossiers received online (%) |
 | `rate_on_time` | percent | share of dossiers resolved early or on time (%) |
@@ -83,6 +86,7 @@ from .dates import find_period
 from .grammar import dedupe, extract_prose, find_numbers, repair_tokens, split_sentences
 from .model import Figure, Finding, Report, render
 from .numbers import format_number
+from .sections import forward_lines
 from .tables import delimited_tables, score_rows, score_table_figures
 from .text import Document, ExtractionError, read_lines, tokenize
 from .units import gazetteer
@@ -110,16 +114,17 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     """
     path = Path(path)
     doc = Document(path, read_lines(path))
-    period = find_period(doc)
+    forward = forward_lines(doc)  # targets and next month's tasks, not results
+    period = find_period(doc, forward)
     tokens = repair_tokens(tokenize(doc.folded))
     numbers = find_numbers(doc, tokens, period.date_spans)
 
     rows = score_rows(doc, tokens, numbers)
     figures = score_table_figures(doc, rows)
     row_lines = {r.line_no for r in rows}
-    table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines)
+    table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines | forward)
     figures += table_figures
-    sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines)
+    sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines | forward)
     figures += extract_prose(doc, sentences)
     figures.sort(key=lambda f: f.line_no)
     figures, conflicts = dedupe(figures)
@@ -159,14 +164,21 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     return report
 
 
+# total ← parts. Not resolved ← on time + late: a 'không có hồ sơ quá hạn' zero would then
+# turn every on-time count into a resolved count the document never states.
+_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("dossiers_resolved_on_time", ("dossiers_resolved_early", "dossiers_resolved_exactly_on_time")),
+    ("dossiers_in_progress", ("dossiers_in_progress_on_time", "dossiers_in_progress_overdue")),
+    ("dossiers_total", ("dossiers_carried_over", "dossiers_received")),
+)
+
+
 def _derived(figures: list[Figure]) -> list[Figure]:
-    """Totals a document states only as parts (trước hạn + đúng hạn; trong hạn + quá hạn)."""
+    """Totals a document states only as parts (trước hạn + đúng hạn; trong hạn + quá hạn;
+    kỳ trước chuyển sang + tiếp nhận mới)."""
     by = {f.name: f for f in figures}
     out = []
-    for total, parts in (
-        ("dossiers_resolved_on_time", ("dossiers_resolved_early", "dossiers_resolved_exactly_on_time")),
-        ("dossiers_in_progress", ("dossiers_in_progress_on_time", "dossiers_in_progress_overdue")),
-    ):
+    for total, parts in _SUMS:
         if total in by or not all(p in by for p in parts):
             continue
         first = by[parts[0]]
@@ -182,6 +194,7 @@ def _derived(figures: list[Figure]) -> list[Figure]:
                 derived=True,
             )
         )
+        by[total] = out[-1]
     return out
 
 

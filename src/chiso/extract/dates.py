@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,10 +20,16 @@ from .text import Document
 
 _DATE = r"(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?(\d{4})"
 DATE_RE = re.compile(rf"(?<![\d/]){_DATE}(?![\d/])")
+# 'từ ngày 15/8 đến ngày 14/9/2025': a start without its year, just before a full end date
+YEARLESS_START_RE = re.compile(
+    r"(?<![\d/])(\d{1,2})\s?[/.-]\s?(\d{1,2})(?![\d/])[\s,]*(?:(?:den|toi)\s*(?:het\s*)?(?:ngay)?|[-–])[\s,]*$"
+)
 RANGE_GAP_RE = re.compile(r"^[\s,]*(?:(?:den|toi)\s*(?:het\s*)?(?:ngay)?|[-–])[\s,]*$")
 # 'tháng 8 năm 2025', OCR 'thang 8 ndam 2025', 'tháng 03/2025', 'tháng 3-2025'
 MONTH_RE = re.compile(r"\bthang\s*(\d{1,2})\s*(?:[/.-]|\s[^\W\d_]{2,4}\s)\s*(\d{4})\b")
 COMPARISON_RE = re.compile(r"(so voi|cung ky|ky truoc|thang truoc|so sanh)\W*$")
+# 'Nhiệm vụ trọng tâm tháng 10/2025', 'kế hoạch tháng 10': the next month, not this one
+FORWARD_RE = re.compile(r"(nhiem vu|phuong huong|ke hoach|trong tam)[^.;\n]{0,20}$")
 LETTER_DAY_RE = re.compile(r"ngay\s*\d{0,2}\W*$")
 ASOF_RE = re.compile(r"(tinh den|den ngay|tai thoi diem|cap nhat den)\W*(?:ngay\s*)?$")
 LETTER_DATE_RE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*(\d{1,2})\s*(?:\s[^\W\d_]{2,4}\s)\s*(\d{4})")
@@ -56,7 +63,25 @@ def _fmt(d: date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
-def find_period(doc: Document) -> PeriodInfo:
+def _yearless_start(doc: Document, end: StatedDate, info: PeriodInfo) -> StatedDate | None:
+    """The start of '15/8 đến 14/9/2025', dated in the end's year (or the year before)."""
+    lo = max(0, end.start - 40)
+    m = YEARLESS_START_RE.search(doc.folded[lo : end.start])
+    if not m:
+        return None
+    day, month = int(m.group(1)), int(m.group(2))
+    year = end.day.year - (1 if month > end.day.month else 0)
+    start = _to_date(str(day), str(month), str(year))
+    if start is None or start > end.day:
+        return None
+    offset = lo + m.start()
+    info.date_spans.append((offset, lo + m.start() + len(m.group(0))))
+    raw = doc.text[offset : lo + m.end(2)]
+    return StatedDate(start, offset, doc.line_no(offset), raw)
+
+
+def find_period(doc: Document, forward: Collection[int] = ()) -> PeriodInfo:
+    """The report's period; months mentioned on `forward` lines (tasks ahead) do not count."""
     folded = doc.folded
     info = PeriodInfo()
     dates: list[StatedDate] = []
@@ -71,6 +96,11 @@ def find_period(doc: Document) -> PeriodInfo:
         gap = folded[a.start + len(a.raw) : b.start]
         if RANGE_GAP_RE.match(gap) and a.day <= b.day:
             ranges.append((a, b))
+    for b in dates:
+        start = _yearless_start(doc, b, info)
+        if start:
+            ranges.append((start, b))
+    ranges.sort(key=lambda r: r[0].start)
 
     months: Counter[tuple[int, int]] = Counter()
     first_seen: dict[tuple[int, int], int] = {}
@@ -80,8 +110,15 @@ def find_period(doc: Document) -> PeriodInfo:
         before = folded[max(0, m.start() - 20) : m.start()]
         if not 1 <= month <= 12 or COMPARISON_RE.search(before) or LETTER_DAY_RE.search(before):
             continue  # a comparison, or the letter's own date ('ngày 11 tháng 8 năm 2025')
+        if doc.line_no(m.start()) in forward or FORWARD_RE.search(folded[max(0, m.start() - 40) : m.start()]):
+            continue
         months[(year, month)] += 1
         first_seen.setdefault((year, month), m.start())
+    if months:
+        # a stated range votes for the month it ends in (15/8–14/9 is September's report)
+        for _a, b in ranges:
+            months[(b.day.year, b.day.month)] += 1
+            first_seen.setdefault((b.day.year, b.day.month), b.start)
 
     label: tuple[int, int] | None = None
     if months:

@@ -17,16 +17,23 @@ from dataclasses import dataclass, field
 from .lexicon import levenshtein, match_tags
 from .model import Figure
 from .numbers import Number, parse_number
-from .rules import TOPICS, Reading, decide, zero_by_negation
+from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
 from .text import Document, Token
 from .vocabulary import UNIT_OF
 
 log = logging.getLogger(__name__)
 
-_NOT_BEFORE = {"thang", "nam", "ngay", "quy", "lan", "dieu", "khoan", "chuong", "tuan", "khoa"}
-_NOT_BEFORE_2 = {("muc", "do"), ("de", "an"), ("phu", "luc"), ("giai", "doan"), ("lan", "thu")}
+_NOT_BEFORE = {"thang", "nam", "ngay", "quy", "lan", "dieu", "khoan", "chuong", "tuan", "khoa", "mau"}
+_NOT_BEFORE_2 = {
+    ("muc", "do"),
+    ("de", "an"),
+    ("phu", "luc"),
+    ("giai", "doan"),
+    ("lan", "thu"),
+    ("mau", "so"),  # 'Biểu mẫu số 06'
+    ("bieu", "so"),
+}
 _NOT_AFTER = {"gio", "phut", "ngay", "thang", "nam", "tuan", "cap", "h", "km", "trieu", "dong"}
-_BLOCKING = {"OTHER_AGENCY", "MODAL"}
 _CLAUSE_PUNCT = set(",;()[]|•")
 _SENTENCE_PUNCT = set(".!?")
 
@@ -218,58 +225,87 @@ def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:
 
 @dataclass
 class _State:
+    """What a sentence has said so far; `early_seen` is carried across the whole document."""
+
     topic: set[str] = field(default_factory=set)
     last_name: str | None = None
     early_seen: bool = False
-    modal: bool = False
+    governing: set[str] = field(default_factory=set)
+
+
+# 'Phấn đấu …', 'Lũy kế từ đầu năm …' govern every later clause of their sentence
+_SENTENCE_WIDE = frozenset({"MODAL", "CUMULATIVE"})
+# what is counted; a clause naming none ('đã xử lý 02') counts what the sentence counts
+_NOUNS = frozenset({"DOSSIER", "FEEDBACK", "PROCEDURE", "VISITS"})
 
 
 def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
     figures: list[Figure] = []
     label: Clause | None = None
+    early_seen = False
     for sentence in sentences:
-        state = _State()
+        # 'trước hạn' once stated, a later bare 'đúng hạn' is the exact-deadline part
+        state = _State(early_seen=early_seen)
+        label_here = False  # the pending label belongs to this sentence
         for clause in sentence:
             if not clause.numbers and not _may_matter(clause):
                 label = None
                 continue
             clause.tags = {m.tag for m in match_tags(clause.words)}
-            # an instruction ('đảm bảo …', 'yêu cầu …') governs the rest of its sentence
-            if "MODAL" in clause.tags:
-                state.modal = True
-            elif state.modal:
-                clause.tags.add("MODAL")
+            state.governing |= clause.tags & _SENTENCE_WIDE
+            clause.tags |= state.governing
+            if not clause.words and clause.numbers and all(n.percent for n in clause.numbers):
+                clause.tags.add("RATE")  # '(94,42%)' after a count is that count's share
             if not clause.numbers:
                 if "NEG" in clause.tags:
                     # 'không có hồ sơ quá hạn' denies any overdue dossier, so no inherited topic
                     for name in zero_by_negation(clause.tags):
                         figures.append(_figure(doc, Reading(name, 0.0), clause.start, clause))
-                label = clause if clause.tags - {"DOSSIER"} else None
+                label, label_here = _next_label(label, label_here, clause)
                 _remember_topic(state, clause.tags)
                 continue
-            adjacent = label is not None and (clause.first_in_sentence or any(c is label for c in sentence))
-            own = clause.tags if clause.tags & TOPICS else clause.tags | state.topic
-            if not any(t.startswith("G_") for t in own):
-                own |= {t for t in state.topic if t.startswith("G_")}  # 'Tiến độ: 19/20, xếp thứ 5'
-            if adjacent and label is not None:
-                own |= label.tags & _BLOCKING  # 'Chi nhánh … tiếp nhận: 45 hồ sơ'
-            attempts: list[tuple[set[str], Clause | None]] = []
-            if adjacent and label is not None:
-                if label.colon or not clause.tags & TOPICS:
-                    attempts.append((clause.tags | label.tags, label))
-                attempts += [(own, None), (own | label.tags, label)]
-            else:
-                attempts.append((own, None))
-            for tags, used in attempts:
-                produced = _bind(doc, clause, tags, state, used)
-                if produced:
-                    figures.extend(produced)
-                    _remember_topic(state, tags)
-                    break
-            else:
-                _remember_topic(state, own)
-            label = None
+            adjacent = label is not None and (clause.first_in_sentence or label_here)
+            figures.extend(_read_clause(doc, clause, state, label if adjacent else None))
+            label, label_here = None, False
+        early_seen = state.early_seen
     return figures
+
+
+def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:
+    """A number-less clause with content labels the next number; consecutive ones add up
+    ('Tỉ lệ số hoá hồ sơ, kết quả giải quyết TTHC: 99,1%')."""
+    if not clause.tags - {"DOSSIER"}:
+        return None, False
+    if label is None or not label_here:
+        return clause, True
+    merged = Clause(label.tokens + clause.tokens, [], clause.colon, label.first_in_sentence)
+    merged.tags = label.tags | clause.tags
+    return merged, True
+
+
+def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | None) -> list[Figure]:
+    """Figures of a clause with numbers: its own tags first, then with the label's help."""
+    own = set(clause.tags) if clause.tags & TOPICS else clause.tags | state.topic
+    if not any(t.startswith("G_") for t in own):
+        own |= {t for t in state.topic if t.startswith("G_")}  # 'Tiến độ: 19/20, xếp thứ 5'
+    if not own & _NOUNS:
+        own |= state.topic & {"FEEDBACK"}  # 'tiếp nhận 03 phản ánh, đã xử lý 02'
+    attempts: list[tuple[set[str], Clause | None]] = [(own, None)]
+    if label is not None:
+        own |= label.tags & BLOCKING  # 'Chi nhánh … tiếp nhận: 45 hồ sơ'
+        labelled = clause.tags | label.tags
+        if not labelled & TOPICS:
+            labelled |= state.topic  # '21 (trong hạn: 19; quá hạn: 02)'
+        attempts = [(own, None), (own | label.tags, label)]
+        if label.colon or not clause.tags & TOPICS:
+            attempts.insert(0, (labelled, label))
+    for tags, used in attempts:
+        produced = _bind(doc, clause, tags, state, used)
+        if produced:
+            _remember_topic(state, tags)
+            return produced
+    _remember_topic(state, own)
+    return []
 
 
 def _may_matter(clause: Clause) -> bool:
@@ -301,11 +337,13 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
     start = label.start if label is not None else clause.start
     for k, (number, left, before) in enumerate(windows):
         if len(windows) == 1:
-            window_tags = tags
+            window_tags = set(tags)
         else:
             own = {m.tag for m in match_tags(left)}
             window_tags = own | (tags & TOPICS if not own & TOPICS else set())
-            window_tags |= tags & {"RATE", "MODAL", "OTHER_AGENCY", "NEG"}
+            window_tags |= tags & (BLOCKING | {"RATE", "NEG"})
+        if number.percent and _word_after(clause, number) in _DOSSIER_WORDS:
+            window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         readings = decide(window_tags, number, tuple(before[-8:]), state.last_name, state.early_seen)
         if not readings and len(windows) > 1:
             right = windows[k + 1][1] if k + 1 < len(windows) else tail
@@ -323,6 +361,13 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             if reading.name == "dossiers_resolved_early":
                 state.early_seen = True
     return out
+
+
+_DOSSIER_WORDS = {"ho", "hd"}  # 'hồ sơ' and its usual OCR reading
+
+
+def _word_after(clause: Clause, number: Number) -> str | None:
+    return next((t.text for t in clause.tokens if t.start >= number.end and t.kind == "word"), None)
 
 
 def _token_index(clause: Clause, tok: Token, positions: dict[int, Number]) -> int | None:

@@ -72,6 +72,7 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "xử lý xong",
         "đã xử lý",
         "giải quyết xong",
+        "trả lời",  # feedback is 'answered'
     ),
     "IN_PROGRESS": (
         "đang giải quyết",
@@ -81,20 +82,34 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "chưa đến hạn",
         "đang trong quá trình giải quyết",
         "chưa hoàn thành",
+        "đang trong thời hạn",
+        "đang xem xét",
+        "đang được xem xét",
+        "đang được giải quyết",
     ),
     "WITHDRAWN": ("rút hồ sơ", "xin rút", "rút", "hủy hồ sơ", "dừng xử lý"),
     # qualifiers
     "EARLY": ("trước hạn",),
-    "ON_TIME": ("đúng hạn", "trong hạn", "đúng thời hạn", "đúng hẹn"),
+    "ON_TIME": (
+        "đúng hạn",
+        "trong hạn",
+        "đúng thời hạn",
+        "đúng hẹn",
+        "trong thời hạn",
+        "đúng và trước hạn",
+        "đúng trước hạn",
+    ),
     "LATE": ("quá hạn", "trễ hạn", "trễ hẹn", "chậm trả", "chậm muộn", "quá hẹn"),
     "ONLINE": ("trực tuyến", "qua mạng", "môi trường mạng", "dvctt"),
     "DIRECT": ("trực tiếp", "tại bộ phận một cửa", "nộp trực tiếp"),
-    "POSTAL": ("bưu chính", "bưu điện", "bưu chính công ích"),
+    "POSTAL": ("bưu chính", "bưu điện", "bưu chính công ích", "bcci", "dịch vụ bcci"),
     "SYSTEM": ("hệ thống thông tin giải quyết", "hệ thống một cửa", "phần mềm một cửa", "hệ thống"),
     "MINISTRY": ("các bộ", "của bộ", "bộ ngành", "hệ thống của các bộ", "hệ thống chuyên ngành"),
     # nouns
     "DOSSIER": ("hồ sơ",),
     "PROCEDURE": ("tthc", "thủ tục hành chính", "thủ tục", "dịch vụ công"),
+    # 'TTHC thuộc thẩm quyền giải quyết' is the unit's procedure catalogue
+    "AUTHORITY": ("thuộc thẩm quyền", "thẩm quyền giải quyết"),
     "FULL": ("toàn trình", "mức độ toàn trình", "toàn phần"),
     "PARTIAL": ("một phần", "mức độ một phần"),
     "NO_ONLINE": ("chưa cung cấp", "không cung cấp", "cung cấp thông tin trực tuyến"),
@@ -109,6 +124,9 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "trả kết quả điện tử",
         "bản điện tử",
     ),
+    # 'cấp kết quả giải quyết TTHC điện tử': the two halves of ERESULT, apart
+    "ELECTRONIC": ("điện tử",),
+    "RESULT": ("kết quả",),
     "REUSE": ("tái sử dụng", "sử dụng lại", "khai thác lại", "khai thác sử dụng lại"),
     "FEEDBACK": ("phản ánh", "kiến nghị", "pakn", "phản ánh kiến nghị"),
     "SATISFIED": ("hài lòng",),
@@ -119,6 +137,8 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
     "INCREASE": ("tăng", "tăng lên"),
     "DECREASE": ("giảm", "giảm xuống", "sụt giảm"),
     "COMPARE": ("so với", "so cùng kỳ"),
+    # year-to-date figures are not the month's
+    "CUMULATIVE": ("lũy kế", "luỹ kế", "từ đầu năm", "cộng dồn"),
     # clause modifiers
     "NEG": ("không", "không có", "không phát sinh", "chưa phát sinh", "chưa có", "không ghi nhận"),
     "MODAL": (
@@ -159,6 +179,8 @@ CANCELLED_BY: dict[str, tuple[str, ...]] = {
         "cần giải quyết",
     ),
     "RANK": ("hạng mục",),
+    "CARRIED": ("so với kỳ trước", "so với tháng trước"),
+    "ELECTRONIC": ("trang thông tin điện tử", "cổng thông tin điện tử", "chính phủ điện tử"),
     "TOTAL": ("tổng hợp", "tổng thời gian", "tổng kết"),
     "ONLINE": ("dịch vụ công trực tuyến",),
     "PROCEDURE": ("thanh toán dịch vụ công",),
@@ -210,8 +232,11 @@ def word_distance(doc_word: str, lex_word: str) -> int:
         return 0
     n = len(lex_word)
     if n <= 3:
-        # a real syllable is a different word; only OCR garbage ('hd', 'sb') may be a variant
-        limit = 0 if is_syllable(doc_word) and doc_word.isalpha() else 1
+        # a real syllable is a different word; only OCR garbage ('hd', 'sb') may be a variant,
+        # or OCR's 'é' for a lost vowel with a hat or horn ('mét phan' = 'một phần')
+        if is_syllable(doc_word) and doc_word.isalpha():
+            return 1 if _e_for_vowel(doc_word, lex_word) else 99
+        limit = 1
     elif n <= 4:
         limit = 1
     else:
@@ -220,6 +245,14 @@ def word_distance(doc_word: str, lex_word: str) -> int:
         return 99
     d = levenshtein(doc_word, lex_word, limit)
     return d if d <= limit else 99
+
+
+def _e_for_vowel(doc_word: str, lex_word: str) -> bool:
+    """Same letters except one vowel of the lexicon word read as 'e' ('cép' for 'cấp')."""
+    if len(doc_word) != len(lex_word):
+        return False
+    diffs = [(d, w) for d, w in zip(doc_word, lex_word, strict=True) if d != w]
+    return len(diffs) == 1 and diffs[0][0] == "e" and diffs[0][1] in "aiouy"
 
 
 def levenshtein(a: str, b: str, limit: int) -> int:

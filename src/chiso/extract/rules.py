@@ -19,6 +19,11 @@ TOPICS = frozenset(
 ) | {f"G_{g}" for g in GROUPS}
 
 
+# 'đạt 88,51%', 'chiếm 93,44%' right after a count: the share that count makes up
+_RATE_VERBS = {"dat", "chiem", "bang"}
+# clause tags that make its numbers someone else's, a target, or a year-to-date sum
+BLOCKING = frozenset({"OTHER_AGENCY", "MODAL", "CUMULATIVE"})
+
 _ORDINAL = {"thu", "thir", "thur", "thiu", "thuu", "thi"}  # 'thứ' and its OCR readings
 
 
@@ -41,8 +46,10 @@ def decide(
     early_seen: bool = False,
 ) -> list[Reading]:
     """Figures for `number` in a clause carrying `tags`; `before` = the words just before it."""
-    if "OTHER_AGENCY" in tags or "MODAL" in tags:
-        return []  # another agency's figures, or a target/instruction rather than a result
+    if tags & BLOCKING:
+        return []  # another agency's figures, a target/instruction, or a year-to-date sum
+    if number.percent and before and before[-1] in _RATE_VERBS:
+        tags = tags | {"RATE"}
     if number.denominator and before and before[-1] in _ORDINAL:
         tags = tags | {"RANK"}  # 'đứng thứ 38/114'
     if number.percent:
@@ -60,7 +67,7 @@ def decide(
 
 def zero_by_negation(tags: set[str]) -> list[str]:
     """'không có phản ánh kiến nghị' → feedback_received 0; 'không có hồ sơ quá hạn' → …"""
-    if "MODAL" in tags or "OTHER_AGENCY" in tags:
+    if tags & BLOCKING:
         return []
     if "FEEDBACK" in tags:
         return ["feedback_received"]
@@ -76,10 +83,13 @@ def zero_by_negation(tags: set[str]) -> list[str]:
 def _rate(tags: set[str], number: Number, last_name: str | None) -> list[Reading]:
     if "MODAL" in tags or "RATE" not in tags:
         return []
+    if {"ELECTRONIC", "RESULT"} <= tags:
+        tags = tags | {"ERESULT_APART"}  # 'cấp kết quả giải quyết TTHC điện tử'
     for tag, name in (
         ("REUSE", "rate_reuse"),
         ("ERESULT", "rate_digitised_output"),
         ("DIGITISED", "rate_digitised_input"),
+        ("ERESULT_APART", "rate_digitised_output"),
         ("PAYMENT", "rate_paid_online"),
         ("SATISFIED", "rate_satisfaction"),
         ("LATE", "rate_late"),
@@ -124,7 +134,11 @@ def _score(tags: set[str], number: Number) -> list[Reading]:
 
 def _count(tags: set[str], early_seen: bool) -> str | None:
     has = tags.__contains__
+    if has("INCREASE") or has("DECREASE"):
+        return None  # 'tăng 85 hồ sơ so với kỳ trước' is a difference, not a count
     if has("FEEDBACK"):
+        if has("IN_PROGRESS"):
+            return "feedback_in_progress"
         return "feedback_resolved" if has("RESOLVED") else "feedback_received"
     if has("VISITS"):
         return "visits"
@@ -136,36 +150,66 @@ def _count(tags: set[str], early_seen: bool) -> str | None:
         if has("ON_TIME") or has("EARLY"):
             return "dossiers_in_progress_on_time"
         return "dossiers_in_progress"
-    if has("PROCEDURE") and not has("DOSSIER") or ((has("FULL") or has("PARTIAL")) and not has("DOSSIER")):
-        for tag, name in (
-            ("FULL", "procedures_online_full"),
-            ("PARTIAL", "procedures_online_partial"),
-            ("NO_ONLINE", "procedures_no_online"),
-            ("TOTAL", "procedures_total"),
-        ):
-            if has(tag):
-                return name
-        return None
+    if not has("DOSSIER") and (has("PROCEDURE") or has("FULL") or has("PARTIAL")):
+        return _procedure_count(tags)
+    if has("FULL") or has("PARTIAL"):
+        return None  # dossiers by service level ('hồ sơ DVCTT toàn trình') have no figure
     if has("PAYMENT"):
-        return "dossiers_paid_online" if has("ONLINE") else None
+        return "dossiers_paid_online" if has("ONLINE") or has("G_DVCTT") else None
     if has("FEE"):
         return "dossiers_fee_bearing"
-    if has("LATE"):
+    timeliness = _timeliness(tags, early_seen)
+    if timeliness:
+        return timeliness
+    if tags & _CHANNELS and "RESOLVED" in tags and "RECEIVED" not in tags:
+        return None  # 'đã giải quyết 1.198, trong đó trực tuyến 1.050': no such figure
+    return _channel(tags) or _stage(tags)
+
+
+def _procedure_count(tags: set[str]) -> str | None:
+    for tag, name in (
+        ("FULL", "procedures_online_full"),
+        ("PARTIAL", "procedures_online_partial"),
+        ("NO_ONLINE", "procedures_no_online"),
+        ("TOTAL", "procedures_total"),
+        ("AUTHORITY", "procedures_total"),
+    ):
+        if tag in tags:
+            return name
+    return None
+
+
+def _timeliness(tags: set[str], early_seen: bool) -> str | None:
+    if "LATE" in tags:
         return "dossiers_resolved_late"
-    if has("EARLY"):
-        return "dossiers_resolved_on_time" if has("ON_TIME") else "dossiers_resolved_early"
-    if has("ON_TIME"):
+    if "EARLY" in tags:
+        return "dossiers_resolved_on_time" if "ON_TIME" in tags else "dossiers_resolved_early"
+    if "ON_TIME" in tags:
         return "dossiers_resolved_exactly_on_time" if early_seen else "dossiers_resolved_on_time"
-    if has("RECEIVED") and has("MINISTRY"):
+    return None
+
+
+_CHANNELS = frozenset({"ONLINE", "DIRECT", "POSTAL"})
+
+
+def _channel(tags: set[str]) -> str | None:
+    """How dossiers came in."""
+    if "RECEIVED" in tags and "MINISTRY" in tags:
         return "dossiers_received_system_ministry"
-    if has("RECEIVED") and has("SYSTEM"):
+    if "RECEIVED" in tags and "SYSTEM" in tags:
         return "dossiers_received_system_city"
-    if has("ONLINE"):
+    # 'hồ sơ tiếp nhận qua dịch vụ công trực tuyến': ONLINE is cancelled inside the DVCTT name
+    if "ONLINE" in tags or ("G_DVCTT" in tags and "DOSSIER" in tags):
         return "dossiers_received_online"
-    if has("DIRECT"):
+    if "DIRECT" in tags:
         return "dossiers_received_direct"
-    if has("POSTAL"):
+    if "POSTAL" in tags:
         return "dossiers_received_postal"
+    return None
+
+
+def _stage(tags: set[str]) -> str | None:
+    has = tags.__contains__
     if has("DIGITISED"):
         return "dossiers_digitised"
     if has("CARRIED"):

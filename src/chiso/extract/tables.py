@@ -19,7 +19,7 @@ from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases
 from .model import Figure
 from .numbers import Number
 from .rules import TOPICS, decide
-from .text import Document, Token
+from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,16 @@ def _cells(line: str) -> list[str] | None:
     return cells if sum(1 for c in cells if c) >= 2 else None
 
 
-_NUMERIC_CELL = re.compile(r"^[\d.,]+\s*%?(?:\s*/\s*[\d.,]+)?$")
+# a value cell: a number, maybe a share or a fraction, maybe with a verb before it or a unit
+# after it ('1.412 hồ sơ', 'Đạt 92,29%', '356 TTHC', '1 hd so') — matched on folded text
+_VALUE_CELL = re.compile(
+    r"^(?:(?:dat|chiem)(?:\s+ty\s+le)?\s*)?[\d.,]+\s*%?(?:\s*/\s*[\d.,]+)?"
+    r"(?:\s+[^\W\d_]{1,5}){0,2}\s*\.?$"
+)
+
+
+def _is_value(cell: str) -> bool:
+    return bool(_VALUE_CELL.match(fold_stream(cell).strip(" *_")))  # '**828**' in Markdown
 
 
 def delimited_tables(
@@ -188,54 +197,107 @@ def delimited_tables(
     return figures, used
 
 
+@dataclass
+class _Row:
+    line_no: int
+    cells: list[str]
+    values: list[bool]  # which cells are value cells
+    label_tags: set[str]
+
+
+_INDEX_HEADS = {("stt",), ("tt",), ("so", "tt")}
+
+
 def _read_block(
     doc: Document, block: list[tuple[int, list[str]]], nums_by_line: dict[int, list[Number]]
 ) -> list[Figure]:
-    header: list[str] = []
+    header_cells, rows = _split_header(block)
+    header = _header_tags(header_cells)
+    # rows by field or by agency ('Hộ tịch', 'Đất đai' …) with the topics in the header: only
+    # the 'Tổng cộng' row is the unit's; a single untagged row is the unit's own
+    untagged = [r for r in rows if not r.label_tags and _phrase(_label(r))]
     figures: list[Figure] = []
     topic: set[str] = set()
     last_name: str | None = None
-    for no, cells in block:
-        numeric = [bool(_NUMERIC_CELL.match(c)) for c in cells]
-        if not any(numeric):
-            if not any(f for f in figures):  # header rows come before the first data row
-                header = [
-                    " ".join(x for x in (header[j] if j < len(header) else "", c) if x)
-                    for j, c in enumerate(cells)
-                ]
+    early_seen = False  # after a 'Trước hạn' row, 'Đúng hạn' is the exact-deadline part
+    for row in rows:
+        if len(untagged) > 1 and row in untagged:
             continue
-        label = " ".join(c for c, isnum in zip(cells, numeric, strict=True) if not isnum)
-        label_tags = {m.tag for m in match_tags(_phrase(label))}
+        label_tags = set(row.label_tags)
         if label_tags & TOPICS:
             topic = label_tags & TOPICS
         elif topic:
-            label_tags |= topic
-        line_numbers = sorted(nums_by_line.get(no, []), key=lambda n: n.start)
-        line_start = doc.line_starts[no - 1]
-        col_of = _column_offsets(doc.lines[no - 1], cells)
-        for number in line_numbers:
+            label_tags |= topic  # '- Quá hạn' under 'Hồ sơ đang giải quyết'
+        line_start = doc.line_starts[row.line_no - 1]
+        col_of = _column_offsets(doc.lines[row.line_no - 1], row.cells)
+        for number in sorted(nums_by_line.get(row.line_no, []), key=lambda n: n.start):
             col = _column_at(col_of, number.start - line_start)
-            head = header[col] if col is not None and col < len(header) else ""
-            head_words = _phrase(head)
-            if head_words in {("stt",), ("tt",), ("so", "tt")}:
+            head, head_tags = header[col] if col is not None and col < len(header) else ("", set())
+            if _phrase(head) in _INDEX_HEADS:
                 continue
-            head_tags = {m.tag for m in match_tags(head_words)}
             tags = label_tags | head_tags
-            if not number.percent and ("%" in head or "RATE" in head_tags):
+            if "%" in head or "RATE" in head_tags:
                 number = replace(number, percent=True)
-            for reading in decide(tags, number, (), last_name):
+                tags.add("RATE")  # 'Tỷ lệ (%)' column
+            cell_start = line_start + col_of[col] if col is not None else line_start
+            before = _words_before(doc, cell_start, number)
+            for reading in decide(tags, number, before, last_name, early_seen):
+                source = " ".join(doc.lines[row.line_no - 1].split())
                 figures.append(
                     Figure(
                         reading.name,
                         reading.value,
                         UNIT_OF[reading.name],
                         reading.max_value,
-                        no,
-                        " ".join(doc.lines[no - 1].split()),
+                        row.line_no,
+                        source,
                     )
                 )
                 last_name = reading.name
+                early_seen |= reading.name == "dossiers_resolved_early"
     return figures
+
+
+def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_Row]]:
+    """Header rows (before the first row with a value) merged per column, and data rows."""
+    header: list[str] = []
+    rows: list[_Row] = []
+    for no, cells in block:
+        values = [_is_value(c) for c in cells]
+        if not any(values):
+            if not rows:
+                header = [
+                    " ".join(x for x in (header[j] if j < len(header) else "", c) if x)
+                    for j, c in enumerate(cells)
+                ]
+            continue
+        label = " ".join(c for c, v in zip(cells, values, strict=True) if not v)
+        rows.append(_Row(no, cells, values, {m.tag for m in match_tags(_phrase(label))}))
+    return header, rows
+
+
+def _label(row: _Row) -> str:
+    return " ".join(c for c, v in zip(row.cells, row.values, strict=True) if not v)
+
+
+def _header_tags(header: list[str]) -> list[tuple[str, set[str]]]:
+    """Each column's header and tags; a column without a topic takes the nearest one on its
+    left ('Đã giải quyết | Trước hạn | Đúng hạn | Quá hạn' under a merged header cell)."""
+    out: list[tuple[str, set[str]]] = []
+    topic: set[str] = set()
+    for head in header:
+        tags = {m.tag for m in match_tags(_phrase(head))}
+        if tags & TOPICS:
+            topic = tags & TOPICS
+        elif tags and topic:
+            tags |= topic
+        out.append((head, tags))
+    return out
+
+
+def _words_before(doc: Document, cell_start: int, number: Number) -> tuple[str, ...]:
+    """Folded words of the number's own cell before it ('Đạt 92,29%' → ('dat',))."""
+    return tuple(re.findall(r"[^\W\d_]+", doc.folded[cell_start : number.start]))
 
 
 def _column_offsets(line: str, cells: list[str]) -> list[int]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .lexicon import is_syllable
+
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
@@ -163,9 +165,22 @@ def fold_stream(text: str) -> str:
 
 def ocr_word(word: str) -> str:
     """Undo letter-for-digit/symbol OCR confusions inside a folded word token."""
-    if word.isalpha() and word.isascii():
-        return word
-    return "".join(OCR_DIGITS.get(ch, OCR_LETTERS.get(ch, ch)) for ch in word)
+    if not (word.isalpha() and word.isascii()):
+        word = "".join(OCR_DIGITS.get(ch, OCR_LETTERS.get(ch, ch)) for ch in word)
+    return _ocr_syllable(word)
+
+
+def _ocr_syllable(word: str) -> str:
+    """Letter-level OCR misreadings that leave a non-word: 'ư' read as 'ir' ('xir ly' = 'xử
+    lý', 'chirc' = 'chức'), and 'Đ' read as 'P' ('Pang giai quyét' = 'Đang giải quyết'; a
+    Vietnamese syllable never starts with a bare 'p', only with 'ph')."""
+    if "ir" in word and not is_syllable(word):
+        fixed = word.replace("ir", "u")
+        if is_syllable(fixed):
+            return fixed
+    if word.startswith("p") and not word.startswith("ph") and is_syllable("d" + word[1:]):
+        return "d" + word[1:]
+    return word
 
 
 # --------------------------------------------------------------------------- tokens

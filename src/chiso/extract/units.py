@@ -116,7 +116,8 @@ class Gazetteer:
                 if kind in ("xa", "phuong", "dac khu")
                 else (self._provinces, self.provinces)
             )
-            units, exact = _lookup(names, index, fuzzy_pool)
+            # one short word is a name only for a province ('THÀNH PHỐ HUẾ'), not after 'xã'
+            units, exact = _lookup(names, index, fuzzy_pool, 2 if index is self._provinces else 3)
             if not units:
                 continue
             weight = 1.0 if exact else 0.6
@@ -222,11 +223,15 @@ def _capitalised_run(doc: Document, tokens: list[Token], start: int) -> tuple[st
 
 
 def _lookup(
-    words: tuple[str, ...], index: dict[tuple[str, ...], list[Unit]], pool: list[Unit]
+    words: tuple[str, ...],
+    index: dict[tuple[str, ...], list[Unit]],
+    pool: list[Unit],
+    shortest: int = 3,
 ) -> tuple[list[Unit], bool]:
-    """Longest exact name at the start of `words`, else the closest OCR-damaged one."""
+    """Longest exact name at the start of `words`, else the closest OCR-damaged one; a
+    one-word name must be longer than `shortest` letters."""
     for n in range(len(words), 0, -1):
-        if words[:n] in index and (n > 1 or len(words[0]) > 3):
+        if words[:n] in index and (n > 1 or len(words[0]) > shortest):
             return index[words[:n]], True
     best: list[Unit] = []
     best_cost = 99

@@ -31,6 +31,7 @@ _COUNTS = {
     "procedures_no_online": "procedures with no online public service",
     "feedback_received": "citizen feedback/petitions (PAKN) received",
     "feedback_resolved": "citizen feedback/petitions (PAKN) handled",
+    "feedback_in_progress": "citizen feedback/petitions (PAKN) still being handled",
     "visits": "visits (portal hits or citizens served)",
 }
 _RATES = {

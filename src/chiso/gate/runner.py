@@ -334,11 +334,17 @@ def _row_counts(conn: Any, suites: list[Suite]) -> dict[tuple[str, str], int]:
 
 
 def _source_files(conn: Any) -> dict[tuple[str, str], str]:
+    # Suite → file per batch: a source's own file, the report for the figures extracted
+    # from it, and the submission folder for the batch-level rules.
     with conn.cursor() as cur:
         cur.execute(
-            f"""select f.source, f.batch_id, min(f.source_file)
+            f"""select case f.source when 'bao_cao' then 'report_figures' else f.source end,
+                       f.batch_id, min(f.source_file)
                 from raw.files f join {SCOPE_TABLE} s on s.batch_id = f.batch_id
-                group by f.source, f.batch_id"""
+                group by 1, f.batch_id
+                union all
+                select 'batches', b.batch_id, b.submission_dir
+                from raw.batches b join {SCOPE_TABLE} s on s.batch_id = b.batch_id"""
         )
         return {(source, batch_id): path for source, batch_id, path in cur.fetchall()}
 

@@ -576,12 +576,23 @@ def _has_source(suite: str, check: dict[str, Any]) -> str:
 
 
 def _files_readable(suite: str, check: dict[str, Any]) -> str:
+    # `sources` / `except_sources` pick kinds of file (raw.files.source), so an unreadable
+    # report (bao_cao) can warn while an unreadable data file quarantines.
+    known = {*SOURCES, "bao_cao"}
+    only = ""
+    for key, op in (("sources", "in"), ("except_sources", "not in")):
+        if key not in check:
+            continue
+        kinds = check[key]
+        if isinstance(kinds, str) or not kinds or any(k not in known for k in kinds):
+            raise ValueError(f"{key} must be a non-empty list of {sorted(known)}, got {kinds!r}")
+        only += f"\n      and f.source {op} ({', '.join(_lit(k) for k in kinds)})"
     return f"""    select
         t.batch_id, f.source_file, null::integer as source_row,
         'file' as field, f.source as value, f.error as detail
     from {_scoped()}
     join raw.files f on f.batch_id = t.batch_id
-    where f.error is not null"""
+    where f.error is not null{only}"""
 
 
 def _files_complete(suite: str, check: dict[str, Any]) -> str:

@@ -1,0 +1,27 @@
+"""The small, honest version of `make bench`: same code, a few units, every ratio computed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chiso import bench
+
+pytestmark = pytest.mark.bench
+
+
+def test_small_bench_measures_every_stage_against_raw_copy(tmp_path, fresh_dsn):
+    # The first 140 units by code are Hà Nội's 126 and units of the next provinces, so the
+    # per-province comparison is a real split; scale 0.2 keeps it to ~30k dossiers.
+    result = bench.main(out=tmp_path, units=140, incremental=False, compare_split=True,
+                        dsn=fresh_dsn, scale=0.2)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    stages = {s["name"]: s for s in payload["stages"]}
+    assert set(stages) == {"raw_copy", "landing", "gate", "dbt_build"}
+    assert stages["raw_copy"]["rows"] == result.dossiers + result.payments > 0
+    assert stages["landing"]["rows"] == stages["raw_copy"]["rows"]  # the same files, all landed
+    ratios = payload["ratios"]
+    assert ratios["landing_rows_per_s_vs_copy"] > 0 and ratios["pipeline_seconds_vs_copy"] > 0
+    assert result.split_by_province_identical is True
+    assert "| raw_copy |" in (tmp_path / "results.md").read_text()
