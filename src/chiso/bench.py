@@ -165,7 +165,8 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
     with timed(result, "raw_copy") as stage:
         stage.rows = raw_copy(dsn, files)
     with warehouse.cursor(dsn) as cur:
-        cur.execute("select (select count(*) from public.bench_ho_so), (select count(*) from public.bench_thanh_toan)")
+        cur.execute("select (select count(*) from public.bench_ho_so), "
+                    "(select count(*) from public.bench_thanh_toan)")
         result.dossiers, result.payments = cur.fetchone()
         cur.execute("drop table public.bench_ho_so; drop table public.bench_thanh_toan")
 

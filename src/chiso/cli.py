@@ -161,12 +161,13 @@ def print_ranking(period: str, province: str | None, limit: int | None = None) -
             (period, province, province),
         )
         rows = cur.fetchall()
-    table = Table(title=f"Decision 766 ranking, {period}" + (f", province {province}" if province else ""))
+    title = f"Decision 766 ranking, {period}" + (f", province {province}" if province else "")
+    table = Table(title=title)
     for column in ("rank", "unit", "name", "total", "rating", "data", "prev rank"):
         table.add_column(column, justify="right" if column in ("rank", "total", "prev rank") else "left")
     shown = rows if limit is None else rows[:limit]
-    for rank, code, name, total, rating, status, prev in shown:
-        table.add_row(*(("" if v is None else str(v)) for v in (rank, code, name, total, rating, status, prev)))
+    for row in shown:
+        table.add_row(*("" if value is None else str(value) for value in row))
     Console().print(table)
     if limit is not None and len(rows) > limit:
         Console().print(f"… {len(rows) - limit} more units: chiso sql \"select * from marts.unit_ranking "

@@ -86,11 +86,9 @@ def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None
     for row in rows:
         counts[row[3]] = counts.get(row[3], 0) + 1
     body = "".join(
-        "<tr class='{s}'><td>{u}</td><td>{n}</td><td><code>{b}</code></td><td>{s}</td>"
-        "<td>{w}</td><td>{r}</td></tr>".format(
-            u=html.escape(unit), n=html.escape(name), b=html.escape(batch), s=status,
-            w=warnings, r=html.escape(reason),
-        )
+        f"<tr class='{status}'><td>{html.escape(unit)}</td><td>{html.escape(name)}</td>"
+        f"<td><code>{html.escape(batch)}</code></td><td>{status}</td><td>{warnings}</td>"
+        f"<td>{html.escape(reason)}</td></tr>"
         for unit, name, batch, status, _landed, reason, warnings in rows
     )
     docs_link = f"<p>GX Data Docs: <a href='{docs.as_uri()}'>{docs}</a></p>" if docs else ""
