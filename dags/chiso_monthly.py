@@ -1,4 +1,8 @@
-"""chiso_monthly: land → gate → dbt build → publish, for one period (and province)."""
+"""chiso_monthly: land → gate → dbt build → publish, for one period (and province).
+
+Scheduled runs score the month of their data interval from CHISO_SUBMISSIONS_DIR;
+`chiso run` passes submissions, period, province and cycle in the run's conf.
+"""
 
 import pendulum
 from airflow.sdk import dag, task
@@ -12,37 +16,36 @@ default_args = {"retries": 1, "retry_delay": pendulum.duration(seconds=30)}
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
-    params={"submissions": "submissions", "period": "2025-09", "province": "31", "cycle": "calendar"},
+    params={"submissions": "", "period": "", "province": "", "cycle": ""},
     tags=["chiso"],
 )
 def chiso_monthly():
     @task
-    def land(params=None, run_id=None):
+    def land(params=None, run_id=None, data_interval_start=None):
         from chiso import pipeline
 
-        return pipeline.land_submissions(
-            params["submissions"], params["period"], params["province"], run_id, params["cycle"]
-        )
+        job = pipeline.Job.from_params(params, data_interval_start)
+        return pipeline.Job.with_batches(job, pipeline.land_submissions(job, run_id))
 
     @task
-    def gate(batch_ids, run_id=None):
+    def gate(job, run_id=None):
         from chiso import pipeline
 
-        return pipeline.run_gate(batch_ids, run_id)
+        return pipeline.run_gate(job, run_id)
 
     @task
-    def build_marts(verdicts, params=None):
+    def build_marts(job):
         from chiso import pipeline
 
-        pipeline.build_marts(params["period"])
+        return pipeline.build_marts(job)
 
     @task
-    def publish(params=None, run_id=None):
+    def publish(job, run_id=None):
         from chiso import pipeline
 
-        return pipeline.publish_reports(params["period"], params["province"], run_id)
+        return pipeline.publish_reports(job, run_id)
 
-    build_marts(gate(land())) >> publish()
+    publish(build_marts(gate(land())))
 
 
 chiso_monthly()

@@ -74,6 +74,8 @@ def test_dag_runs_on_celery_workers(tmp_path, server_databases):
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
         WAREHOUSE_URL=warehouse_db,
+        # The run the scheduler creates on unpause scores its own month from here.
+        CHISO_SUBMISSIONS_DIR=str(submissions),
         CHISO_HOME=str(REPO),
         CHISO_STATE_DIR=str(tmp_path / "state"),
     )

@@ -87,11 +87,17 @@ def _dicts(dsn: str, sql: str, params=()) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def _job(root: Path) -> dict:
+    return pipeline.Job.from_params({"submissions": str(root), "period": PERIOD, "province": PROVINCE,
+                                     "cycle": "calendar"})
+
+
 def _run(root: Path, run_id: str) -> list[str]:
-    batch_ids = pipeline.land_submissions(str(root), PERIOD, PROVINCE, run_id)
+    job = _job(root)
+    batch_ids = pipeline.land_submissions(job, run_id)
     if batch_ids:
-        pipeline.run_gate(batch_ids, run_id)
-    pipeline.build_marts(PERIOD)
+        pipeline.run_gate(pipeline.Job.with_batches(job, batch_ids), run_id)
+    pipeline.build_marts(job)
     return batch_ids
 
 
@@ -475,7 +481,7 @@ def redelivery(drill) -> Redelivery:
         mp.setenv("WAREHOUSE_URL", drill.dsn)
         mp.setenv("CHISO_EXPECTATIONS_DIR", str(drill.context))
         raw_before = _raw_counts(drill.dsn)
-        relanded = pipeline.land_submissions(str(drill.root), PERIOD, PROVINCE, "drill-2")
+        relanded = pipeline.land_submissions(_job(drill.root), "drill-2")
         raw_after = _raw_counts(drill.dsn)
         # The corrected resubmission: the unit sends its clean files again.
         folder = drill.root / PROVINCE / unit / PERIOD

@@ -31,6 +31,9 @@ def test_celery_executor_env_agrees_with_services():
     assert "@postgres:5432/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert "@postgres:5432/chiso" in env["WAREHOUSE_URL"]
     assert services["airflow-worker"]["command"] == "celery worker"
+    # Scheduled runs read the mounted submissions folder.
+    assert env["CHISO_SUBMISSIONS_DIR"] == "/opt/chiso/submissions"
+    assert "./submissions:/opt/chiso/submissions" in services["airflow-worker"]["volumes"]
 
 
 def test_mounted_paths_exist_and_dag_is_there():
