@@ -143,7 +143,8 @@ def split_by_province_matches(dsn: str, root: Path, period: Period, national: di
 
 def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11,
          compare_split: bool = False, dsn: str | None = None, scale: float = 1.0) -> BenchResult:
-    """Measure one month; the warehouse at `dsn` (default: the configured one) is reset."""
+    """Measure one month in the database at `dsn` (default: `chiso_bench` beside the warehouse,
+    so the bench never touches the warehouse itself); that database is reset."""
     from chiso.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +156,7 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
         generate(data, province=None, periods=needed, seed=seed, units=units, national=True,
                  scale=scale, progress=True)
 
-    dsn = dsn or warehouse.url()
+    dsn = dsn or warehouse.sibling_database("chiso_bench")
     _reset_warehouse(dsn)
     month = periods[-1]
     files = sorted(data.glob(f"*/*/{month.label}/ho_so.csv")) + sorted(

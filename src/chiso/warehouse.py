@@ -61,6 +61,18 @@ def _embedded_url() -> str:
     return urlparse(admin)._replace(path=f"/{DATABASE}").geturl()
 
 
+def sibling_database(name: str, dsn: str | None = None) -> str:
+    """DSN of another database on the warehouse's server, created if missing (e.g. for the bench)."""
+    base = urlparse(dsn or url())
+    with contextlib.closing(psycopg2.connect(base._replace(path="/postgres").geturl())) as conn:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("select 1 from pg_database where datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(f'create database "{name}"')
+    return base._replace(path=f"/{name}").geturl()
+
+
 def connect(dsn: str | None = None) -> psycopg2.extensions.connection:
     conn = psycopg2.connect(dsn or url())
     conn.set_client_encoding("UTF8")
