@@ -160,7 +160,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     ]
     if not figures:
         log.warning("%s: no figures recognised", path)
-    log.info("%s: %d figures, %d warnings", path, len(figures), len(report.warnings))
+    log.debug("%s: %d figures, %d warnings", path, len(figures), len(report.warnings))
     return report
 
 
