@@ -19,8 +19,12 @@
     )
 {%- endmacro %}
 
+{#- The exact spellings landing writes are matched first: folding costs a translate()
+    per value, which on a national month of six yes/no columns was most of the build. -#}
 {% macro to_bool(column) -%}
     case
+        when {{ column }} in ('true', '1', 'co', 'yes') then true
+        when {{ column }} in ('false', '0', 'khong', 'no') then false
         when {{ fold_text(column) }} in ('true', 't', '1', '1.0', 'yes', 'y', 'co', 'x')
             then true
         when {{ fold_text(column) }} in ('false', 'f', '0', '0.0', 'no', 'n', 'khong')
@@ -30,8 +34,11 @@
 
 {#- 'YYYY-MM-DD HH:MM:SS' or 'YYYY-MM-DD' (landing normalises XLSX dates); a 'T'
     separator and fractional seconds are tolerated. -#}
+{#- audit.plainly_valid_timestamp (sql/020_audit.sql) vouches for the usual
+    'YYYY-MM-DD HH:MM:SS' without a regex on PostgreSQL 16+. -#}
 {% macro to_timestamp(column) -%}
     case
+        when audit.plainly_valid_timestamp({{ column }}) then cast({{ column }} as timestamp)
         when btrim({{ column }}) ~ '^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$'
             then cast(replace(btrim({{ column }}), 'T', ' ') as timestamp)
     end

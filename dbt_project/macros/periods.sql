@@ -36,20 +36,50 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro index_period_unit() -%}
-    create index if not exists {{ this.identifier }}__period_unit
-        on {{ this }} (period, unit_code)
+{% macro index_period(columns) -%}
+    create index if not exists {{ this.identifier }}__{{ columns | join('_') }}
+        on {{ this }} ({{ columns | join(', ') }})
 {%- endmacro %}
 
 {#- The configuration shared by every big per-period table. ANALYZE after each load:
     downstream models join these tables at once, and without fresh statistics the
     planner picks nested loops (a Hải Phòng month went from 3 minutes to seconds). -#}
-{% macro period_incremental_config() -%}
+{% macro period_incremental_config(index=['period', 'unit_code']) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
         'pre_hook': ["{{ delete_period_rows() }}"],
-        'post_hook': ["{{ index_period_unit() }}", "analyze {{ this }}"],
+        'post_hook': ["{{ index_period(" ~ index ~ ") }}", "analyze {{ this }}"],
+        'meta': {'period_scoped': true},
     }) }}
+{%- endmacro %}
+
+{#- Data tests on a period-scoped model check only the period being built, so a month's
+    test cost stays flat as history grows; without the period var they check everything.
+    Overrides dbt's get_where_subquery, which every generic test applies to its model. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set period = selected_period() -%}
+    {%- if period is not none and is_period_scoped(relation) -%}
+        {%- set scope = "period = '" ~ period ~ "'" -%}
+        {%- set where = "(" ~ where ~ ") and " ~ scope if where else scope -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{% macro is_period_scoped(relation) -%}
+    {%- if not execute -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.alias == relation.identifier
+              and node.config.meta.get('period_scoped') -%}
+            {%- do return(true) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do return(false) -%}
 {%- endmacro %}

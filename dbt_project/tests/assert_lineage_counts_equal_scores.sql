@@ -3,10 +3,12 @@ with
 
 scores as (
     select * from {{ ref('criterion_scores') }}
+    where {{ period_filter() }}
 ),
 
 lineage as (
     select * from {{ ref('criterion_lineage') }}
+    where {{ period_filter() }}
 ),
 
 lineage_counts as (

@@ -107,8 +107,10 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
     if result is not None:
         with timed(result, "landing") as stage:
             landed = landing.land(submissions, root, run_id, dsn, workers=2)
+            # Every tabular row landed counts (catalogues and feedback too), since the
+            # stage's time includes them.
+            stage.rows = sum(sum(b.rows.values()) for b in landed)
             rows = sum(b.rows.get("ho_so", 0) + b.rows.get("thanh_toan", 0) for b in landed)
-            stage.rows = rows
         with timed(result, "gate", rows):
             batches = [b.batch_id for b in landed if b.new]
             gate.run_gate(dsn, run_id, batches)
@@ -163,8 +165,12 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
         data.glob(f"*/*/{month.label}/thanh_toan.csv")
     )
     result = BenchResult(units=len({f.parent.parent for f in files}), dossiers=0, payments=0)
-    with timed(result, "raw_copy") as stage:
-        stage.rows = raw_copy(dsn, files)
+    # The better of two COPYs is the baseline: a cold first pass would flatter the ratios.
+    for _attempt in (1, 2):
+        with timed(result, "raw_copy") as stage:
+            stage.rows = raw_copy(dsn, files)
+    slower = max((s for s in result.stages if s.name == "raw_copy"), key=lambda s: s.seconds)
+    result.stages.remove(slower)
     with warehouse.cursor(dsn) as cur:
         cur.execute("select (select count(*) from public.bench_ho_so), "
                     "(select count(*) from public.bench_thanh_toan)")

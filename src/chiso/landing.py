@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from chiso import config, warehouse
@@ -224,25 +223,19 @@ def pseudonymise(values: list[str | None]) -> list[str | None]:
 def copy_table(cur, target: str, table: pa.Table) -> None:
     """COPY an Arrow table of strings into target, in chunks (bounded memory)."""
     columns = ", ".join(table.column_names)
+    # An empty text is missing, as a null is: FORCE_NULL makes COPY read the quoted empty
+    # field Arrow writes for "" as NULL too.
+    texts = ", ".join(f.name for f in table.schema if pa.types.is_string(f.type))
     options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+    sql = f"copy {target} ({columns}) from stdin with (format csv, force_null ({texts}))"
     for start in range(0, max(table.num_rows, 1), COPY_CHUNK_ROWS):
         chunk = table.slice(start, COPY_CHUNK_ROWS)
         if chunk.num_rows == 0:
             break
         buffer = io.BytesIO()
-        pcsv.write_csv(_empty_as_null(chunk), buffer, options)
+        pcsv.write_csv(chunk, buffer, options)
         buffer.seek(0)
-        cur.copy_expert(f"copy {target} ({columns}) from stdin with (format csv)", buffer)
-
-
-def _empty_as_null(table: pa.Table) -> pa.Table:
-    # Arrow writes null as an unquoted empty field, which COPY reads as NULL.
-    columns = []
-    for column in table.columns:
-        if pa.types.is_string(column.type):
-            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
+        cur.copy_expert(sql, buffer)
 
 
 def _land_report(cur, batch_id: str, path: Path, relative: str, sha256: str,

@@ -66,19 +66,22 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _read_csv(data: bytes, name: str) -> tuple[list[str], pa.Table]:
-    text = _decode(data, name)
-    headers = next(csv.reader(io.StringIO(text)))
+    # Arrow reads the bytes as they are and checks they are UTF-8; only a file it rejects
+    # is decoded in Python, to say which row and why.
+    end = data.find(b"\n")
+    headers = next(csv.reader([_decode(data[: end if end >= 0 else len(data)], name).rstrip("\r")]))
     raw_names = [f"c{i}" for i in range(len(headers))]
+    body = pa.py_buffer(data)  # zero-copy; the UTF-8 byte order mark is not data
     try:
         table = pcsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(body.slice(3) if data.startswith(b"\xef\xbb\xbf") else body),
             read_options=pcsv.ReadOptions(column_names=raw_names, skip_rows=1),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: pa.string() for n in raw_names}, strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid:
-        raise FileError(_locate_csv_error(text, name, len(headers))) from None
+        raise FileError(_locate_csv_error(_decode(data, name), name, len(headers))) from None
     return headers, table
 
 
@@ -155,7 +158,7 @@ def _to_contract(table: pa.Table, headers: list[str], source: Source, name: str)
         kind = source.column(column).kind
         if kind in ("enum", "boolean"):
             values = _map_vietnamese(values)
-        elif kind in ("timestamp", "date"):
+        elif kind in ("timestamp", "date") and pc.any(pc.match_substring(values, "/")).as_py():
             values = pc.replace_substring_regex(
                 values, r"^(\d{1,2})/(\d{1,2})/(\d{4})", r"\3-\2-\1"
             )

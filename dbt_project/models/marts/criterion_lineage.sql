@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'period_scoped': true}) }}
 
 -- For an auditor: every dossier, procedure and feedback item counted in a
 -- criterion's denominator, whether it is in the numerator, and the file and row it

@@ -1,9 +1,9 @@
 -- Procedures (TTHC) as declared in the catalogues of scored batches: the latest
--- declaration of each code, and how many unit-periods list it.
+-- declaration of each code, how many units list it then, and when it first appeared.
 with
 
-procedures as (
-    select * from {{ ref('int_procedures_classified') }}
+procedure_periods as (
+    select * from {{ ref('int_procedure_periods') }}
 ),
 
 latest as (
@@ -14,17 +14,17 @@ latest as (
         has_fee,
         returns_paper_result,
         e_certified_copy,
+        units_declaring,
         period as last_declared_period
-    from procedures
-    order by procedure_code, period desc, unit_code
+    from procedure_periods
+    order by procedure_code, period desc
 ),
 
-usage as (
+history as (
     select
         procedure_code,
-        count(distinct unit_code) as units_declaring,
         min(period) as first_declared_period
-    from procedures
+    from procedure_periods
     group by procedure_code
 ),
 
@@ -36,12 +36,12 @@ final as (
         latest.has_fee,
         latest.returns_paper_result,
         latest.e_certified_copy,
-        usage.units_declaring,
-        usage.first_declared_period,
+        latest.units_declaring,
+        history.first_declared_period,
         latest.last_declared_period
     from latest
-    inner join usage
-        on latest.procedure_code = usage.procedure_code
+    inner join history
+        on latest.procedure_code = history.procedure_code
 )
 
 select * from final

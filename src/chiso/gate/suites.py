@@ -57,6 +57,9 @@ class Rule:
     kind: str
     sql: str  # GX-ready: `{batch}` placeholder, literal braces doubled
     row_label: str = "row"
+    # Row-local checks only: a predicate over one row `t` and its batch's scope `s` that
+    # holds for every row the check can fail (see Suite.suspects_sql).
+    row_filter: str | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -76,6 +79,28 @@ class Suite:
     def source(self) -> str:
         """Value of raw.files.source for the files of this suite (None for batch-level)."""
         return self.name
+
+    @property
+    def row_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.row_filter)
+
+    @property
+    def set_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if not r.row_filter)
+
+    def suspects_sql(self) -> str:
+        """The run's rows that may fail one of the row-local checks, found in one pass.
+
+        Each row check is a scan of the whole raw table; their disjunction is one scan
+        whose result (a handful of rows in a clean month) the row checks then read. Every
+        row check's own query is unchanged and, being row-local, finds exactly the rows
+        it would find in the raw table.
+        """
+        filters = "\n   or ".join(f"({r.row_filter})" for r in self.row_rules)
+        return f"""select t.*
+from {self.schema}.{self.table} t
+join {SCOPE_TABLE} s on s.batch_id = t.batch_id
+where {filters}"""
 
 
 def load_suites(suites_dir: Path) -> list[Suite]:
@@ -123,7 +148,8 @@ def _compile(suite: str, schema: str, table: str, item: dict[str, Any]) -> Rule:
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"unknown check kind {kind!r}; known: {sorted(_BUILDERS)}")
-    bad_rows = builder(suite, check)
+    built = builder(suite, check)
+    bad_rows, row_filter = built if isinstance(built, tuple) else (built, None)
     return Rule(
         suite=suite,
         name=name,
@@ -133,6 +159,7 @@ def _compile(suite: str, schema: str, table: str, item: dict[str, Any]) -> Rule:
         kind=kind,
         sql=_gx_query(_aggregate(bad_rows)),
         row_label=str(item.get("row_label", "row")),
+        row_filter=row_filter,
     )
 
 
@@ -204,6 +231,12 @@ def valid_timestamp(expr: str) -> str:
     )
 
 
+def plainly_valid_timestamp(expr: str) -> str:
+    """A cheap sufficient test for the usual value (see sql/020_audit.sql); values it does
+    not vouch for go through valid_timestamp."""
+    return f"audit.plainly_valid_timestamp({expr})"
+
+
 def _valid_integer(expr: str) -> str:
     return f"(btrim({expr}) ~ {_lit(INTEGER_RE)})"
 
@@ -236,7 +269,7 @@ def _contract_columns(suite: str, check: dict[str, Any], kinds: tuple[str, ...])
     return [_ident(c) for c in columns]
 
 
-def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> str:
+def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> tuple[str, str]:
     """Failing (row, field) pairs for a per-value predicate `bad(expr)`.
 
     The OR over the row's columns filters first, so the (field, value) pairs are only
@@ -252,25 +285,28 @@ def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> str:
         {values}
     ) as v (field, value)
     where ({any_bad})
-      and {bad("v.value")}"""
+      and {bad("v.value")}""", any_bad
 
 
 # --- check kinds ---------------------------------------------------------------------------
 
 
-def _required(suite: str, check: dict[str, Any]) -> str:
+def _required(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     return _unpivot(_contract_columns(suite, check, ("required",)), _blank)
 
 
-def _typed(kinds: tuple[str, ...], valid: Any) -> Any:
-    def build(suite: str, check: dict[str, Any]) -> str:
-        columns = _contract_columns(suite, check, kinds)
-        return _unpivot(columns, lambda e: f"(not {_blank(e)} and not {valid(e)})")
+def _typed(kinds: tuple[str, ...], valid: Any, plainly_valid: Any = None) -> Any:
+    def bad(e: str) -> str:
+        slow = f"(not {_blank(e)} and not {valid(e)})"
+        return f"(case when {plainly_valid(e)} then false else {slow} end)" if plainly_valid else slow
+
+    def build(suite: str, check: dict[str, Any]) -> tuple[str, str]:
+        return _unpivot(_contract_columns(suite, check, kinds), bad)
 
     return build
 
 
-def _enum(suite: str, check: dict[str, Any]) -> str:
+def _enum(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     columns = check.get("columns", "contract")
     if columns == "contract":
         allowed = {c.name: list(c.enum) for c in SOURCES[suite].columns if c.kind == "enum"}
@@ -280,16 +316,21 @@ def _enum(suite: str, check: dict[str, Any]) -> str:
         f"({_lit(c)}, t.{_ident(c)}, array[{', '.join(_lit(x) for x in vals)}])"
         for c, vals in allowed.items()
     )
+    any_bad = " or ".join(
+        f"(not {_blank('t.' + _ident(c))}"
+        f" and lower(btrim(t.{_ident(c)})) <> all (array[{', '.join(_lit(x) for x in vals)}]))"
+        for c, vals in allowed.items()
+    )
     return f"""    select t.batch_id, t.source_file, t.source_row, v.field, v.value,
         'allowed: ' || array_to_string(v.allowed, ', ') as detail
     from {_scoped()}
     cross join lateral (values
         {values}
     ) as v (field, value, allowed)
-    where not {_blank("v.value")} and lower(btrim(v.value)) <> all (v.allowed)"""
+    where not {_blank("v.value")} and lower(btrim(v.value)) <> all (v.allowed)""", any_bad
 
 
-def _min(suite: str, check: dict[str, Any]) -> str:
+def _min(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     minimum = float(check.get("min", 0))
     columns = [_ident(c) for c in check["columns"]]
 
@@ -322,7 +363,7 @@ def _maybe_not_before(a: str, b: str) -> str:
     return f"({_raw_day(a)} >= {_raw_day(b)} or {_padded(a, b)})"
 
 
-def _date_order(suite: str, check: dict[str, Any]) -> str:
+def _date_order(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     first, then = _ident(check["before"]), _ident(check["after"])
     a, b = f"t.{first}", f"t.{then}"
     # Compared as text, not cast: ISO text sorts chronologically and costs a fraction of a
@@ -339,10 +380,10 @@ def _date_order(suite: str, check: dict[str, Any]) -> str:
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(then)} as field, {b} as value,
         {_lit(first + " = ")} || {a} as detail
     from {_scoped()}
-    where {later_first}"""
+    where {later_first}""", later_first
 
 
-def _in_period(suite: str, check: dict[str, Any]) -> str:
+def _in_period(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     column = f"t.{_ident(check['column'])}"
     day = f"left({_iso(column)}, 10)"
     outside = (
@@ -354,7 +395,7 @@ def _in_period(suite: str, check: dict[str, Any]) -> str:
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(check["column"])} as field,
         {column} as value, null::text as detail
     from {_scoped()}
-    where {outside}"""
+    where {outside}""", outside
 
 
 def _unique(suite: str, check: dict[str, Any]) -> str:
@@ -372,7 +413,7 @@ def _unique(suite: str, check: dict[str, Any]) -> str:
     where d.times > 1"""
 
 
-def _pattern(suite: str, check: dict[str, Any]) -> str:
+def _pattern(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     column = _ident(check["column"])
     regex = str(check["regex"])
     allow = check.get("unless_in")
@@ -385,10 +426,12 @@ def _pattern(suite: str, check: dict[str, Any]) -> str:
         select 1 from {ref} r
         where r.batch_id = t.batch_id and btrim(r.{ref_col}) = btrim(t.{column})
       )"""
+    malformed = f"not {_blank('t.' + column)} and btrim(t.{column}) !~ {_lit(regex)}"
+    # The exemption looks up another table, so the suspects pass tests the format alone.
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
         t.{column} as value, {_lit("expected format " + regex)} as detail
     from {_scoped()}
-    where not {_blank("t." + column)} and btrim(t.{column}) !~ {_lit(regex)}{exemption}"""
+    where {malformed}{exemption}""", malformed
 
 
 def _exists_in(suite: str, check: dict[str, Any]) -> str:
@@ -417,11 +460,13 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
 
 def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
     key = _ident(check["column"])
+    months = int(check.get("history_months", 1))
     # Other deliveries = the current (passed/warned) batches and the other batches of this run,
     # of another unit or period in the same province: a dossier delivered twice would be
-    # counted twice in the province's scores. Keys that occur under more than one
-    # unit-period are found with one hash aggregate; only their rows are then paired up
-    # for the detail. Keys are compared as delivered.
+    # counted twice in the province's scores. Other periods are looked at `history_months`
+    # either side only, so a month's check costs the same however long the history. Keys that
+    # occur under more than one unit-period are found with one hash aggregate; only their
+    # rows are then paired up for the detail. Keys are compared as delivered.
     return f"""    with mine as materialized (
         select
             t.batch_id, t.source_file, t.source_row, t.{key} as key,
@@ -435,6 +480,10 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
         join {_BATCH} x on x.batch_id = o.batch_id
         where o.status in ('passed', 'warned')
           and o.province_code in (select province_code from {SCOPE_TABLE})
+          and o.period_start >= (select min(period_start) from {SCOPE_TABLE})
+                                - interval '{months} months'
+          and o.period_start <= (select max(period_end) from {SCOPE_TABLE})
+                                + interval '{months} months'
           and o.batch_id not in (select batch_id from {SCOPE_TABLE})
           and x.{key} in (select key from mine)
     ),
@@ -625,7 +674,7 @@ def _custom_sql(suite: str, check: dict[str, Any]) -> str:
 
 _BUILDERS = {
     "required": _required,
-    "timestamp": _typed(("timestamp", "date"), valid_timestamp),
+    "timestamp": _typed(("timestamp", "date"), valid_timestamp, plainly_valid_timestamp),
     "integer": _typed(("integer",), _valid_integer),
     "numeric": _typed(("numeric",), _valid_numeric),
     "boolean": _typed(("boolean",), _valid_boolean),
