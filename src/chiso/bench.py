@@ -20,7 +20,7 @@ from chiso.periods import Period, period_range
 
 log = logging.getLogger(__name__)
 
-BENCH_PERIODS = "2025-04:2025-09"  # five months loaded, then the sixth
+BENCH_PERIODS = "2025-07:2025-12"  # five months loaded, then the sixth (rules in force from 2025-07)
 
 
 @dataclass

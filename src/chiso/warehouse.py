@@ -29,7 +29,8 @@ DATABASE = "chiso"
 EMBEDDED_SETTINGS = {
     "max_wal_size": "4GB",
     "checkpoint_timeout": "15min",
-    "work_mem": "64MB",
+    # Sorts and hashes over a month of dossiers stay in memory (a few per query at most).
+    "work_mem": "256MB",
     "maintenance_work_mem": "512MB",
     "synchronous_commit": "off",
 }

@@ -1,0 +1,28 @@
+-- Every counted criterion of every scored period has a scoring rule in force on the
+-- period's first day (seeds/scoring_rules.csv, effective_from / effective_to). A period
+-- before the index applied (or a gap between rule versions) fails here, by name,
+-- instead of producing units with no score.
+with
+
+counts as (
+    select * from {{ ref('int_criterion_counts') }}
+    where {{ period_filter() }}
+),
+
+rules as (
+    select * from {{ ref('scoring_rules') }}
+)
+
+select distinct
+    counts.period,
+    counts.criterion_code,
+    'no scoring rule in force on ' || counts.period_start as problem
+from counts
+where not exists (
+    select 1
+    from rules
+    where
+        rules.criterion_code = counts.criterion_code
+        and rules.effective_from <= counts.period_start
+        and (rules.effective_to is null or counts.period_start < rules.effective_to)
+)
