@@ -1,5 +1,8 @@
 -- Raw landing tables: every value as delivered (text), plus provenance.
 -- Generated from chiso.sources (the submission contract); keep the two in step.
+-- The four data tables are partitioned by period: landing creates a month's partition
+-- (raw.ensure_period_partitions), and the gate and dbt read only the months they work
+-- on, so a month costs the same whatever the history.
 
 create table if not exists raw.batches (
     batch_id        text primary key,           -- <unit>-<period>-<12 hex of the files' sha256s>
@@ -32,7 +35,24 @@ create table if not exists raw.files (
     primary key (batch_id, source_file)
 );
 
+-- Warehouses created before period partitioning: set the plain tables aside (moved back
+-- in at the end of this script) so the partitioned ones can take their names.
+do $$
+declare
+    source text;
+begin
+    foreach source in array array['ho_so', 'thanh_toan', 'pakn', 'danh_muc_tthc'] loop
+        if exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname = 'raw' and c.relname = source and c.relkind = 'r') then
+            execute format('drop index if exists raw.%s_batch', source);
+            execute format('alter table raw.%1$s rename to %1$s_unpartitioned', source);
+        end if;
+    end loop;
+end
+$$;
+
 create table if not exists raw.ho_so (
+    period                     text not null,     -- YYYY-MM of the batch (raw.batches.period)
     batch_id                   text not null,
     source_file                text not null,
     source_row                 integer not null,  -- data row number in the file (header = row 1 in XLSX/CSV)
@@ -53,10 +73,12 @@ create table if not exists raw.ho_so (
     personal_storage_linked    text,
     fee_amount                 text,
     applicant_ref              text
-);
+) partition by list (period);
 create index if not exists ho_so_batch on raw.ho_so (batch_id);
+create table if not exists raw.ho_so_default partition of raw.ho_so default;
 
 create table if not exists raw.thanh_toan (
+    period                     text not null,     -- YYYY-MM of the batch (raw.batches.period)
     batch_id                   text not null,
     source_file                text not null,
     source_row                 integer not null,  -- data row number in the file (header = row 1 in XLSX/CSV)
@@ -66,10 +88,12 @@ create table if not exists raw.thanh_toan (
     method                     text,
     paid_at                    text,
     status                     text
-);
+) partition by list (period);
 create index if not exists thanh_toan_batch on raw.thanh_toan (batch_id);
+create table if not exists raw.thanh_toan_default partition of raw.thanh_toan default;
 
 create table if not exists raw.pakn (
+    period                     text not null,     -- YYYY-MM of the batch (raw.batches.period)
     batch_id                   text not null,
     source_file                text not null,
     source_row                 integer not null,  -- data row number in the file (header = row 1 in XLSX/CSV)
@@ -81,10 +105,12 @@ create table if not exists raw.pakn (
     status                     text,
     rating                     text,
     repeated                   text
-);
+) partition by list (period);
 create index if not exists pakn_batch on raw.pakn (batch_id);
+create table if not exists raw.pakn_default partition of raw.pakn default;
 
 create table if not exists raw.danh_muc_tthc (
+    period                     text not null,     -- YYYY-MM of the batch (raw.batches.period)
     batch_id                   text not null,
     source_file                text not null,
     source_row                 integer not null,  -- data row number in the file (header = row 1 in XLSX/CSV)
@@ -97,8 +123,9 @@ create table if not exists raw.danh_muc_tthc (
     publicised_on_time         text,
     publication_complete       text,
     e_certified_copy           text
-);
+) partition by list (period);
 create index if not exists danh_muc_tthc_batch on raw.danh_muc_tthc (batch_id);
+create table if not exists raw.danh_muc_tthc_default partition of raw.danh_muc_tthc default;
 
 create table if not exists raw.report_figures (
     batch_id        text not null,
@@ -116,3 +143,57 @@ create table if not exists raw.report_figures (
     source_text     text
 );
 create index if not exists report_figures_batch on raw.report_figures (batch_id);
+
+-- A month's partitions of the data tables; landing calls it before loading a period.
+-- Rows of that month already sitting in the default partition (loaded by hand, without
+-- the partition) are moved into it.
+create or replace function raw.ensure_period_partitions(month text) returns void
+language plpgsql as $$
+declare
+    source text;
+    part text := replace(month, '-', '_');
+begin
+    if month !~ '^[0-9]{4}-[0-9]{2}$' then
+        raise exception 'period must be YYYY-MM, got %', month;
+    end if;
+    foreach source in array array['ho_so', 'thanh_toan', 'pakn', 'danh_muc_tthc'] loop
+        if to_regclass(format('raw.%s_%s', source, part)) is null then
+            execute format('create temporary table moved_rows (like raw.%s) on commit drop', source);
+            execute format('with moved as (delete from raw.%1$s_default where period = %2$L returning *) '
+                           'insert into moved_rows select * from moved', source, month);
+            execute format('create table raw.%1$s_%2$s partition of raw.%1$s for values in (%3$L)',
+                           source, part, month);
+            execute format('insert into raw.%s select * from moved_rows', source);
+            drop table moved_rows;
+        end if;
+    end loop;
+end
+$$;
+
+-- Rows set aside above go back in, each under its batch's period, then into their
+-- month's partition.
+do $$
+declare
+    source text;
+    month text;
+    orphans bigint;
+begin
+    foreach source in array array['ho_so', 'thanh_toan', 'pakn', 'danh_muc_tthc'] loop
+        if to_regclass(format('raw.%s_unpartitioned', source)) is not null then
+            execute format('select count(*) from raw.%s_unpartitioned o where not exists '
+                           '(select 1 from raw.batches b where b.batch_id = o.batch_id)', source)
+                into orphans;
+            if orphans > 0 then  -- no period to file them under: stop rather than lose them
+                raise exception 'raw.%_unpartitioned: % rows of no batch in raw.batches', source, orphans;
+            end if;
+            execute format('insert into raw.%1$s select b.period, o.* from raw.%1$s_unpartitioned o '
+                           'join raw.batches b on b.batch_id = o.batch_id', source);
+            execute format('drop table raw.%s_unpartitioned', source);
+            raise notice 'raw.% partitioned by period', source;
+        end if;
+    end loop;
+    for month in select distinct period from raw.batches where period ~ '^[0-9]{4}-[0-9]{2}$' loop
+        perform raw.ensure_period_partitions(month);
+    end loop;
+end
+$$;

@@ -83,3 +83,10 @@
     {%- endfor -%}
     {%- do return(false) -%}
 {%- endmacro %}
+
+{#- A scoring rule (seeds/scoring_rules.csv) applies to a period when it is in force on
+    the period's first day. -#}
+{% macro rule_in_force(rules, period_start) -%}
+    {{ rules }}.effective_from <= {{ period_start }}
+    and ({{ rules }}.effective_to is null or {{ period_start }} < {{ rules }}.effective_to)
+{%- endmacro %}

@@ -23,6 +23,5 @@ where not exists (
     from rules
     where
         rules.criterion_code = counts.criterion_code
-        and rules.effective_from <= counts.period_start
-        and (rules.effective_to is null or counts.period_start < rules.effective_to)
+        and {{ rule_in_force('rules', 'counts.period_start') }}
 )

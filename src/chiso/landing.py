@@ -93,6 +93,9 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
     """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes."""
     dsn = dsn or warehouse.url()
     submissions = list(submissions)
+    with warehouse.cursor(dsn) as cur:  # before any worker starts: one creator per partition
+        for label in sorted({s.period.label for s in submissions}):
+            cur.execute("select raw.ensure_period_partitions(%s)", (label,))
     if workers > 1 and len(submissions) > workers:
         import multiprocessing
 
@@ -100,7 +103,7 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
         chunks = [submissions[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            parts = pool.starmap(land, [(chunk, root, run_id, dsn, 1, False) for chunk in chunks])
+            parts = pool.starmap(_land_serially, [(chunk, root, run_id, dsn) for chunk in chunks])
         landed = [batch for part in parts for batch in part]
     else:
         landed = _land_serially(submissions, root, run_id, dsn)
@@ -152,7 +155,7 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBat
                 delivered = landed_rows
             else:
                 delivered, landed_rows, note, error = _land_tabular(
-                    cur, batch_id, path, relative, source
+                    cur, batch_id, period.label, path, relative, source
                 )
                 rows[source] = rows.get(source, 0) + landed_rows
         except FileError as err:
@@ -179,7 +182,7 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBat
     return LandedBatch(batch_id, submission.unit_code, True, rows, errors)
 
 
-def _land_tabular(cur, batch_id: str, path: Path, relative: str,
+def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
                   source_name: str) -> tuple[int, int, str | None, str | None]:
     """Returns rows delivered, rows landed, a note (ignored columns) and an error.
 
@@ -202,6 +205,7 @@ def _land_tabular(cur, batch_id: str, path: Path, relative: str,
             pa.array(pseudonymise(table.column("applicant_ref").to_pylist()), pa.string()),
         )
     provenance = {
+        "period": pa.array([period] * n, pa.string()),
         "batch_id": pa.array([batch_id] * n, pa.string()),
         "source_file": pa.array([relative] * n, pa.string()),
         # Row numbers as a spreadsheet shows them: the header is row 1.

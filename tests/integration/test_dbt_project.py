@@ -58,43 +58,43 @@ insert into raw.files (batch_id, source, source_file, file_sha256, size_bytes, r
 ('C9b', 'ho_so', '31/11533/2025-09/ho_so.xlsx', 'sha-c9b', 100, 1, 1);
 
 -- Catalogue A: P1 full/fee/paper, P2 none/e-certified copy, P3 partial/fee.
-insert into raw.danh_muc_tthc (batch_id, source_file, source_row, procedure_code, name, service_level,
+insert into raw.danh_muc_tthc (period, batch_id, source_file, source_row, procedure_code, name, service_level,
     has_fee, returns_paper_result, published_on_time, publicised_on_time, publication_complete, e_certified_copy) values
-('A9', '31/11560/2025-09/danh_muc_tthc.csv', 2, 'P1', 'Đăng ký khai sinh', 'full', 'true', 'true', 'true', 'true', 'true', 'false'),
-('A9', '31/11560/2025-09/danh_muc_tthc.csv', 3, 'P2', 'Chứng thực bản sao', 'none', 'false', 'false', 'false', '', 'true', 'Có'),
-('A9', '31/11560/2025-09/danh_muc_tthc.csv', 4, 'P3', 'Cấp phép', 'partial', '1', '0', '', 'Có', 'không', 'KHÔNG'),
-('B9', '31/11557/2025-09/danh_muc_tthc.csv', 2, 'Q1', 'Đăng ký kết hôn', 'full', 'false', 'false', 'true', 'true', 'true', 'false');
+('2025-09', 'A9', '31/11560/2025-09/danh_muc_tthc.csv', 2, 'P1', 'Đăng ký khai sinh', 'full', 'true', 'true', 'true', 'true', 'true', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/danh_muc_tthc.csv', 3, 'P2', 'Chứng thực bản sao', 'none', 'false', 'false', 'false', '', 'true', 'Có'),
+('2025-09', 'A9', '31/11560/2025-09/danh_muc_tthc.csv', 4, 'P3', 'Cấp phép', 'partial', '1', '0', '', 'Có', 'không', 'KHÔNG'),
+('2025-09', 'B9', '31/11557/2025-09/danh_muc_tthc.csv', 2, 'Q1', 'Đăng ký kết hôn', 'full', 'false', 'false', 'true', 'true', 'true', 'false');
 
 -- Dossiers A. Received in period (not withdrawn): D1 D2 D3 D4 D7 = 5.
 --   D1 on time, D3 open within due date (1 supplement); D2 completed late, D4 open past due,
 --   D7 two supplements -> late.  D5 received in August, D6 withdrawn: not counted.
-insert into raw.ho_so (batch_id, source_file, source_row, dossier_id, procedure_code, received_at, channel,
+insert into raw.ho_so (period, batch_id, source_file, source_row, dossier_id, procedure_code, received_at, channel,
     due_at, completed_at, result_returned_at, status, supplement_count, synced_to_national_portal, has_e_result,
     digitised, reused_data, citizen_db_data, personal_storage_linked, fee_amount, applicant_ref) values
-('A9', '31/11560/2025-09/ho_so.csv', 2, 'D1', 'P1', '2025-09-02 08:00:00', 'online', '2025-09-10', '2025-09-09 15:00:00', '2025-09-09', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'false', '50000', 'ref-1'),
-('A9', '31/11560/2025-09/ho_so.csv', 3, 'D2', 'P1', '2025-09-05 09:00:00', 'direct', '2025-09-12', '2025-09-15 10:00:00', '', 'completed', '0', 'yes', 'false', '1', 'no', 'false', 'false', '50000.0', 'ref-2'),
-('A9', '31/11560/2025-09/ho_so.csv', 4, 'D3', 'P2', '2025-09-20', 'online', '2025-10-05', '', '', 'in_progress', '1', 'Có', 'false', 'false', 'false', 'có', 'true', '0', 'ref-3'),
-('A9', '31/11560/2025-09/ho_so.csv', 5, 'D4', 'P3', '2025-09-25', 'direct', '2025-09-28', '', '', 'in_progress', '', 'false', 'false', 'false', 'false', 'false', 'false', '', 'ref-4'),
-('A9', '31/11560/2025-09/ho_so.csv', 6, 'D5', 'P1', '2025-08-28', 'online', '2025-09-05', '2025-09-03', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '50000', 'ref-5'),
-('A9', '31/11560/2025-09/ho_so.csv', 7, 'D6', 'P3', '2025-09-10', 'online', '2025-09-20', '', '', 'withdrawn', '0', 'true', 'true', 'true', 'true', 'true', 'true', '20000', 'ref-6'),
-('A9', '31/11560/2025-09/ho_so.csv', 8, 'D7', 'P3', '2025-09-11', 'online', '2025-09-20', '2025-09-19', '', 'completed', '2', 'true', 'true', 'false', 'false', 'false', 'false', '20000', 'ref-7'),
-('B9', '31/11557/2025-09/ho_so.csv', 2, 'E1', 'Q1', '2025-09-03', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-8'),
-('B9', '31/11557/2025-09/ho_so.csv', 3, 'E2', 'Q1', '2025-09-04', 'online', '2025-09-11', '2025-09-10 16:00:00', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-9'),
-('C9a', '31/11533/2025-09/ho_so.csv', 2, 'X1', 'Q1', '2025-09-03', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-10'),
-('C9b', '31/11533/2025-09/ho_so.xlsx', 2, 'X1', 'Q1', 'not a date', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-10');
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 2, 'D1', 'P1', '2025-09-02 08:00:00', 'online', '2025-09-10', '2025-09-09 15:00:00', '2025-09-09', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'false', '50000', 'ref-1'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 3, 'D2', 'P1', '2025-09-05 09:00:00', 'direct', '2025-09-12', '2025-09-15 10:00:00', '', 'completed', '0', 'yes', 'false', '1', 'no', 'false', 'false', '50000.0', 'ref-2'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 4, 'D3', 'P2', '2025-09-20', 'online', '2025-10-05', '', '', 'in_progress', '1', 'Có', 'false', 'false', 'false', 'có', 'true', '0', 'ref-3'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 5, 'D4', 'P3', '2025-09-25', 'direct', '2025-09-28', '', '', 'in_progress', '', 'false', 'false', 'false', 'false', 'false', 'false', '', 'ref-4'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 6, 'D5', 'P1', '2025-08-28', 'online', '2025-09-05', '2025-09-03', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '50000', 'ref-5'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 7, 'D6', 'P3', '2025-09-10', 'online', '2025-09-20', '', '', 'withdrawn', '0', 'true', 'true', 'true', 'true', 'true', 'true', '20000', 'ref-6'),
+('2025-09', 'A9', '31/11560/2025-09/ho_so.csv', 8, 'D7', 'P3', '2025-09-11', 'online', '2025-09-20', '2025-09-19', '', 'completed', '2', 'true', 'true', 'false', 'false', 'false', 'false', '20000', 'ref-7'),
+('2025-09', 'B9', '31/11557/2025-09/ho_so.csv', 2, 'E1', 'Q1', '2025-09-03', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-8'),
+('2025-09', 'B9', '31/11557/2025-09/ho_so.csv', 3, 'E2', 'Q1', '2025-09-04', 'online', '2025-09-11', '2025-09-10 16:00:00', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-9'),
+('2025-09', 'C9a', '31/11533/2025-09/ho_so.csv', 2, 'X1', 'Q1', '2025-09-03', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-10'),
+('2025-09', 'C9b', '31/11533/2025-09/ho_so.xlsx', 2, 'X1', 'Q1', 'not a date', 'online', '2025-09-10', '2025-09-08', '', 'completed', '0', 'true', 'true', 'true', 'true', 'true', 'true', '0', 'ref-10');
 
-insert into raw.thanh_toan (batch_id, source_file, source_row, payment_id, dossier_id, amount, method, paid_at, status) values
-('A9', '31/11560/2025-09/thanh_toan.csv', 2, 'T1', 'D1', '50000', 'online', '2025-09-02 09:00:00', 'success'),
-('A9', '31/11560/2025-09/thanh_toan.csv', 3, 'T2', 'D2', '50000', 'cash', '2025-09-05 09:30:00', 'success'),
-('A9', '31/11560/2025-09/thanh_toan.csv', 4, 'T3', 'D7', '20000', 'online', '2025-09-11 10:00:00', 'failed');
+insert into raw.thanh_toan (period, batch_id, source_file, source_row, payment_id, dossier_id, amount, method, paid_at, status) values
+('2025-09', 'A9', '31/11560/2025-09/thanh_toan.csv', 2, 'T1', 'D1', '50000', 'online', '2025-09-02 09:00:00', 'success'),
+('2025-09', 'A9', '31/11560/2025-09/thanh_toan.csv', 3, 'T2', 'D2', '50000', 'cash', '2025-09-05 09:30:00', 'success'),
+('2025-09', 'A9', '31/11560/2025-09/thanh_toan.csv', 4, 'T3', 'D7', '20000', 'online', '2025-09-11 10:00:00', 'failed');
 
 -- Feedback A received in period: F1 (about D1, on time), F2 (late, unsatisfied), F3 (open, within).
-insert into raw.pakn (batch_id, source_file, source_row, feedback_id, dossier_id, received_at, due_at,
+insert into raw.pakn (period, batch_id, source_file, source_row, feedback_id, dossier_id, received_at, due_at,
     handled_at, status, rating, repeated) values
-('A9', '31/11560/2025-09/pakn.csv', 2, 'F1', 'D1', '2025-09-12', '2025-09-20', '2025-09-18', 'handled', 'satisfied', 'false'),
-('A9', '31/11560/2025-09/pakn.csv', 3, 'F2', '', '2025-09-15', '2025-09-25', '2025-09-28', 'handled', 'unsatisfied', 'false'),
-('A9', '31/11560/2025-09/pakn.csv', 4, 'F3', '', '2025-09-29', '2025-10-10', '', 'in_progress', 'none', 'false'),
-('A9', '31/11560/2025-09/pakn.csv', 5, 'F4', '', '2025-08-20', '2025-08-30', '2025-08-25', 'handled', 'satisfied', 'false');
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 2, 'F1', 'D1', '2025-09-12', '2025-09-20', '2025-09-18', 'handled', 'satisfied', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 3, 'F2', '', '2025-09-15', '2025-09-25', '2025-09-28', 'handled', 'unsatisfied', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 4, 'F3', '', '2025-09-29', '2025-10-10', '', 'in_progress', 'none', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 5, 'F4', '', '2025-08-20', '2025-08-30', '2025-08-25', 'handled', 'satisfied', 'false');
 
 insert into raw.report_figures (batch_id, source_file, file_sha256, document_kind, unit_code, unit_name, period,
     figure, value, value_unit, line_no, source_text) values

@@ -181,9 +181,10 @@ def land(
         for i, row in enumerate(rows):
             row_no = row.get("_row") or first_row + i
             cur.execute(
-                f"""insert into raw.{source} (batch_id, source_file, source_row, {", ".join(columns)})
-                    values (%s, %s, %s, {", ".join(["%s"] * len(columns))})""",
-                (batch_id, path, row_no, *[row.get(c) for c in columns]),
+                f"""insert into raw.{source} (period, batch_id, source_file, source_row,
+                        {", ".join(columns)})
+                    values (%s, %s, %s, %s, {", ".join(["%s"] * len(columns))})""",
+                (period, batch_id, path, row_no, *[row.get(c) for c in columns]),
             )
     for source, error in (file_errors or {}).items():
         cur.execute(
@@ -591,7 +592,7 @@ def test_gate_is_cheap_at_scale(db_url: str, context_dir: Path, units: list[str]
                 # One bad row in every tenth batch: the gate must find it among 200k.
                 fee_amount="-1" if (b % 10 == 0 and i == 500) else "50000",
             )
-            ho_so_csv.writerow([batch_id, path, i + 2, *[row[c] for c in columns]])
+            ho_so_csv.writerow(["2025-10", batch_id, path, i + 2, *[row[c] for c in columns]])
     with contextlib.closing(psycopg2.connect(db_url)) as conn, conn.cursor() as cur:
         for target, buf in (
             (
@@ -604,7 +605,7 @@ def test_gate_is_cheap_at_scale(db_url: str, context_dir: Path, units: list[str]
                 " rows_landed)",
                 file_rows,
             ),
-            (f"raw.ho_so (batch_id, source_file, source_row, {', '.join(columns)})", ho_so),
+            (f"raw.ho_so (period, batch_id, source_file, source_row, {', '.join(columns)})", ho_so),
         ):
             buf.seek(0)
             cur.copy_expert(f"copy {target} from stdin with (format csv)", buf)

@@ -76,3 +76,28 @@ def test_unreadable_file_is_recorded_and_the_rest_still_lands(tmp_path, fresh_ds
     [(error,)] = rows(fresh_dsn, "select error from raw.files where error is not null")
     assert error.startswith("31/11224/2025-09/thanh_toan.csv: row 2")
     assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(4,)]
+
+
+def test_rows_land_in_their_months_partition_and_old_warehouses_are_migrated(tmp_path, fresh_dsn):
+    from chiso import warehouse
+
+    make_submission(tmp_path)
+    [batch] = land(tmp_path, fresh_dsn)
+    assert rows(fresh_dsn, "select period, count(*) from raw.ho_so_2025_09 group by 1") == [("2025-09", 2)]
+    # A warehouse from before period partitioning: plain tables without the period column.
+    columns = ", ".join(c for (c,) in rows(
+        fresh_dsn, "select column_name from information_schema.columns where table_schema = 'raw'"
+                   " and table_name = 'ho_so' and column_name <> 'period' order by ordinal_position"))
+    with warehouse.cursor(fresh_dsn) as cur:
+        cur.execute(f"""create table raw.ho_so_plain (like raw.ho_so);
+                       alter table raw.ho_so_plain drop column period;
+                       insert into raw.ho_so_plain select {columns} from raw.ho_so_2025_09;
+                       drop table raw.ho_so cascade;
+                       alter table raw.ho_so_plain rename to ho_so;
+                       create index ho_so_batch on raw.ho_so (batch_id);""")
+    warehouse.bootstrap(fresh_dsn)
+    assert rows(fresh_dsn, "select relkind from pg_class where oid = 'raw.ho_so'::regclass") == [("p",)]
+    assert rows(fresh_dsn, "select period, batch_id, count(*) from raw.ho_so_2025_09 group by 1, 2") == [
+        ("2025-09", batch.batch_id, 2)]
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so_default") == [(0,)]
+    assert rows(fresh_dsn, "select count(*) from pg_indexes where indexname = 'ho_so_batch'") == [(1,)]

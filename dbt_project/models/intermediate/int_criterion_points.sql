@@ -42,8 +42,7 @@ ruled as (
     inner join rules
         on
             counts.criterion_code = rules.criterion_code
-            and rules.effective_from <= counts.period_start
-            and (rules.effective_to is null or counts.period_start < rules.effective_to)
+            and {{ rule_in_force('rules', 'counts.period_start') }}
 ),
 
 scored as (

@@ -17,7 +17,8 @@ typed as (
         procedures.batch_id,
         batches.unit_code,
         batches.province_code,
-        batches.period,
+        -- the partition key, so a period filter downstream reads one month's partition
+        procedures.period,
         {{ blank_to_null('procedures.procedure_code') }} as procedure_code,
         {{ blank_to_null('procedures.name') }} as procedure_name,
         {{ to_enum('procedures.service_level') }} as service_level,

@@ -17,7 +17,8 @@ typed as (
         dossiers.batch_id,
         batches.unit_code,
         batches.province_code,
-        batches.period,
+        -- the partition key, so a period filter downstream reads one month's partition
+        dossiers.period,
         {{ blank_to_null('dossiers.dossier_id') }} as dossier_id,
         {{ blank_to_null('dossiers.procedure_code') }} as procedure_code,
         {{ to_timestamp('dossiers.received_at') }} as received_at,

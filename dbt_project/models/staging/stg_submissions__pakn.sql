@@ -17,7 +17,8 @@ typed as (
         feedback.batch_id,
         batches.unit_code,
         batches.province_code,
-        batches.period,
+        -- the partition key, so a period filter downstream reads one month's partition
+        feedback.period,
         {{ blank_to_null('feedback.feedback_id') }} as feedback_id,
         {{ blank_to_null('feedback.dossier_id') }} as dossier_id,
         {{ to_timestamp('feedback.received_at') }} as received_at,

@@ -17,7 +17,8 @@ typed as (
         payments.batch_id,
         batches.unit_code,
         batches.province_code,
-        batches.period,
+        -- the partition key, so a period filter downstream reads one month's partition
+        payments.period,
         {{ blank_to_null('payments.payment_id') }} as payment_id,
         {{ blank_to_null('payments.dossier_id') }} as dossier_id,
         {{ to_numeric('payments.amount') }} as amount,

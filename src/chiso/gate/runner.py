@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extras
 
-from chiso.gate.suites import SCOPE_TABLE, Rule, Suite, load_suites
+from chiso.gate.suites import PERIOD_PARTITIONED, SCOPE_TABLE, Rule, Suite, load_suites, run_periods
 
 log = logging.getLogger(__name__)
 
@@ -388,9 +388,11 @@ def _row_counts(conn: Any, suites: list[Suite]) -> dict[tuple[str, str], int]:
         for suite in suites:
             if suite.schema != "raw" or suite.table == "batches":
                 continue
+            periods = f"and {run_periods('t')}" if suite.name in PERIOD_PARTITIONED else ""
             cur.execute(
                 f"""select t.batch_id, count(*) from {suite.schema}.{suite.table} t
-                    join {SCOPE_TABLE} s on s.batch_id = t.batch_id group by t.batch_id"""
+                    join {SCOPE_TABLE} s on s.batch_id = t.batch_id {periods}
+                    group by t.batch_id"""
             )
             counts.update({(suite.name, batch_id): n for batch_id, n in cur.fetchall()})
     return counts

@@ -32,6 +32,24 @@ SEVERITIES = ("error", "warn")
 EXAMPLES_PER_BATCH = 20
 
 _BATCH = "\x00batch\x00"  # placeholder that survives brace escaping
+_RUN_PERIODS = "\x00periods\x00"  # where a scoped query may restrict the source to the run's months
+# Raw tables partitioned by period (sql/010_raw.sql): reading them, a query names the
+# months it needs so PostgreSQL skips the other partitions.
+PERIOD_PARTITIONED = frozenset({"ho_so", "thanh_toan", "pakn", "danh_muc_tthc"})
+
+
+def run_periods(alias: str, months_around: int = 0) -> str:
+    """`alias`.period within the months of the gate run (± `months_around`): the bounds are
+    init-plan parameters, so the executor prunes the partitions outside them."""
+    if months_around:
+        low = (f"to_char((select min(period_start) from {SCOPE_TABLE})"
+               f" - interval '{months_around} months', 'YYYY-MM')")
+        high = (f"to_char((select max(period_start) from {SCOPE_TABLE})"
+                f" + interval '{months_around} months', 'YYYY-MM')")
+    else:
+        low = f"(select min(period) from {SCOPE_TABLE})"
+        high = f"(select max(period) from {SCOPE_TABLE})"
+    return f'{alias}.period collate "C" between {low} and {high}'
 
 TIMESTAMP_RE = (
     r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
@@ -97,9 +115,10 @@ class Suite:
         it would find in the raw table.
         """
         filters = "\n   or ".join(f"({r.row_filter})" for r in self.row_rules)
+        periods = f"\n  and {run_periods('t')}" if self.name in PERIOD_PARTITIONED else ""
         return f"""select t.*
 from {self.schema}.{self.table} t
-join {SCOPE_TABLE} s on s.batch_id = t.batch_id
+join {SCOPE_TABLE} s on s.batch_id = t.batch_id{periods}
 where {filters}"""
 
 
@@ -150,6 +169,8 @@ def _compile(suite: str, schema: str, table: str, item: dict[str, Any]) -> Rule:
         raise ValueError(f"unknown check kind {kind!r}; known: {sorted(_BUILDERS)}")
     built = builder(suite, check)
     bad_rows, row_filter = built if isinstance(built, tuple) else (built, None)
+    periods = f"\n      and {run_periods('t')}" if suite in PERIOD_PARTITIONED else ""
+    bad_rows = bad_rows.replace(_RUN_PERIODS, periods)
     return Rule(
         suite=suite,
         name=name,
@@ -255,8 +276,8 @@ def _as_timestamp(expr: str) -> str:
     return f"replace(btrim({expr}), 'T', ' ')::timestamp"
 
 
-def _scoped(alias: str = "t") -> str:
-    return f"{_BATCH} {alias}\n    join {SCOPE_TABLE} s on s.batch_id = {alias}.batch_id"
+def _scoped() -> str:
+    return f"{_BATCH} t\n    join {SCOPE_TABLE} s on s.batch_id = t.batch_id{_RUN_PERIODS}"
 
 
 def _contract_columns(suite: str, check: dict[str, Any], kinds: tuple[str, ...]) -> list[str]:
@@ -424,7 +445,8 @@ def _pattern(suite: str, check: dict[str, Any]) -> tuple[str, str]:
         exemption = f"""
       and not exists (
         select 1 from {ref} r
-        where r.batch_id = t.batch_id and btrim(r.{ref_col}) = btrim(t.{column})
+        where r.batch_id = t.batch_id and r.period = t.period
+          and btrim(r.{ref_col}) = btrim(t.{column})
       )"""
     malformed = f"not {_blank('t.' + column)} and btrim(t.{column}) !~ {_lit(regex)}"
     # The exemption looks up another table, so the suspects pass tests the format alone.
@@ -444,7 +466,10 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
     if check.get("skip_if_ref_empty"):
         # Without the reference file there is nothing to compare against; its absence is
         # reported by its own rule.
-        conditions.append(f"exists (select 1 from raw.{ref_source} e where e.batch_id = t.batch_id)")
+        conditions.append(
+            f"exists (select 1 from raw.{ref_source} e where e.batch_id = t.batch_id"
+            f" and e.period = t.period)"
+        )
     where = "\n      and ".join(conditions)
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
         t.{column} as value, {_lit("not found in " + ref_source + "." + ref_col)} as detail
@@ -453,6 +478,7 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
         select distinct r.batch_id, btrim(r.{ref_col}) as ref_value
         from raw.{ref_source} r
         join {SCOPE_TABLE} rs on rs.batch_id = r.batch_id
+        where {run_periods("r")}
     ) ref on ref.batch_id = t.batch_id and ref.ref_value = btrim(t.{column})
     where ref.batch_id is null
       and {where}"""
@@ -485,6 +511,7 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
           and o.period_start <= (select max(period_end) from {SCOPE_TABLE})
                                 + interval '{months} months'
           and o.batch_id not in (select batch_id from {SCOPE_TABLE})
+          and {run_periods("x", months)}
           and x.{key} in (select key from mine)
     ),
     deliveries as (
