@@ -20,6 +20,7 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,7 +29,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extras
 
-from chiso.gate.suites import PERIOD_PARTITIONED, SCOPE_TABLE, Rule, Suite, load_suites, run_periods
+from chiso.gate.suites import (
+    PERIOD_PARTITIONED,
+    SCOPE_TABLE,
+    Rule,
+    Suite,
+    load_suites,
+    resolve_periods,
+    run_periods,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +112,9 @@ def run_gate(
             if not batches:
                 return {}
             _fill_scope(conn, batches)
-            findings = _validate(conn, conn_url, context_dir, suites, run_id)
-            row_counts = _row_counts(conn, suites)
+            months = {batch.period for batch in batches}
+            findings = _validate(conn, conn_url, context_dir, suites, run_id, months)
+            row_counts = _row_counts(conn, suites, months)
             files = _source_files(conn)
             verdicts = _record(conn, run_id, suites, batches, findings, row_counts, files)
         finally:
@@ -243,7 +253,7 @@ def _suspects_table(suite: Suite) -> str:
     return f"gate_suspects_{suite.name}"
 
 
-def _fill_suspects(conn: Any, suite: Suite) -> float:
+def _fill_suspects(conn: Any, suite: Suite, months: set[str]) -> float:
     started = time.perf_counter()
     table = f"audit.{_suspects_table(suite)}"
     with conn.cursor() as cur:
@@ -252,7 +262,7 @@ def _fill_suspects(conn: Any, suite: Suite) -> float:
         # which makes a parallel scan look dear; in fact few rows do (a clean national
         # month: none), and the scan is CPU-bound, so let the workers share it.
         cur.execute("set parallel_tuple_cost = 0")
-        cur.execute(f"create unlogged table {table} as {suite.suspects_sql()}")
+        cur.execute(f"create unlogged table {table} as {resolve_periods(suite.suspects_sql(), months)}")
         cur.execute("reset parallel_tuple_cost")
         cur.execute(f"select count(*) from {table}")
         (n,) = cur.fetchone()
@@ -284,7 +294,8 @@ def _datasource(context: Any, parts: list[_Part]) -> Any:
     return datasource
 
 
-def gx_suite(suite: Suite, part: _Part | None = None) -> Any:
+def gx_suite(suite: Suite, part: _Part | None = None, months: Iterable[str] = ()) -> Any:
+    """The GX suite of `suite` (or of one part of it) for a gate run over `months`."""
     import great_expectations as gx
 
     from chiso.gate.expectation import ExpectNoFailingBatches
@@ -292,7 +303,7 @@ def gx_suite(suite: Suite, part: _Part | None = None) -> Any:
     part = part or _Part(suite.name, suite.schema, suite.table, suite.rules)
     expectations = [
         ExpectNoFailingBatches(
-            unexpected_rows_query=rule.sql,
+            unexpected_rows_query=resolve_periods(rule.sql, months),
             description=f"**{rule.name}** ({rule.severity}): {rule.meaning_en} — {rule.meaning_vi}",
             severity=SEVERITY_TO_GX[rule.severity],
             meta={
@@ -317,7 +328,8 @@ def gx_suite(suite: Suite, part: _Part | None = None) -> Any:
 
 
 def _validate(
-    conn: Any, conn_url: str, context_dir: Path, suites: list[Suite], run_id: str
+    conn: Any, conn_url: str, context_dir: Path, suites: list[Suite], run_id: str,
+    months: set[str],
 ) -> dict[tuple[str, str], _Finding]:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -329,7 +341,7 @@ def _validate(
     for suite in suites:
         # Filled before GX sees the assets: adding a table asset checks the table exists.
         if any(part.schema == "audit" for part in parts[suite.name]):
-            suspects_seconds[suite.name] = _fill_suspects(conn, suite)
+            suspects_seconds[suite.name] = _fill_suspects(conn, suite, months)
     datasource = _datasource(context, [p for ps in parts.values() for p in ps])
     rules = {rule.qualified_name: rule for suite in suites for rule in suite.rules}
     findings: dict[tuple[str, str], _Finding] = {}
@@ -338,7 +350,7 @@ def _validate(
         validations = []
         for part in parts[suite.name]:
             batch_definition = datasource.get_asset(part.name).get_batch_definition(BATCH_DEFINITION)
-            expectation_suite = context.suites.add_or_update(gx_suite(suite, part))
+            expectation_suite = context.suites.add_or_update(gx_suite(suite, part, months))
             validations.append(context.validation_definitions.add_or_update(
                 gx.ValidationDefinition(name=f"gate_{part.name}", data=batch_definition,
                                         suite=expectation_suite)
@@ -382,18 +394,17 @@ def _raise_on_exception(rule: Rule, outcome: Any) -> None:
 # --- attribution and recording -----------------------------------------------------------
 
 
-def _row_counts(conn: Any, suites: list[Suite]) -> dict[tuple[str, str], int]:
+def _row_counts(conn: Any, suites: list[Suite], months: set[str]) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     with conn.cursor() as cur:
         for suite in suites:
             if suite.schema != "raw" or suite.table == "batches":
                 continue
             periods = f"and {run_periods('t')}" if suite.name in PERIOD_PARTITIONED else ""
-            cur.execute(
+            cur.execute(resolve_periods(
                 f"""select t.batch_id, count(*) from {suite.schema}.{suite.table} t
                     join {SCOPE_TABLE} s on s.batch_id = t.batch_id {periods}
-                    group by t.batch_id"""
-            )
+                    group by t.batch_id""", months))
             counts.update({(suite.name, batch_id): n for batch_id, n in cur.fetchall()})
     return counts
 

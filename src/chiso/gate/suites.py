@@ -17,6 +17,7 @@ joined to `{scope}` (the run's batches).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,33 @@ PERIOD_PARTITIONED = frozenset({"ho_so", "thanh_toan", "pakn", "danh_muc_tthc"})
 
 
 def run_periods(alias: str, months_around: int = 0) -> str:
-    """`alias`.period within the months of the gate run (± `months_around`): the bounds are
-    init-plan parameters, so the executor prunes the partitions outside them."""
-    if months_around:
-        low = (f"to_char((select min(period_start) from {SCOPE_TABLE})"
-               f" - interval '{months_around} months', 'YYYY-MM')")
-        high = (f"to_char((select max(period_start) from {SCOPE_TABLE})"
-                f" + interval '{months_around} months', 'YYYY-MM')")
-    else:
-        low = f"(select min(period) from {SCOPE_TABLE})"
-        high = f"(select max(period) from {SCOPE_TABLE})"
-    return f'{alias}.period collate "C" between {low} and {high}'
+    """`alias`.period among the months of the gate run (± `months_around`): a placeholder
+    that `resolve_periods` turns into literals once the run's months are known. Literals,
+    not subqueries on the scope table, let the planner prune the other partitions and
+    estimate the rows kept; with a subquery it guessed a handful and chose nested loops."""
+    return f"\x00periods {alias} {months_around}\x00"
+
+
+_RUN_PERIODS_TOKEN = re.compile("\x00periods ([a-z_]+) ([0-9]+)\x00")
+
+
+def resolve_periods(sql: str, months: Iterable[str]) -> str:
+    """Fill `run_periods` placeholders with the run's months (YYYY-MM)."""
+    months = sorted(set(months))
+
+    def months_in(match: re.Match) -> str:
+        alias, around = match.group(1), int(match.group(2))
+        wanted = sorted({_shift(month, k) for month in months for k in range(-around, around + 1)})
+        return f"{alias}.period in ({', '.join(_lit(w) for w in wanted)})" if wanted else "false"
+
+    return _RUN_PERIODS_TOKEN.sub(months_in, sql)
+
+
+def _shift(month: str, months: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
 
 TIMESTAMP_RE = (
     r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
