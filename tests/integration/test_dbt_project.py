@@ -320,6 +320,11 @@ def test_ranking_dense_with_quarantined_unit_unranked(built: str) -> None:
     ]
     # the superseded batch of the quarantined unit never reaches the facts
     assert query(built, "select count(*) from marts.fct_dossiers where unit_code = '11533'") == [(0,)]
+    # Hải Phòng has 114 units: in 2025-09 three sent a batch (one quarantined), 111 nothing;
+    # in 2025-08 only 11557 did.
+    assert query(built, "select period, units, units_quarantined, units_without_submission"
+                        " from marts.province_summary where province_code = '31' order by period") == [
+        ("2025-08", 1, 0, 113), ("2025-09", 2, 1, 111)]
 
 
 def test_lineage_counts_equal_scores(built: str) -> None:
