@@ -106,7 +106,7 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
     rows = 0
     if result is not None:
         with timed(result, "landing") as stage:
-            landed = landing.land(submissions, root, run_id, dsn, workers=2)
+            landed = landing.land(submissions, root, run_id, dsn)
             # Every tabular row landed counts (catalogues and feedback too), since the
             # stage's time includes them.
             stage.rows = sum(sum(b.rows.values()) for b in landed)
@@ -117,7 +117,7 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
         with timed(result, "dbt_build", rows):
             transform.build(period.label, dsn)
     else:
-        landed = landing.land(submissions, root, run_id, dsn, workers=2)
+        landed = landing.land(submissions, root, run_id, dsn)
         gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new])
         transform.build(period.label, dsn)
     return time.perf_counter() - started

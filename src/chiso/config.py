@@ -57,3 +57,13 @@ def dags_dir() -> Path:
 def pseudonym_salt() -> str:
     # Applicant references are hashed with this salt at landing (no personal data downstream).
     return os.environ.get("CHISO_PSEUDONYM_SALT", "chiso-default-salt")
+
+
+def landing_workers() -> int:
+    # Landing is CPU-bound in Python (reading, pseudonymising) while PostgreSQL COPYs, so
+    # two processes overlap the two; more rarely help on a 2-core machine.
+    value = os.environ.get("CHISO_LANDING_WORKERS", "2")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(f"CHISO_LANDING_WORKERS must be a whole number, not {value!r}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import multiprocessing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,16 +90,20 @@ def sha256_of(path: Path) -> str:
 
 
 def land(submissions: Iterable[Submission], root: Path, run_id: str,
-         dsn: str | None = None, workers: int = 1, analyze: bool = True) -> list[LandedBatch]:
-    """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes."""
+         dsn: str | None = None, workers: int | None = None, analyze: bool = True) -> list[LandedBatch]:
+    """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes
+    (default: CHISO_LANDING_WORKERS)."""
     dsn = dsn or warehouse.url()
+    workers = config.landing_workers() if workers is None else workers
     submissions = list(submissions)
     with warehouse.cursor(dsn) as cur:  # before any worker starts: one creator per partition
         for label in sorted({s.period.label for s in submissions}):
             cur.execute("select raw.ensure_period_partitions(%s)", (label,))
+    if workers > 1 and multiprocessing.current_process().daemon:
+        # A Celery worker's pool process may not start children: land serially there.
+        log.info("landing serially: this process (a worker pool's) cannot start processes")
+        workers = 1
     if workers > 1 and len(submissions) > workers:
-        import multiprocessing
-
         # Interleave so each worker gets a similar mix of large and small units.
         chunks = [submissions[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("fork")
