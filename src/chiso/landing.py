@@ -106,8 +106,10 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
     if workers > 1 and len(submissions) > workers:
         # Interleave so each worker gets a similar mix of large and small units.
         chunks = [submissions[i::workers] for i in range(workers)]
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        # Spawn, not fork: forking a process that runs threads (Airflow's task runner does)
+        # can copy a lock held by another thread and hang the child for ever.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, _init_worker, (log.getEffectiveLevel(),)) as pool:
             parts = pool.starmap(_land_serially, [(chunk, root, run_id, dsn) for chunk in chunks])
         landed = [batch for part in parts for batch in part]
     else:
@@ -118,6 +120,11 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
             cur.execute("analyze raw.batches, raw.files, raw.ho_so, raw.thanh_toan, raw.pakn, "
                         "raw.danh_muc_tthc, raw.report_figures")
     return landed
+
+
+def _init_worker(level: int) -> None:
+    # A spawned worker starts with bare logging; its "already landed" lines still belong in the log.
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _land_serially(submissions: list[Submission], root: Path, run_id: str, dsn: str) -> list[LandedBatch]:
