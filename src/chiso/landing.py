@@ -92,7 +92,8 @@ def sha256_of(path: Path) -> str:
 def land(submissions: Iterable[Submission], root: Path, run_id: str,
          dsn: str | None = None, workers: int | None = None, analyze: bool = True) -> list[LandedBatch]:
     """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes
-    (default: CHISO_LANDING_WORKERS)."""
+    (default: CHISO_LANDING_WORKERS). Workers are spawned, so a script calling this needs
+    the usual `if __name__ == "__main__":` guard (each worker re-imports the main module)."""
     dsn = dsn or warehouse.url()
     workers = config.landing_workers() if workers is None else workers
     submissions = list(submissions)
@@ -115,11 +116,27 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
     else:
         landed = _land_serially(submissions, root, run_id, dsn)
     if analyze and any(b.new for b in landed):
-        # Fresh statistics keep the gate's per-batch joins on good plans.
         with warehouse.cursor(dsn) as cur:
-            cur.execute("analyze raw.batches, raw.files, raw.ho_so, raw.thanh_toan, raw.pakn, "
-                        "raw.danh_muc_tthc, raw.report_figures")
+            cur.execute(analyze_statement(cur.connection.server_version,
+                                          {s.period.label for s in submissions}))
     return landed
+
+
+def analyze_statement(server_version: int, periods: set[str]) -> str:
+    """Fresh statistics keep the gate's joins on good plans. Only the landed months'
+    partitions are analysed, so the cost does not grow with history: a plain ANALYZE of a
+    partitioned table re-analyses every partition. Since PostgreSQL 18, ANALYZE ONLY
+    refreshes the parent's own statistics (a fixed-size sample, used by queries spanning
+    several months) without that recursion; older servers analyse the parents in full."""
+    partitioned = [f"raw.{name}" for name in SOURCES]  # partitioned by period (sql/010_raw.sql)
+    tables = ["raw.batches", "raw.files", "raw.report_figures"]
+    if server_version >= 180000:
+        tables += [f"only {table}" for table in partitioned]
+        tables += [f"{table}_{period.replace('-', '_')}"
+                   for table in partitioned for period in sorted(periods)]
+    else:
+        tables += partitioned
+    return "analyze " + ", ".join(tables)
 
 
 def _init_worker(level: int) -> None:

@@ -7,6 +7,7 @@ happens in dbt staging, so a malformed value is quarantined with its row, never 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -154,6 +155,9 @@ VIETNAMESE_VALUES: dict[str, str] = {
 }
 
 
+# Landing folds every header and every distinct enum value of every file: the same few
+# hundred texts, so a cache turns most calls into a lookup.
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ → d) and collapse whitespace: 'Hình thức nộp' → 'hinh thuc nop'."""
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
@@ -161,6 +165,7 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+@functools.cache
 def header_lookup(source: Source) -> dict[str, str]:
     """Every accepted header spelling (folded) → contract column name."""
     lookup: dict[str, str] = {}

@@ -101,3 +101,24 @@ def test_rows_land_in_their_months_partition_and_old_warehouses_are_migrated(tmp
         ("2025-09", batch.batch_id, 2)]
     assert rows(fresh_dsn, "select count(*) from raw.ho_so_default") == [(0,)]
     assert rows(fresh_dsn, "select count(*) from pg_indexes where indexname = 'ho_so_batch'") == [(1,)]
+
+
+def test_landing_a_month_analyses_only_that_months_partitions(tmp_path, fresh_dsn):
+    # A plain ANALYZE of a partitioned table re-reads every month: a month's cost would grow
+    # with history. Only the landed month's partitions (and, on PostgreSQL 18+, the parents'
+    # own sample) are analysed.
+    make_submission(tmp_path)
+    land(tmp_path, fresh_dsn)
+    september = "select analyze_count from pg_stat_user_tables where relid = 'raw.ho_so_2025_09'::regclass"
+    assert rows(fresh_dsn, september) == [(1,)]
+    october = tmp_path / "31" / "11224" / "2025-10"
+    october.mkdir()
+    (october / "ho_so.csv").write_text(HO_SO.replace("2025-09", "2025-10"), encoding="utf-8")
+    period = period_window("2025-10", "calendar")
+    [batch] = landing.land(landing.discover(tmp_path, period, "31"), tmp_path, "r2", fresh_dsn)
+    assert batch.new
+    assert rows(fresh_dsn, "select analyze_count from pg_stat_user_tables "
+                           "where relid = 'raw.ho_so_2025_10'::regclass") == [(1,)]
+    [(version,)] = rows(fresh_dsn, "select current_setting('server_version_num')::int")
+    # Servers before 18 cannot analyse a parent without its partitions.
+    assert rows(fresh_dsn, september) == [(1 if version >= 180000 else 2,)]

@@ -1,8 +1,12 @@
--- DESIGN §5: one row per expectation evaluated on a batch (chiso.gate).
+{{ config(**period_incremental_config(index=['period', 'batch_id'])) }}
+
+-- DESIGN §5: one row per expectation evaluated on a batch (chiso.gate). A run gates only
+-- its period's batches, so rebuilding that period keeps the table whole.
 with
 
 results as (
     select * from {{ ref('stg_audit__expectation_results') }}
+    where {{ period_filter() }}
 ),
 
 final as (
