@@ -170,6 +170,32 @@ begin
 end
 $$;
 
+-- Statistics after landing: only the landed months' partitions, so the cost does not grow
+-- with history (a plain ANALYZE of a partitioned table re-analyses every partition). Since
+-- PostgreSQL 18, ANALYZE ONLY refreshes a parent's own sample (used by queries spanning
+-- several months) without that recursion; older servers analyse the parents in full.
+create or replace function raw.analyze_periods(months text[]) returns void
+language plpgsql as $$
+declare
+    source text;
+    month text;
+begin
+    analyze raw.batches, raw.files, raw.report_figures;
+    foreach source in array array['ho_so', 'thanh_toan', 'pakn', 'danh_muc_tthc'] loop
+        if current_setting('server_version_num')::int < 180000 then
+            execute format('analyze raw.%s', source);
+            continue;
+        end if;
+        execute format('analyze only raw.%s', source);
+        foreach month in array months loop
+            if to_regclass(format('raw.%s_%s', source, replace(month, '-', '_'))) is not null then
+                execute format('analyze raw.%s_%s', source, replace(month, '-', '_'));
+            end if;
+        end loop;
+    end loop;
+end
+$$;
+
 -- Rows set aside above go back in, each under its batch's period, then into their
 -- month's partition.
 do $$

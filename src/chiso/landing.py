@@ -116,27 +116,11 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
     else:
         landed = _land_serially(submissions, root, run_id, dsn)
     if analyze and any(b.new for b in landed):
+        # Fresh statistics keep the gate's joins on good plans (sql/010_raw.sql).
         with warehouse.cursor(dsn) as cur:
-            cur.execute(analyze_statement(cur.connection.server_version,
-                                          {s.period.label for s in submissions}))
+            cur.execute("select raw.analyze_periods(%s)",
+                        (sorted({s.period.label for s in submissions}),))
     return landed
-
-
-def analyze_statement(server_version: int, periods: set[str]) -> str:
-    """Fresh statistics keep the gate's joins on good plans. Only the landed months'
-    partitions are analysed, so the cost does not grow with history: a plain ANALYZE of a
-    partitioned table re-analyses every partition. Since PostgreSQL 18, ANALYZE ONLY
-    refreshes the parent's own statistics (a fixed-size sample, used by queries spanning
-    several months) without that recursion; older servers analyse the parents in full."""
-    partitioned = [f"raw.{name}" for name in SOURCES]  # partitioned by period (sql/010_raw.sql)
-    tables = ["raw.batches", "raw.files", "raw.report_figures"]
-    if server_version >= 180000:
-        tables += [f"only {table}" for table in partitioned]
-        tables += [f"{table}_{period.replace('-', '_')}"
-                   for table in partitioned for period in sorted(periods)]
-    else:
-        tables += partitioned
-    return "analyze " + ", ".join(tables)
 
 
 def _init_worker(level: int) -> None:
