@@ -39,25 +39,5 @@ create table if not exists audit.runs (
     detail       jsonb
 );
 
--- The gate's fast path for the usual timestamp text 'YYYY-MM-DD HH:MM:SS' (no padding):
--- a LIKE on its shape plus PostgreSQL's own parser, five times cheaper than the regex
--- that decides every other value. It only ever vouches for a value the regex accepts
--- (hence the year, hour and second bounds the parser alone would let through). Before
--- PostgreSQL 16 there is no pg_input_is_valid, and everything takes the regex path.
-do $$
-begin
-    if current_setting('server_version_num')::int >= 160000 then
-        create or replace function audit.plainly_valid_timestamp(value text) returns boolean
-            language sql stable parallel safe
-            return value like '____-__-__ __:__:__'
-                and left(value, 1) in ('1', '2')
-                and substr(value, 12, 2) collate "C" < '24'
-                and substr(value, 18, 2) collate "C" < '60'
-                and pg_input_is_valid(value, 'timestamp');
-    else
-        create or replace function audit.plainly_valid_timestamp(value text) returns boolean
-            language sql immutable parallel safe
-            return false;
-    end if;
-end
-$$;
+-- Superseded by util.is_plain_timestamp (sql/005_values.sql).
+drop function if exists audit.plainly_valid_timestamp(text);

@@ -10,16 +10,16 @@ begin
 end
 $$;
 
-grant usage on schema raw, audit, ref to chiso_loader;
+grant usage on schema raw, audit, ref, util to chiso_loader;
 grant select, insert, update on all tables in schema raw, audit to chiso_loader;
 grant select on all tables in schema ref to chiso_loader;
 
 grant usage, create on schema staging, intermediate, marts to chiso_transformer;
-grant usage on schema raw, audit, ref to chiso_transformer;
+grant usage on schema raw, audit, ref, util to chiso_transformer;
 grant select on all tables in schema raw, audit, ref to chiso_transformer;
 
 grant usage on schema marts to bi_reader, chiso_auditor;
-grant usage on schema audit, raw to chiso_auditor;
+grant usage on schema audit, raw, util to chiso_auditor;
 grant select on all tables in schema audit to chiso_auditor;
 grant select on raw.batches, raw.files to chiso_auditor;
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 class Column:
     name: str
     vietnamese: str
-    kind: str  # text | timestamp | date | integer | numeric | boolean | enum
+    kind: str  # text | timestamp | date | integer | numeric | amount (đồng) | boolean | enum
     required: bool = False
     enum: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -66,7 +66,7 @@ HO_SO = Source(
         Column("reused_data", "Tái sử dụng dữ liệu", "boolean"),
         Column("citizen_db_data", "Dữ liệu dân cư", "boolean"),
         Column("personal_storage_linked", "Kho dữ liệu cá nhân", "boolean"),
-        Column("fee_amount", "Phí, lệ phí", "numeric"),
+        Column("fee_amount", "Phí, lệ phí", "amount"),
         Column("applicant_ref", "Mã người nộp", "text"),
     ),
 )
@@ -78,7 +78,7 @@ THANH_TOAN = Source(
     columns=(
         Column("payment_id", "Mã giao dịch", "text", required=True),
         Column("dossier_id", "Mã hồ sơ", "text", required=True),
-        Column("amount", "Số tiền", "numeric", required=True),
+        Column("amount", "Số tiền", "amount", required=True),
         Column("method", "Hình thức thanh toán", "enum", required=True, enum=PAYMENT_METHODS),
         Column("paid_at", "Ngày thanh toán", "timestamp", required=True),
         Column("status", "Trạng thái", "enum", required=True, enum=PAYMENT_STATUSES),

@@ -29,7 +29,7 @@ current_batches as (
         period_end,
         landed_at,
         batch_status,
-        batch_status in ('passed', 'warned') as is_scored,
+        batch_status in {{ scored_statuses() }} as is_scored,
         case batch_status
             when 'passed' then 'ok'
             when 'warned' then 'warned'

@@ -34,6 +34,8 @@ typed as (
     from procedures
     inner join batches
         on procedures.batch_id = batches.batch_id
+        -- isolation: only batches the gate passed or warned are typed (DESIGN §4)
+        and batches.status in {{ scored_statuses() }}
     left join files
         on
             procedures.batch_id = files.batch_id

@@ -34,7 +34,7 @@ typed as (
         {{ to_bool('dossiers.reused_data') }} as reused_data,
         {{ to_bool('dossiers.citizen_db_data') }} as citizen_db_data,
         {{ to_bool('dossiers.personal_storage_linked') }} as personal_storage_linked,
-        {{ to_numeric('dossiers.fee_amount') }} as fee_amount,
+        {{ to_amount('dossiers.fee_amount') }} as fee_amount,
         -- pseudonymised by landing; never selected past the intermediate layer
         {{ blank_to_null('dossiers.applicant_ref') }} as applicant_ref,
         dossiers.source_file,
@@ -43,6 +43,8 @@ typed as (
     from dossiers
     inner join batches
         on dossiers.batch_id = batches.batch_id
+        -- isolation: only batches the gate passed or warned are typed (DESIGN §4)
+        and batches.status in {{ scored_statuses() }}
     left join files
         on
             dossiers.batch_id = files.batch_id

@@ -33,6 +33,8 @@ typed as (
     from feedback
     inner join batches
         on feedback.batch_id = batches.batch_id
+        -- isolation: only batches the gate passed or warned are typed (DESIGN §4)
+        and batches.status in {{ scored_statuses() }}
     left join files
         on
             feedback.batch_id = files.batch_id

@@ -21,7 +21,7 @@ typed as (
         payments.period,
         {{ blank_to_null('payments.payment_id') }} as payment_id,
         {{ blank_to_null('payments.dossier_id') }} as dossier_id,
-        {{ to_numeric('payments.amount') }} as amount,
+        {{ to_amount('payments.amount') }} as amount,
         {{ to_enum('payments.method') }} as payment_method,
         {{ to_timestamp('payments.paid_at') }} as paid_at,
         {{ to_enum('payments.status') }} as payment_status,
@@ -31,6 +31,8 @@ typed as (
     from payments
     inner join batches
         on payments.batch_id = batches.batch_id
+        -- isolation: only batches the gate passed or warned are typed (DESIGN §4)
+        and batches.status in {{ scored_statuses() }}
     left join files
         on
             payments.batch_id = files.batch_id

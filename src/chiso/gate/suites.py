@@ -68,14 +68,16 @@ def _shift(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-TIMESTAMP_RE = (
-    r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
-)
-INTEGER_RE = r"^[+-]?[0-9]{1,9}$"
-NUMERIC_RE = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
-# Landing folds Vietnamese answers ("Có" → "co"); both spellings are accepted.
-BOOLEAN_VALUES = ("true", "false", "1", "0", "yes", "no", "có", "không", "co", "khong")
+# The one definition of a readable value (sql/005_values.sql), by contract column kind; dbt's
+# casting macros call the same functions.
+READERS = {
+    "timestamp": "util.try_timestamp",
+    "date": "util.try_date",
+    "integer": "util.try_integer",
+    "numeric": "util.try_numeric",
+    "amount": "util.try_amount",
+    "boolean": "util.try_boolean",
+}
 
 
 class SuiteError(ValueError):
@@ -251,46 +253,20 @@ def _ident(name: str) -> str:
 
 
 def _blank(expr: str) -> str:
-    return f"nullif(btrim({expr}), '') is null"
+    return f"util.is_blank({expr})"
 
 
-def valid_timestamp(expr: str) -> str:
-    """True when `expr` is 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM[:SS]' and a real calendar day.
-
-    Written with CASE (not AND) because PostgreSQL does not promise to evaluate AND left to
-    right, and make_date would raise on a malformed value; pg_input_is_valid needs 16+.
-    """
-    v = f"btrim({expr})"
-    return (
-        f"(case when {v} !~ {_lit(TIMESTAMP_RE)} then false"
-        f" when substr({v}, 9, 2) <= '28' then true"
-        f" else substr({v}, 9, 2)::int <= extract(day from make_date(substr({v}, 1, 4)::int,"
-        f" substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day') end)"
-    )
+def read_as(kind: str, expr: str) -> str:
+    """`expr` typed as a contract `kind` (NULL when it cannot be read)."""
+    return f"{READERS[kind]}({expr})"
 
 
-def plainly_valid_timestamp(expr: str) -> str:
-    """A cheap sufficient test for the usual value (see sql/020_audit.sql); values it does
-    not vouch for go through valid_timestamp."""
-    return f"audit.plainly_valid_timestamp({expr})"
-
-
-def _valid_integer(expr: str) -> str:
-    return f"(btrim({expr}) ~ {_lit(INTEGER_RE)})"
-
-
-def _valid_numeric(expr: str) -> str:
-    return f"(btrim({expr}) ~ {_lit(NUMERIC_RE)})"
-
-
-def _valid_boolean(expr: str) -> str:
-    values = ", ".join(_lit(v) for v in BOOLEAN_VALUES)
-    # The exact spellings short-circuit lower(btrim()), which costs more than the lookup.
-    return f"({expr} in ({values}) or lower(btrim({expr})) in ({values}))"
-
-
-def _as_timestamp(expr: str) -> str:
-    return f"replace(btrim({expr}), 'T', ' ')::timestamp"
+def _kind_of(suite: str, column: str) -> str:
+    source = SOURCES.get(suite)
+    found = [c.kind for c in source.columns if c.name == column] if source else []
+    if not found or found[0] not in READERS:
+        raise ValueError(f"{column!r} is not a typed column of the {suite} contract")
+    return found[0]
 
 
 def _scoped() -> str:
@@ -308,37 +284,40 @@ def _contract_columns(suite: str, check: dict[str, Any], kinds: tuple[str, ...])
 
 
 def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> tuple[str, str]:
-    """Failing (row, field) pairs for a per-value predicate `bad(expr)`.
+    """Failing (row, field) pairs for a per-value predicate `bad(expr, column)`.
 
     The OR over the row's columns filters first, so the (field, value) pairs are only
     generated for the few failing rows: half the cost of unpivoting every row.
     """
     if not columns:
         raise ValueError("no columns to check")
-    values = ",\n        ".join(f"({_lit(c)}, t.{_ident(c)})" for c in columns)
-    any_bad = "\n       or ".join(bad(f"t.{_ident(c)}") for c in columns)
+    values = ",\n        ".join(
+        f"({_lit(c)}, t.{_ident(c)}, {bad('t.' + _ident(c), c)})" for c in columns
+    )
+    any_bad = "\n       or ".join(bad(f"t.{_ident(c)}", c) for c in columns)
     return f"""    select t.batch_id, t.source_file, t.source_row, v.field, v.value, {detail} as detail
     from {_scoped()}
     cross join lateral (values
         {values}
-    ) as v (field, value)
+    ) as v (field, value, bad)
     where ({any_bad})
-      and {bad("v.value")}""", any_bad
+      and v.bad""", any_bad
 
 
 # --- check kinds ---------------------------------------------------------------------------
 
 
 def _required(suite: str, check: dict[str, Any]) -> tuple[str, str]:
-    return _unpivot(_contract_columns(suite, check, ("required",)), _blank)
+    return _unpivot(_contract_columns(suite, check, ("required",)), lambda e, c: _blank(e))
 
 
-def _typed(kinds: tuple[str, ...], valid: Any, plainly_valid: Any = None) -> Any:
-    def bad(e: str) -> str:
-        slow = f"(not {_blank(e)} and not {valid(e)})"
-        return f"(case when {plainly_valid(e)} then false else {slow} end)" if plainly_valid else slow
+def _typed(*kinds: str) -> Any:
+    """Values present but unreadable as their column's kind."""
 
     def build(suite: str, check: dict[str, Any]) -> tuple[str, str]:
+        def bad(e: str, column: str) -> str:
+            return f"(not {_blank(e)} and {read_as(_kind_of(suite, column), e)} is null)"
+
         return _unpivot(_contract_columns(suite, check, kinds), bad)
 
     return build
@@ -368,67 +347,60 @@ def _enum(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     where not {_blank("v.value")} and lower(btrim(v.value)) <> all (v.allowed)""", any_bad
 
 
-def _min(suite: str, check: dict[str, Any]) -> tuple[str, str]:
-    minimum = float(check.get("min", 0))
-    columns = [_ident(c) for c in check["columns"]]
+def _bound(op: str, label: str) -> Any:
+    """Readable values beyond a limit (`min`: below it; `max`: above it, a plausibility ceiling).
+    An unreadable value is left to its type rule."""
 
-    def bad(expr: str) -> str:
-        # Below zero needs a minus sign: a cheap test that spares most rows the regex.
-        sign = f"when strpos({expr}, '-') = 0 then false " if minimum == 0 else ""
-        return (
-            f"(case {sign}when {_valid_numeric(expr)} then btrim({expr})::numeric < {minimum} else false end)"
-        )
+    def build(suite: str, check: dict[str, Any]) -> tuple[str, str]:
+        limit = float(check[label])
 
-    return _unpivot(columns, bad, detail=_lit(f"must be ≥ {minimum:g}"))
+        def bad(e: str, column: str) -> str:
+            value = read_as(_kind_of(suite, column), e)
+            if label == "min" and limit == 0:
+                # Below zero needs a minus sign: a cheap test that spares most rows the parse.
+                return f"(case when strpos({e}, '-') = 0 then false else {value} < 0 end)"
+            return f"coalesce({value} {op} {limit!r}, false)"
 
+        columns = [_ident(c) for c in check["columns"]]
+        return _unpivot(columns, bad, detail=_lit(f"must be {'≥' if label == 'min' else '≤'} {limit:,.0f}"))
 
-def _iso(expr: str) -> str:
-    """A well-formed timestamp as sortable text: ISO strings order like the instants they name."""
-    return f"replace(btrim({expr}), 'T', ' ') collate \"C\""
-
-
-def _raw_day(expr: str) -> str:
-    return f'left({expr}, 10) collate "C"'
+    return build
 
 
-def _padded(*exprs: str) -> str:
-    # btrim() strips spaces only, so a value it would change starts or ends with one.
-    return " or ".join(f"{e} like ' %' or {e} like '% '" for e in exprs)
-
-
-def _maybe_not_before(a: str, b: str) -> str:
-    """Necessary condition for 'a later than b', without trimming: rules out most rows."""
-    return f"({_raw_day(a)} >= {_raw_day(b)} or {_padded(a, b)})"
+def _iso_prefix(expr: str) -> str:
+    """The day of an ISO-looking value as sortable text, for cheap necessary conditions."""
+    return f"left({expr}, 10) collate \"C\""
 
 
 def _date_order(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     first, then = _ident(check["before"]), _ident(check["after"])
     a, b = f"t.{first}", f"t.{then}"
-    # Compared as text, not cast: ISO text sorts chronologically and costs a fraction of a
-    # cast. A date without a time is compared by day, so '2025-09-05' is not before
-    # '2025-09-05 10:00'. Malformed values are left to the timestamp rule.
-    # CASE, not AND: the planner orders AND-ed quals by estimated cost and would run the
-    # regex on every row; the cheap necessary condition must go first.
+    ta, tb = read_as("timestamp", a), read_as("timestamp", b)
+    # A value without a time of day is compared by day, so '2025-09-05' is not before
+    # '2025-09-05 10:00'. Unreadable values are left to the timestamp rule. Two ISO values
+    # whose days are in order cannot fail: that test, on the text, spares most rows the
+    # parse (CASE, not AND, fixes the order of evaluation).
     later_first = (
-        f"(case when not {_maybe_not_before(a, b)} then false"
-        f" else (left({_iso(a)}, 10) > left({_iso(b)}, 10)"
-        f" or (length(btrim({a})) > 10 and length(btrim({b})) > 10 and {_iso(a)} > {_iso(b)}))"
-        f" and btrim({a}) ~ {_lit(TIMESTAMP_RE)} and btrim({b}) ~ {_lit(TIMESTAMP_RE)} end)"
+        f"(case when {a} is null or {b} is null then false"
+        f" when {a} like '____-__-__%' and {b} like '____-__-__%'"
+        f" and {_iso_prefix(a)} < {_iso_prefix(b)} then false"
+        f" when {ta} = date_trunc('day', {ta}) or {tb} = date_trunc('day', {tb})"
+        f" then cast({ta} as date) > cast({tb} as date)"
+        f" else coalesce({ta} > {tb}, false) end)"
     )
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(then)} as field, {b} as value,
         {_lit(first + " = ")} || {a} as detail
     from {_scoped()}
-    where {later_first}""", later_first
+    where coalesce({later_first}, false)""", f"coalesce({later_first}, false)"
 
 
 def _in_period(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     column = f"t.{_ident(check['column'])}"
-    day = f"left({_iso(column)}, 10)"
+    day = f"cast({read_as('timestamp', column)} as date)"
     outside = (
-        f"(case when not ({_raw_day(column)} < s.day_from or {_raw_day(column)} > s.day_to"
-        f" or {_padded(column)}) then false"
-        f" else ({day} < s.day_from or {day} > s.day_to)"
-        f" and btrim({column}) ~ {_lit(TIMESTAMP_RE)} end)"
+        f"coalesce(case when {column} is null then false when {column} like '____-__-__%'"
+        f" and {_iso_prefix(column)} between s.day_from and s.day_to then false"
+        f" else {day} < s.period_start or {day} > s.period_end end, false)"
     )
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(check["column"])} as field,
         {column} as value, null::text as detail
@@ -718,12 +690,13 @@ def _custom_sql(suite: str, check: dict[str, Any]) -> str:
 
 _BUILDERS = {
     "required": _required,
-    "timestamp": _typed(("timestamp", "date"), valid_timestamp, plainly_valid_timestamp),
-    "integer": _typed(("integer",), _valid_integer),
-    "numeric": _typed(("numeric",), _valid_numeric),
-    "boolean": _typed(("boolean",), _valid_boolean),
+    "timestamp": _typed("timestamp", "date"),
+    "integer": _typed("integer"),
+    "numeric": _typed("numeric", "amount"),
+    "boolean": _typed("boolean"),
     "enum": _enum,
-    "min": _min,
+    "min": _bound("<", "min"),
+    "max": _bound(">", "max"),
     "date_order": _date_order,
     "in_period": _in_period,
     "unique": _unique,

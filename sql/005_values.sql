@@ -1,0 +1,178 @@
+-- One definition of a valid value (DESIGN §4): the gate's row checks and dbt's casts both
+-- call these functions, so a value the gate lets through is exactly a value dbt can type,
+-- and a value dbt cannot type is exactly one the gate reports. Every function returns NULL
+-- for anything it cannot read with exactly one meaning, and never raises: a bad cell is a
+-- finding for the gate, never a failed build.
+--
+-- Written as they are for speed and parallel scans: the usual spelling is decided by an
+-- inlinable one-expression SQL function; anything else goes to a plpgsql function that
+-- parses it field by field. No exception blocks (they start subtransactions, which
+-- parallel workers may not), so every input is checked before it is cast.
+create schema if not exists util;
+
+-- Dates and times, as commune offices write them:
+--   ISO      2025-09-05, 2025-09-05 08:15, 2025-09-05T08:15:30(.123), 2025/09/05 08:15
+--   day-first (Vietnamese usage; never month-first)  5/9/2025, 05-09-2025, 05.09.2025 08:15
+-- A real calendar day (no 31/09), hours 0-23, years 1900-2099.
+create or replace function util.parse_timestamp(value text) returns timestamp
+language plpgsql immutable parallel safe as $$
+declare
+    v text := btrim(value);
+    m text[];
+    y int; mo int; d int; h int := 0; mi int := 0; s numeric := 0;
+begin
+    if v is null or v = '' or length(v) > 40 then
+        return null;
+    end if;
+    m := regexp_match(v, '^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:(?:[ T]+|, *)(\d{1,2})[:hg](\d{2})(?::(\d{2}(?:\.\d{1,6})?))?)?$');
+    if m is not null then
+        y := m[1]::int; mo := m[2]::int; d := m[3]::int;
+    else
+        m := regexp_match(v, '^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:(?:[ T]+|, *)(\d{1,2})[:hg](\d{2})(?::(\d{2}(?:\.\d{1,6})?))?)?$');
+        if m is null then
+            return null;
+        end if;
+        d := m[1]::int; mo := m[2]::int; y := m[3]::int;
+    end if;
+    if m[4] is not null then
+        h := m[4]::int; mi := m[5]::int; s := coalesce(m[6]::numeric, 0);
+    end if;
+    if y < 1900 or y > 2099 or mo < 1 or mo > 12 or d < 1 or h > 23 or mi > 59 or s >= 60
+       or d > extract(day from make_date(y, mo, 1) + interval '1 month - 1 day') then
+        return null;
+    end if;
+    return make_timestamp(y, mo, d, h, mi, s::double precision);
+end
+$$;
+
+-- The usual ISO spellings 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM' and 'YYYY-MM-DD HH:MM:SS' (what
+-- landing writes for spreadsheet dates and what most CSVs carry) without the plpgsql parser.
+-- PostgreSQL 16+ has pg_input_is_valid, cheaper than a regex; the bounds checked here are
+-- those parse_timestamp applies and the server's parser alone does not (years, 24:00).
+-- Before 16, a regex, and the days 29-31 of February only through the parser.
+do $$
+begin
+    if current_setting('server_version_num')::int >= 160000 then
+        create or replace function util.is_plain_timestamp(value text) returns boolean
+            language sql stable parallel safe
+            return value like '____-__-__%'
+                and length(value) in (10, 16, 19)
+                and left(value, 2) in ('19', '20')
+                and (length(value) = 10 or (substr(value, 11, 1) = ' '
+                     and substr(value, 12, 2) collate "C" < '24' and substr(value, 14, 1) = ':'))
+                and (length(value) < 19 or (substr(value, 17, 1) = ':'
+                     and substr(value, 18, 2) collate "C" < '60'))
+                and pg_input_is_valid(value, 'timestamp');
+    else
+        create or replace function util.is_plain_timestamp(value text) returns boolean
+            language sql immutable parallel safe
+            return value like '____-__-__%'
+                and value ~ '^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])( ([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?)?$'
+                and (substr(value, 9, 2) <= '28'
+                     or (substr(value, 6, 2) <> '02'
+                         and (substr(value, 9, 2) <= '30'
+                              or substr(value, 6, 2) in ('01', '03', '05', '07', '08', '10', '12'))));
+    end if;
+end
+$$;
+
+create or replace function util.try_timestamp(value text) returns timestamp
+language sql stable parallel safe
+return case
+    when util.is_plain_timestamp(value) then cast(value as timestamp)
+    when value is null or value = '' then null
+    else util.parse_timestamp(value)
+end;
+
+create or replace function util.try_date(value text) returns date
+language sql stable parallel safe
+return cast(util.try_timestamp(value) as date);
+
+-- Whole numbers that fit a PostgreSQL integer; spreadsheets write 2 as '2.0' or '2,0'.
+create or replace function util.try_integer(value text) returns integer
+language sql immutable parallel safe
+return case
+    when btrim(value) ~ '^[+-]?\d{1,10}([.,]0+)?$' then
+        case
+            when abs(cast(substring(btrim(value) from '^[+-]?\d+') as bigint)) <= 2147483647
+                then cast(substring(btrim(value) from '^[+-]?\d+') as integer)
+        end
+end;
+
+-- Numbers with at most one reading. Accepted: 12, -3, 1.5, 1,5 (decimal comma), .5,
+-- 1.234.567 and 1,234,567 (two or more thousands groups), 1.234,5 and 1,234.5 (both
+-- separators). Refused: '1.234' and '1,234', which read as a thousand in one convention
+-- and as a decimal in the other (amounts of money have one reading: util.try_amount).
+create or replace function util.parse_numeric(value text, group_of_three_is_thousands boolean)
+returns numeric
+language plpgsql immutable parallel safe as $$
+declare
+    v text := replace(btrim(value), ' ', '');
+    sign text := '';
+begin
+    if v is null or v = '' or length(v) > 40 then
+        return null;
+    end if;
+    if left(v, 1) in ('+', '-') then
+        sign := nullif(left(v, 1), '+');
+        v := substr(v, 2);
+    end if;
+    sign := coalesce(sign, '');
+    if v ~ '^\d+$' then
+        return cast(sign || v as numeric);
+    elsif v ~ '^\d{1,3}(\.\d{3}){2,}$' or (group_of_three_is_thousands and v ~ '^\d{1,3}\.\d{3}$') then
+        return cast(sign || replace(v, '.', '') as numeric);
+    elsif v ~ '^\d{1,3}(,\d{3}){2,}$' or (group_of_three_is_thousands and v ~ '^\d{1,3},\d{3}$') then
+        return cast(sign || replace(v, ',', '') as numeric);
+    elsif v ~ '^\d{1,3}(\.\d{3})+,\d+$' then
+        return cast(sign || replace(replace(v, '.', ''), ',', '.') as numeric);
+    elsif v ~ '^\d{1,3}(,\d{3})+\.\d+$' then
+        return cast(sign || replace(v, ',', '') as numeric);
+    elsif v ~ '^\d{1,3}[.,]\d{3}$' and v !~ '^0' then
+        return null;  -- a thousand or a decimal: not guessed
+    elsif v ~ '^\d*[.,]\d+$' then
+        return cast(sign || '0' || replace(v, ',', '.') as numeric);
+    end if;
+    return null;
+end
+$$;
+
+create or replace function util.try_numeric(value text) returns numeric
+language sql immutable parallel safe
+return case
+    when value is null or value = '' then null
+    when btrim(value) ~ '^[0-9]{1,15}$' then cast(btrim(value) as numeric)
+    else util.parse_numeric(value, false)
+end;
+
+-- Amounts of money in đồng, which has no minor unit: '50.000' and '50,000' are fifty
+-- thousand, as a Vietnamese and an English spreadsheet write them.
+create or replace function util.try_amount(value text) returns numeric
+language sql immutable parallel safe
+return case
+    when value is null or value = '' then null
+    when btrim(value) ~ '^[0-9]{1,15}$' then cast(btrim(value) as numeric)
+    else util.parse_numeric(value, true)
+end;
+
+-- Yes/no as forms write it: true/false, 1/0, yes/no, y/n, có/không (with or without tone
+-- marks, any case), đúng/sai, x (a ticked box). The spellings landing writes come first.
+create or replace function util.try_boolean(value text) returns boolean
+language sql immutable parallel safe
+return case
+    when value in ('true', '1', 'co') then true
+    when value in ('false', '0', 'khong') then false
+    else case translate(lower(btrim(value)),
+                        'ÓÒỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢóòỏõọôốồổỗộơớờởỡợĐđÚÙỦŨỤúùủũụ',
+                        'oooooooooooooooooooooooooooooooooodduuuuuuuuuu')
+        when 'true' then true when 't' then true when 'yes' then true when 'y' then true
+        when 'co' then true when 'x' then true when 'dung' then true when '1.0' then true
+        when 'false' then false when 'f' then false when 'no' then false when 'n' then false
+        when 'khong' then false when 'sai' then false when '0.0' then false
+    end
+end;
+
+-- A value is missing when it is NULL or blank; everything else must read.
+create or replace function util.is_blank(value text) returns boolean
+language sql immutable parallel safe
+return nullif(btrim(value), '') is null;

@@ -1,0 +1,118 @@
+"""One definition of a valid value: the gate's row checks and dbt's casts agree on every value.
+
+The same sample values go through the gate's type rule (as compiled from the suites) and
+through dbt's casting macros (rendered from dbt_project/macros/casting.sql); a value the
+gate lets through must type to a non-NULL value, and a value it flags must type to NULL.
+Expected readings are written out by hand for the spellings offices use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from chiso.gate.suites import _kind_of, _typed, read_as
+from tests.conftest import rows
+
+REPO = Path(__file__).resolve().parents[2]
+MACROS = (REPO / "dbt_project/macros/casting.sql").read_text(encoding="utf-8")
+DBT_MACRO = {"timestamp": "to_timestamp", "integer": "to_integer", "amount": "to_amount",
+             "numeric": "to_numeric", "boolean": "to_bool"}
+
+T = dt.datetime
+EXPECTED = {
+    "timestamp": {
+        "2025-09-03 08:15:00": T(2025, 9, 3, 8, 15), "2025-09-03": T(2025, 9, 3),
+        "2025-09-03T08:15": T(2025, 9, 3, 8, 15), "2025/09/03 08:15:30": T(2025, 9, 3, 8, 15, 30),
+        "03/09/2025": T(2025, 9, 3), "3/9/2025 8:05": T(2025, 9, 3, 8, 5),
+        "13-09-2025": T(2025, 9, 13), "05.09.2025 16:30:00": T(2025, 9, 5, 16, 30),
+        " 2025-09-03 08:15:00 ": T(2025, 9, 3, 8, 15), "2024-02-29 01:00:00": T(2024, 2, 29, 1),
+        "2025-09-03 08:15:00.5": T(2025, 9, 3, 8, 15, 0, 500000),
+        "31/09/2025": None, "2025-09-31 08:15:00": None, "2025-02-29": None, "29/02/2025": None,
+        "2025-09-03 24:00:00": None, "2025-09-03 23:60:00": None, "2025-09-03 23:59:60": None,
+        "3025-09-03 08:15:00": None, "0925-09-03": None, "2025-13-03": None, "2025-00-03": None,
+        "2025-09-00": None, "09/13/2025": None, "45903": None, "abc": None, "2025-09-03 +07": None,
+        "2025-09-03 08:15:0a": None, "2025-9-3": T(2025, 9, 3),
+    },
+    "integer": {
+        "0": 0, "2": 2, "2.0": 2, "2,0": 2, "+3": 3, "-1": -1, " 7 ": 7, "2147483647": 2147483647,
+        "12345678901": None, "2147483648": None, "2.5": None, ".5": None, "x": None, "1e3": None,
+    },
+    "amount": {
+        "50000": Decimal(50000), "50.000": Decimal(50000), "50,000": Decimal(50000),
+        "1.234.567": Decimal(1234567), "1,234,567": Decimal(1234567), "1.234,5": Decimal("1234.5"),
+        "1,234.5": Decimal("1234.5"), "12,5": Decimal("12.5"), "12.5": Decimal("12.5"),
+        ".5": Decimal("0.5"), "-100": Decimal(-100), "1 234 567": Decimal(1234567),
+        "50.00.0": None, "1,2,3": None, "abc": None, "12.345.67": None, "1.5e3": None,
+    },
+    "numeric": {
+        "1.234": None, "1,234": None, "1.2345": Decimal("1.2345"), "1234.5": Decimal("1234.5"),
+        "0.123": Decimal("0.123"), "1.234.567": Decimal(1234567), "12,5": Decimal("12.5"),
+    },
+    "boolean": {
+        "true": True, "Có": True, "CÓ": True, "co": True, "x": True, "Yes": True, "1": True,
+        "Đúng": True, "false": False, "Không": False, "KHÔNG": False, "0": False, "no": False,
+        "sai": False, "maybe": None, "2": None, "có không": None,
+    },
+}
+
+
+def _dbt_cast(kind: str, expr: str) -> str:
+    template = jinja2.Environment().from_string(MACROS + f"{{{{ {DBT_MACRO[kind]}({expr!r}) }}}}")
+    return template.render().strip()
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_gate_and_dbt_read_every_value_alike(fresh_dsn: str, kind: str) -> None:
+    column = {"timestamp": ("ho_so", "received_at"), "integer": ("ho_so", "supplement_count"),
+              "amount": ("ho_so", "fee_amount"), "boolean": ("ho_so", "digitised")}.get(kind)
+    values = list(EXPECTED[kind])
+    if column:  # the gate's own compiled predicate for a contract column of this kind
+        suite, name = column
+        assert _kind_of(suite, name) == kind
+        _, gate_bad = _typed(kind)(suite, {"columns": [name]})
+        gate_bad = gate_bad.replace(f"t.{name}", "v")
+    else:
+        gate_bad = f"(not util.is_blank(v) and {read_as(kind, 'v')} is null)"
+    result = rows(fresh_dsn, f"select v, {gate_bad}, {_dbt_cast(kind, 'v')} from unnest(%s::text[]) v",
+                  (values,))
+    for value, flagged, typed in result:
+        assert flagged == (typed is None), f"gate and dbt disagree on {value!r}"
+        assert typed == EXPECTED[kind][value], f"{kind} {value!r} read as {typed!r}"
+
+
+def test_blank_is_missing_not_invalid(fresh_dsn: str) -> None:
+    result = rows(fresh_dsn, "select util.is_blank(v), util.try_timestamp(v), util.try_amount(v), "
+                             "util.try_boolean(v) from unnest(array['', '  ', null]) v")
+    assert result == [(True, None, None, None)] * 3
+
+
+def test_plain_fast_path_only_vouches_for_valid_values(fresh_dsn: str) -> None:
+    values = [v for v in EXPECTED["timestamp"] if v.strip()]
+    result = rows(fresh_dsn, "select v, util.is_plain_timestamp(v), util.parse_timestamp(v) "
+                             "from unnest(%s::text[]) v", (values,))
+    assert all(parsed is not None for v, fast, parsed in result if fast), result
+    assert {v for v, fast, _ in result if fast} >= {"2025-09-03 08:15:00", "2024-02-29 01:00:00"}
+
+
+def test_fast_path_before_postgresql_16_agrees(fresh_dsn: str) -> None:
+    """The regex variant (servers before 16) vouches for the same values, bar 29-31 Feb."""
+    sql = (REPO / "sql/005_values.sql").read_text(encoding="utf-8")
+    marker = "create or replace function util.is_plain_timestamp"
+    older = marker + sql.split(marker)[2].split("    end if;", 1)[0]
+    older = older.replace("util.is_plain_timestamp", "public.is_plain_timestamp_pg15")
+    values = [v for v in EXPECTED["timestamp"] if v.strip()] + ["2024-02-29 01:00", "2025-04-30"]
+    import psycopg2
+
+    with psycopg2.connect(fresh_dsn) as conn, conn.cursor() as cur:
+        cur.execute(older)
+        cur.execute("select v, util.is_plain_timestamp(v), public.is_plain_timestamp_pg15(v) "
+                    "from unnest(%s::text[]) v", (values,))
+        result = cur.fetchall()
+    conn.close()
+    for value, newer, old in result:
+        assert old == newer or (newer and value[5:7] == "02" and value[8:10] == "29"), value
