@@ -7,7 +7,17 @@ Scheduled runs score the month of their data interval from CHISO_SUBMISSIONS_DIR
 import pendulum
 from airflow.sdk import dag, task
 
-default_args = {"retries": 1, "retry_delay": pendulum.duration(seconds=30)}
+
+
+def _mark_run_failed(context):
+    """A failed task marks the run failed in audit.runs (a killed run is found by the next)."""
+    from chiso import pipeline
+
+    pipeline.mark_failed(context["run_id"], f"task {context['ti'].task_id}: {context.get('exception')}")
+
+
+default_args = {"retries": 1, "retry_delay": pendulum.duration(seconds=30),
+                "on_failure_callback": _mark_run_failed}
 
 
 @dag(

@@ -21,6 +21,28 @@ create table if not exists raw.batches (
     superseded_by   text
 );
 create index if not exists batches_unit_period on raw.batches (unit_code, period);
+-- The gate's verdict survives being superseded, so a batch delivered again can become
+-- current again with its verdict (raw.make_current); delivered_at is its latest delivery.
+alter table raw.batches add column if not exists verdict text;       -- passed | warned | quarantined
+alter table raw.batches add column if not exists delivered_at timestamptz;
+update raw.batches set verdict = status
+ where verdict is null and status in ('passed', 'warned', 'quarantined');
+update raw.batches set delivered_at = landed_at where delivered_at is null;
+alter table raw.batches alter column delivered_at set default now();
+
+-- A batch becomes the one that speaks for its unit and period: the others of that unit and
+-- period are superseded (kept for history). Called when the gate passes or warns a batch,
+-- and when the files of an accepted batch are delivered again.
+create or replace function raw.make_current(current_batch text) returns void
+language sql as $$
+    update raw.batches o set status = 'superseded', superseded_by = current_batch
+      from raw.batches c
+     where c.batch_id = current_batch
+       and o.unit_code = c.unit_code and o.period = c.period
+       and o.batch_id <> current_batch and o.status <> 'superseded';
+    update raw.batches set status = coalesce(verdict, status), superseded_by = null
+     where batch_id = current_batch;
+$$;
 
 create table if not exists raw.files (
     batch_id        text not null references raw.batches (batch_id),

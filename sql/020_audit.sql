@@ -41,3 +41,20 @@ create table if not exists audit.runs (
 
 -- Superseded by util.is_plain_timestamp (sql/005_values.sql).
 drop function if exists audit.plainly_valid_timestamp(text);
+
+-- Every path under the submissions root in a run's scope, accounted for (DESIGN §4):
+-- landed | duplicate (same files as a batch already landed) | refused (reason) |
+-- not_a_submission (why, with "did you mean …") | no_submission (a unit that sent nothing).
+create table if not exists audit.inventory (
+    run_id         text not null,
+    period         text not null,
+    province_code  text,
+    unit_code      text,
+    path           text not null,              -- relative to the submissions root
+    status         text not null,
+    reason         text,
+    batch_id       text,
+    recorded_at    timestamptz not null default now(),
+    primary key (run_id, path)
+);
+create index if not exists inventory_period on audit.inventory (period, status);

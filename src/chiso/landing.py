@@ -1,9 +1,12 @@
 """Land a period's submissions into schema `raw` with bulk COPY.
 
 A batch is one unit's submission folder for one period. Its id is derived from the
-sha256 of its files, so delivering the same files twice lands nothing new, and a
-corrected resubmission (different files) becomes a new batch that supersedes the
-previous one for that unit and period; the old rows stay for history.
+sha256 of its files, so delivering the same files twice lands nothing new. A corrected
+resubmission (different files) becomes a new batch; it replaces the unit's current batch
+only once the gate has passed or warned it (chiso.gate), so a broken resubmission never
+unseats a good one. Delivering an earlier batch's files again makes that batch current
+again. Every file is read in isolation: whatever goes wrong while reading or copying one
+file refuses that file, with its reason, and landing goes on with the others.
 """
 
 from __future__ import annotations
@@ -12,37 +15,33 @@ import hashlib
 import io
 import logging
 import multiprocessing
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from chiso import config, warehouse
+from chiso.inventory import DUPLICATE, LANDED, REFUSED, Entry, Submission, source_of, survey
 from chiso.periods import Period
 from chiso.readers import FileError, read_table
-from chiso.sources import REPORT_EXTENSIONS, SOURCES, TABULAR_EXTENSIONS
+from chiso.sources import SOURCES
 
 log = logging.getLogger(__name__)
 
 COPY_CHUNK_ROWS = 200_000
 
+__all__ = ["LandedBatch", "Submission", "discover", "land", "source_of"]
 
-@dataclass
-class Submission:
-    province_code: str
-    unit_code: str
-    period: Period
-    directory: Path
-    files: dict[str, Path]  # relative name → path, tabular and report files
-    unknown_files: list[str] = field(default_factory=list)
 
-    def batch_id(self, hashes: dict[str, str]) -> str:
-        digest = hashlib.sha256(
-            "\n".join(f"{name}:{hashes[name]}" for name in sorted(hashes)).encode()
-        ).hexdigest()
-        return f"{self.unit_code}-{self.period.label}-{digest[:12]}"
+def batch_id_of(submission: Submission, hashes: dict[str, str]) -> str:
+    digest = hashlib.sha256(
+        "\n".join(f"{name}:{hashes[name]}" for name in sorted(hashes)).encode()
+    ).hexdigest()
+    return f"{submission.unit_code}-{submission.period.label}-{digest[:12]}"
 
 
 @dataclass
@@ -52,33 +51,12 @@ class LandedBatch:
     new: bool  # False when the same files had already been landed
     rows: dict[str, int]
     errors: list[str]
-
-
-def source_of(path: Path) -> str | None:
-    stem, suffix = path.stem.lower(), path.suffix.lower()
-    if suffix in TABULAR_EXTENSIONS and stem in SOURCES:
-        return stem
-    if suffix in REPORT_EXTENSIONS:
-        return "bao_cao"
-    return None
+    entries: list[Entry] = field(default_factory=list)  # one per file of the folder
 
 
 def discover(root: Path, period: Period, province: str | None = None) -> list[Submission]:
     """Submission folders <root>/<province>/<unit>/<YYYY-MM>/ for one period."""
-    if not root.is_dir():
-        raise FileNotFoundError(f"submissions folder {root} does not exist")
-    pattern = f"{province or '*'}/*/{period.label}"
-    found = []
-    for folder in sorted(p for p in root.glob(pattern) if p.is_dir()):
-        unit_code, province_code = folder.parent.name, folder.parent.parent.name
-        files, unknown = {}, []
-        for path in sorted(p for p in folder.iterdir() if p.is_file()):
-            if source_of(path):
-                files[path.name] = path
-            else:
-                unknown.append(path.name)
-        found.append(Submission(province_code, unit_code, period, folder, files, unknown))
-    return found
+    return survey(root, period, province).submissions
 
 
 def sha256_of(path: Path) -> str:
@@ -132,20 +110,43 @@ def _land_serially(submissions: list[Submission], root: Path, run_id: str, dsn: 
     landed = []
     with warehouse.connect(dsn) as conn:
         for submission in submissions:
-            with conn.cursor() as cur:
-                landed.append(_land_one(cur, submission, root, run_id))
-            conn.commit()
+            try:
+                with conn.cursor() as cur:
+                    landed.append(_land_one(cur, submission, root, run_id))
+                conn.commit()
+            except (OSError, psycopg2.DataError, psycopg2.IntegrityError) as err:
+                # The folder itself could not be read (permissions, a file vanishing): the
+                # batch is not landed and says why; the other submissions go on.
+                conn.rollback()
+                where = submission.directory.relative_to(root).as_posix()
+                reason = f"{where}: submission could not be read ({type(err).__name__}: {err})"
+                log.warning("refused %s", reason)
+                entry = Entry(where, REFUSED, reason, submission.province_code, submission.unit_code)
+                landed.append(LandedBatch("", submission.unit_code, False, {}, [reason], [entry]))
     conn.close()
     return landed
 
 
+def _file_hash(path: Path) -> str:
+    # A symbolic link is never followed: it is identified by where it points.
+    return hashlib.sha256(os.readlink(path).encode()).hexdigest() if path.is_symlink() else sha256_of(path)
+
+
 def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBatch:
-    hashes = {name: sha256_of(path) for name, path in submission.files.items()}
-    batch_id = submission.batch_id(hashes)
-    cur.execute("select 1 from raw.batches where batch_id = %s", (batch_id,))
-    if cur.fetchone():
-        log.info("%s: already landed as %s, skipped", submission.directory, batch_id)
-        return LandedBatch(batch_id, submission.unit_code, False, {}, [])
+    paths = {**submission.files, **{n: submission.directory / n for n in submission.refused}}
+    hashes = {name: _file_hash(path) for name, path in paths.items()}
+    batch_id = batch_id_of(submission, hashes)
+    relative = {name: path.relative_to(root).as_posix() for name, path in paths.items()}
+    codes = {"province_code": submission.province_code, "unit_code": submission.unit_code,
+             "batch_id": batch_id}
+    cur.execute("select status, verdict from raw.batches where batch_id = %s for update", (batch_id,))
+    found = cur.fetchone()
+    if found:
+        _redeliver(cur, batch_id, found, submission, run_id)
+        reason = f"same files as batch {batch_id}, already landed"
+        log.info("%s: %s", submission.directory, reason)
+        entries = [Entry(relative[n], DUPLICATE, reason, **codes) for n in sorted(paths)]
+        return LandedBatch(batch_id, submission.unit_code, False, {}, [], entries)
 
     period = submission.period
     cur.execute(
@@ -153,46 +154,73 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBat
                period_end, submission_dir, files, run_id)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (batch_id, submission.province_code, submission.unit_code, period.label, period.start,
-         period.end, str(submission.directory.relative_to(root)), len(hashes), run_id),
+         period.end, submission.directory.relative_to(root).as_posix(), len(hashes), run_id),
     )
     rows: dict[str, int] = {}
     errors: list[str] = []
-    for name, path in submission.files.items():
-        relative = str(path.relative_to(root))
-        source = source_of(path)
-        delivered = landed_rows = None
-        error = note = None
-        try:
-            if source == "bao_cao":
-                landed_rows = _land_report(cur, batch_id, path, relative, hashes[name], submission)
-                delivered = landed_rows
-            else:
-                delivered, landed_rows, note, error = _land_tabular(
-                    cur, batch_id, period.label, path, relative, source
-                )
-                rows[source] = rows.get(source, 0) + landed_rows
-        except FileError as err:
-            error = str(err)
+    entries: list[Entry] = []
+    for name in sorted(paths):
+        path, source = paths[name], source_of(paths[name]) or "unknown"
+        delivered = landed_rows = note = None
+        error = submission.refused.get(name)
+        if error:
+            error = f"{relative[name]}: {error}"
+        else:
+            delivered, landed_rows, note, error = _land_file(
+                cur, batch_id, path, relative[name], hashes[name], source, submission)
+        if source in SOURCES and landed_rows:
+            rows[source] = rows.get(source, 0) + landed_rows
         if note and not error:
             log.warning("%s", note)
         if error:
             errors.append(error)
-            log.warning("%s", error)
+            log.warning("refused %s", error)
+        size = path.lstat().st_size
         cur.execute(
             """insert into raw.files (batch_id, source, source_file, file_sha256, size_bytes,
                    rows_delivered, rows_landed, error, note)
                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (batch_id, source, relative, hashes[name], path.stat().st_size, delivered,
-             landed_rows, error, note),
+            (batch_id, source, relative[name], hashes[name], size, delivered, landed_rows, error, note),
         )
-    for name in submission.unknown_files:
-        log.warning("%s/%s: not a submission file (ignored)", submission.directory, name)
-    cur.execute(
-        """update raw.batches set status = 'superseded', superseded_by = %s
-           where unit_code = %s and period = %s and batch_id <> %s and status <> 'superseded'""",
-        (batch_id, submission.unit_code, period.label, batch_id),
-    )
-    return LandedBatch(batch_id, submission.unit_code, True, rows, errors)
+        entries.append(Entry(relative[name], REFUSED if error else LANDED, error or note, **codes))
+    return LandedBatch(batch_id, submission.unit_code, True, rows, errors, entries)
+
+
+def _redeliver(cur, batch_id: str, found: tuple, submission: Submission, run_id: str) -> None:
+    """The same files again: that batch speaks for the unit again, if the gate accepted it."""
+    status, verdict = found
+    cur.execute("update raw.batches set delivered_at = now(), run_id = %s where batch_id = %s",
+                (run_id, batch_id))
+    if status == "superseded" and verdict in ("passed", "warned"):
+        cur.execute("select raw.make_current(%s)", (batch_id,))
+        log.info("%s: batch %s re-delivered, current again", submission.directory, batch_id)
+
+
+def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, source: str,
+               submission: Submission) -> tuple[int | None, int | None, str | None, str | None]:
+    """Rows delivered, rows landed, a note and an error, for one file. Anything that goes
+    wrong, in reading or in the COPY, refuses this file alone: its partial rows are rolled
+    back to a savepoint and the batch records why."""
+    cur.execute("savepoint landing_file")
+    try:
+        if source == "bao_cao":
+            landed = _land_report(cur, batch_id, path, relative, sha256, submission)
+            result: tuple = (landed, landed, None, None)
+        else:
+            result = _land_tabular(cur, batch_id, submission.period.label, path, relative, source)
+    except FileError as err:
+        cur.execute("rollback to savepoint landing_file")
+        return None, None, None, str(err)
+    except psycopg2.Error as err:
+        cur.execute("rollback to savepoint landing_file")
+        detail = (err.diag.message_primary or str(err)).strip() if err.diag else str(err).strip()
+        return None, None, None, f"{relative}: could not be loaded ({detail})"
+    except Exception as err:  # noqa: BLE001 — any failure on one file refuses that file only
+        cur.execute("rollback to savepoint landing_file")
+        log.debug("reading %s failed", relative, exc_info=True)
+        return None, None, None, f"{relative}: cannot be read ({type(err).__name__}: {err})"
+    cur.execute("release savepoint landing_file")
+    return result
 
 
 def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
@@ -221,8 +249,9 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
         "period": pa.array([period] * n, pa.string()),
         "batch_id": pa.array([batch_id] * n, pa.string()),
         "source_file": pa.array([relative] * n, pa.string()),
-        # Row numbers as a spreadsheet shows them: the header is row 1.
-        "source_row": pa.array(range(2, n + 2), pa.int32()),
+        # Row numbers as a spreadsheet or text editor shows them (title rows and blank
+        # lines included).
+        "source_row": result.row_numbers.cast(pa.int32()),
     }
     for offset, (column, values) in enumerate(provenance.items()):
         table = table.add_column(offset, column, values)

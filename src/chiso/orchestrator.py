@@ -74,7 +74,9 @@ def run_period(submissions: Path, period: str, province: str | None, cycle: str)
         "province": province or "",
         "cycle": cycle,
     }
-    log_file = config.logs_dir() / f"run-{period}-{province or 'all'}.log"
+    # One log per run: concurrent or repeated runs of a period never share a file.
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    log_file = config.logs_dir() / f"run-{period}-{province or 'all'}-{stamp}-{os.getpid()}.log"
     started = time.monotonic()
     with log_file.open("w", encoding="utf-8") as handle:
         proc = subprocess.run(

@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from chiso import gate, landing, publish, transform, warehouse
+import psycopg2.extras
+
+from chiso import gate, inventory, landing, publish, transform, warehouse
 from chiso.periods import default_cycle, period_window
 
 log = logging.getLogger(__name__)
@@ -44,24 +46,57 @@ class Job:
 
 
 def land_submissions(job: dict, run_id: str) -> list[str]:
-    """Discover and land a period's submissions; return the batches to gate."""
+    """Survey and land a period's submissions; return the batches to gate."""
     dsn = warehouse.url()
     warehouse.bootstrap(dsn)
     window = period_window(job["period"], job["cycle"])
+    province = inventory.check_province(job["province"])
     root = Path(job["submissions"])
-    found = landing.discover(root, window, job["province"])
-    log.info("period %s (%s..%s): %d submission folders under %s", window.label, window.start,
-             window.end, len(found), root)
-    with warehouse.cursor(dsn) as cur:
-        cur.execute(
-            """insert into audit.runs (run_id, period, province_code) values (%s, %s, %s)
-               on conflict (run_id) do nothing""",
-            (run_id, window.label, job["province"]),
-        )
-    landed = landing.land(found, root, run_id, dsn)
+    with warehouse.advisory_lock(f"chiso.land:{window.label}", dsn):
+        with warehouse.cursor(dsn) as cur:
+            # Runs of this period still 'running' cannot be: this run holds the period's lock.
+            cur.execute(
+                """update audit.runs set status = 'abandoned', finished_at = now(),
+                          detail = jsonb_build_object('reason', 'did not finish (killed or failed); '
+                                                      || 'found by run ' || %s)
+                   where period = %s and status = 'running' and run_id <> %s""",
+                (run_id, window.label, run_id),
+            )
+            cur.execute(
+                """insert into audit.runs (run_id, period, province_code) values (%s, %s, %s)
+                   on conflict (run_id) do update set status = 'running', finished_at = null""",
+                (run_id, window.label, province),
+            )
+            cur.execute("select province_code, array_agg(code) from ref.communes group by 1")
+            units = {code: set(codes) for code, codes in cur.fetchall()}
+        found = inventory.survey(root, window, province, units)
+        log.info("period %s (%s..%s): %d submission folders under %s", window.label, window.start,
+                 window.end, len(found.submissions), root)
+        landed = landing.land(found.submissions, root, run_id, dsn)
+        entries = found.entries + [e for batch in landed for e in batch.entries]
+        _record_inventory(dsn, run_id, window.label, entries)
     new = [b for b in landed if b.new]
     log.info("landed %d new batches, %d already landed (skipped)", len(new), len(landed) - len(new))
-    return _batches_to_gate(dsn, window.label, job["province"])
+    return _batches_to_gate(dsn, window.label, province)
+
+
+def _record_inventory(dsn: str, run_id: str, period: str, entries: list[inventory.Entry]) -> None:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+        if entry.status in (inventory.REFUSED, inventory.NOT_A_SUBMISSION):
+            log.warning("%s %s: %s", entry.status.replace("_", " "), entry.path, entry.reason)
+    log.info("inventory: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing")
+    with warehouse.cursor(dsn) as cur:
+        cur.execute("delete from audit.inventory where run_id = %s", (run_id,))
+        psycopg2.extras.execute_values(
+            cur,
+            """insert into audit.inventory (run_id, period, province_code, unit_code, path, status,
+                   reason, batch_id) values %s on conflict (run_id, path) do nothing""",
+            [(run_id, period, e.province_code, e.unit_code, e.path, e.status, e.reason, e.batch_id or None)
+             for e in entries],
+            page_size=5000,
+        )
 
 
 def _batches_to_gate(dsn: str, period: str, province: str | None) -> list[str]:
@@ -88,8 +123,20 @@ def run_gate(job: dict, run_id: str) -> dict:
 
 
 def build_marts(job: dict) -> dict:
-    transform.build(job["period"])
+    with warehouse.advisory_lock("chiso.dbt_build"):  # dbt replaces shared tables
+        transform.build(job["period"])
     return job
+
+
+def mark_failed(run_id: str, reason: str) -> None:
+    """A task failed: the run says so (on_failure_callback of the DAG)."""
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """update audit.runs set status = 'failed', finished_at = now(),
+                      detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('reason', %s::text)
+               where run_id = %s and status = 'running'""",
+            (reason[:2000], run_id),
+        )
 
 
 def publish_reports(job: dict, run_id: str) -> str:

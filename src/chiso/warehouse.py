@@ -86,6 +86,21 @@ def cursor(dsn: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
         yield cur
 
 
+@contextlib.contextmanager
+def advisory_lock(name: str, dsn: str | None = None) -> Iterator[None]:
+    """Hold a named session lock on the warehouse for the block: runs of the same period
+    land one after the other, and one dbt build runs at a time. A killed process's
+    session ends, and its lock with it."""
+    with contextlib.closing(connect(dsn)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(hashtext(%s))", (name,))
+            if not cur.fetchone()[0]:
+                log.info("waiting for %s (another run holds it)", name)
+                cur.execute("select pg_advisory_lock(hashtext(%s))", (name,))
+        yield
+
+
 def dbt_env(dsn: str | None = None) -> dict[str, str]:
     """The CHISO_PG_* variables dbt_project/profiles.yml reads, from a DSN."""
     parsed = urlparse(dsn or url())

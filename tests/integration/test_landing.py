@@ -54,16 +54,52 @@ def test_same_files_twice_never_double_count(tmp_path, fresh_dsn):
     assert rows(fresh_dsn, "select count(*) from raw.batches") == [(1,)]
 
 
-def test_resubmission_supersedes_and_keeps_history(tmp_path, fresh_dsn):
+def test_resubmission_becomes_current_only_once_the_gate_accepts_it(tmp_path, fresh_dsn):
+    from chiso.gate import run_gate
+
+    def status():
+        return dict(rows(fresh_dsn, "select batch_id, status from raw.batches"))
+
     make_submission(tmp_path)
     [first] = land(tmp_path, fresh_dsn, "r1")
+    assert run_gate(fresh_dsn, "r1", [first.batch_id])[first.batch_id].status in ("passed", "warned")
+    accepted = status()[first.batch_id]
+    # A broken resubmission (a day September does not have) lands, but does not unseat it.
+    make_submission(tmp_path, ho_so=HO_SO.replace("2025-09-04 10:00:00", "31/09/2025"))
+    [broken] = land(tmp_path, fresh_dsn, "r2")
+    assert broken.new and status() == {first.batch_id: accepted, broken.batch_id: "landed"}
+    assert run_gate(fresh_dsn, "r2", [broken.batch_id])[broken.batch_id].status == "quarantined"
+    assert status() == {first.batch_id: accepted, broken.batch_id: "quarantined"}
+    # A corrected one is accepted and supersedes both; raw keeps every delivered row.
     make_submission(tmp_path, ho_so=HO_SO.replace("in_progress", "completed"))
-    [second] = land(tmp_path, fresh_dsn, "r2")
-    assert second.new and second.batch_id != first.batch_id
-    assert rows(fresh_dsn, "select batch_id, status, superseded_by from raw.batches order by landed_at") == [
-        (first.batch_id, "superseded", second.batch_id),
-        (second.batch_id, "landed", None),
-    ]
+    [fixed] = land(tmp_path, fresh_dsn, "r3")
+    run_gate(fresh_dsn, "r3", [fixed.batch_id])
+    assert rows(fresh_dsn, "select batch_id, status, superseded_by from raw.batches "
+                           "where status = 'superseded' order by batch_id") == sorted(
+        [(first.batch_id, "superseded", fixed.batch_id), (broken.batch_id, "superseded", fixed.batch_id)])
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(6,)]
+    # The first files delivered again: that batch speaks for the unit again, nothing lands twice.
+    make_submission(tmp_path)
+    [again] = land(tmp_path, fresh_dsn, "r4")
+    assert not again.new and again.batch_id == first.batch_id
+    assert {e.status for e in again.entries} == {"duplicate"}
+    assert status()[first.batch_id] == accepted and status()[fixed.batch_id] == "superseded"
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(6,)]
+
+
+def test_a_file_that_fails_to_load_is_refused_alone(tmp_path, fresh_dsn):
+    folder = make_submission(tmp_path)
+    # A NUL byte cannot be stored in PostgreSQL text: the COPY fails for this file only.
+    (folder / "thanh_toan.csv").write_bytes(
+        b"payment_id,dossier_id,amount,method,paid_at,status\nP1,D1,5\x00,online,2025-09-03,success\n")
+    make_submission(tmp_path, unit="11227")
+    batches = land(tmp_path, fresh_dsn)
+    assert [b.new for b in batches] == [True, True]
+    [(source_file, error, landed)] = rows(
+        fresh_dsn, "select source_file, error, rows_landed from raw.files where error is not null")
+    assert source_file == "31/11224/2025-09/thanh_toan.csv" and landed is None
+    assert error.startswith("31/11224/2025-09/thanh_toan.csv: ")
+    assert rows(fresh_dsn, "select count(*) from raw.thanh_toan") == [(0,)]
     assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(4,)]
 
 

@@ -1,7 +1,9 @@
--- The batch that speaks for each unit and period: the most recently landed one that
--- has not been superseded. Only passed/warned current batches are scored; a
--- quarantined (or not yet gated) current batch produces no facts, and the unit is
--- shown as quarantined rather than ranked on partial data.
+-- The batch that speaks for each unit and period. A resubmission supersedes the batch
+-- before it only once the gate passes or warns it (raw.make_current), so among the
+-- batches not superseded a scored one wins, then the latest delivered: a broken
+-- resubmission never unseats a good batch. A unit whose only batch is quarantined (or
+-- not yet gated) produces no facts and is shown as quarantined, never ranked on
+-- partial data.
 with
 
 batches as (
@@ -13,7 +15,7 @@ ranked as (
         batches.*,
         row_number() over (
             partition by unit_code, period
-            order by landed_at desc, batch_id desc
+            order by batch_status in {{ scored_statuses() }} desc, delivered_at desc, batch_id desc
         ) as recency
     from batches
     where batch_status <> 'superseded'

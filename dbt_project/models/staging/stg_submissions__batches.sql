@@ -15,6 +15,7 @@ renamed as (
         submission_dir,
         files as file_count,
         landed_at,
+        coalesce(delivered_at, landed_at) as delivered_at,
         run_id,
         lower(status) as batch_status,
         reason as status_reason,

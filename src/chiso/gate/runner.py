@@ -568,11 +568,17 @@ def _record(
             )
             psycopg2.extras.execute_values(
                 cur,
-                """update raw.batches b set status = v.status, reason = v.reason
+                """update raw.batches b set status = v.status, verdict = v.status, reason = v.reason
                    from (values %s) as v (batch_id, status, reason)
                    where b.batch_id = v.batch_id""",
                 [(v.batch_id, v.status, "; ".join(v.reasons) or None) for v in verdicts.values()],
                 page_size=5000,
+            )
+            # An accepted batch now speaks for its unit and period; a quarantined one leaves
+            # the batch before it in place.
+            cur.execute(
+                "select raw.make_current(batch_id) from unnest(%s::text[]) as batch_id",
+                ([v.batch_id for v in verdicts.values() if v.status in ("passed", "warned")],),
             )
     conn.autocommit = True
     return verdicts
