@@ -161,8 +161,8 @@ class _Walker:
             elif path.is_dir() and not re.fullmatch(r"\d{4}-\d{2}", path.name) and not _period_of(path.name):
                 self.note(path, NOT_A_SUBMISSION, "not a period folder (YYYY-MM)", **codes)
             elif not path.is_dir():
-                self.note(path, NOT_A_SUBMISSION, "a file in a unit folder; expected period folders (YYYY-MM)",
-                          **codes)
+                self.note(path, NOT_A_SUBMISSION,
+                          "a file in a unit folder; expected period folders (YYYY-MM)", **codes)
             # folders of other periods belong to other runs
 
     def submission(self, folder: Path, province: str, unit: str) -> None:

@@ -1,26 +1,56 @@
 """Read one submission file (CSV, XLSX, JSON) into an Arrow table of contract columns.
 
 Landing normalises spelling, never content: Vietnamese or snake_case headers map to the
-contract names, Vietnamese enum words ("Trực tuyến", "Có") to the contract values, and
-dd/mm/yyyy dates to ISO. Every value stays text; typing is dbt's job and checking is the
-gate's, so a bad value is quarantined with its row instead of failing the load.
+contract names and Vietnamese enum words ("Trực tuyến", "Có") to the contract values. Dates
+stay as delivered text (dbt parses day-first dates), except that an Excel date serial is
+written as the ISO date it stands for. Every value stays text; typing is dbt's job and
+checking is the gate's, so a bad value is quarantined with its row instead of failing the load.
+
+Any failure to read a file is a FileError naming the file and the reason, so one bad file
+never stops a batch.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from chiso.sources import VIETNAMESE_VALUES, Source, fold, header_lookup
+
+MiB = 1024 * 1024
+
+
+def _limit_bytes(variable: str, default_mib: int) -> int:
+    return int(float(os.environ.get(variable) or default_mib) * MiB)
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:.0f} MiB" if n >= 10 * MiB else f"{n} bytes"
+
+
+MAX_FILE_BYTES = _limit_bytes("CHISO_MAX_FILE_MB", 512)
+MAX_UNPACKED_BYTES = _limit_bytes("CHISO_MAX_UNPACKED_MB", 1024)
+MAX_COMPRESSION_RATIO = 200  # real workbooks stay far below; a zip bomb is far above
+HEADER_SCAN_ROWS = 30  # the header may sit below title rows; look this far for it
+CSV_DELIMITERS = (",", ";", "\t")  # in order of preference on a tie
+EXCEL_MAX_SERIAL = 2958466  # 10000-01-01: serials at or above are not dates
+UTF8_BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, or an encrypted (password-protected) workbook
 
 
 class FileError(Exception):
@@ -33,64 +63,283 @@ class ReadResult:
     rows_delivered: int
     missing_required: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # For each table row, its row number as a spreadsheet or text editor shows it (CSV:
+    # physical line where the record starts; XLSX: sheet row; JSON: 1-based record index).
+    row_numbers: pa.Array = field(default_factory=lambda: pa.array([], pa.int32()))
+    header_row: int = 1  # where the header is, numbered the same way (0 for JSON)
+
+
+@dataclass
+class _Raw:
+    """A file as read: its header cells and text columns c0, c1, … in the same order."""
+
+    headers: list[str]
+    table: pa.Table
+    row_numbers: pa.Array
+    header_row: int
 
 
 def read_table(path: Path, source: Source, display_name: str | None = None) -> ReadResult:
     name = display_name or path.name
-    data = path.read_bytes()
-    if not data.strip():
-        raise FileError(f"{name}: file is empty (no header row)")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        headers, table = _read_csv(data, name)
-    elif suffix == ".xlsx":
-        headers, table = _read_xlsx(data, name, source)
-    elif suffix == ".json":
-        headers, table = _read_json(data, name)
-    else:
-        raise FileError(f"{name}: unsupported file type {suffix!r} (use .csv, .xlsx or .json)")
-    return _to_contract(table, headers, source, name)
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileError(f"{name}: file is UTF-16 encoded; save it as UTF-8 CSV")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        return _read(path, source, name, suffix)
+    except FileError:
+        raise
+    except MemoryError:
+        raise FileError(f"{name}: file is too large to read in memory") from None
+    except RecursionError:
+        raise FileError(f"{name}: data is nested too deeply to read") from None
+    except Exception as err:
+        raise FileError(f"{name}: {_reason(err, suffix)}") from err
+
+
+def _read(path: Path, source: Source, name: str, suffix: str) -> ReadResult:
+    if suffix not in (".csv", ".xlsx", ".json"):
+        raise FileError(f"{name}: unsupported file type {suffix!r} (use .csv, .xlsx or .json)")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
         raise FileError(
-            f"{name}: row {line}: not valid UTF-8 (byte 0x{data[err.start]:02x}); "
-            "the file looks like another encoding (e.g. Windows-1258/TCVN3): save it as UTF-8"
+            f"{name}: file is {_size(size)}, over the {_size(MAX_FILE_BYTES)} limit (CHISO_MAX_FILE_MB)"
+        )
+    data = path.read_bytes()
+    if not data or data.isspace():  # isspace, not strip: no copy of a large file
+        raise FileError(f"{name}: file is empty (no header row)")
+    if suffix == ".csv":
+        raw = _read_csv(data, name, source)
+    elif suffix == ".xlsx":
+        raw = _read_xlsx(data, name, source)
+    else:
+        raw = _read_json(data, name)
+    return _to_contract(raw, source, name)
+
+
+def _reason(err: Exception, suffix: str) -> str:
+    """An unexpected failure in plain words, for the file's owner."""
+    detail = str(err)[:200] or type(err).__name__
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"file cannot be opened ({err.strerror or detail})"
+    if suffix == ".xlsx":
+        # openpyxl wraps the parser's error in its own: look down the chain for the cause
+        cause: BaseException | None = err
+        for _ in range(5):
+            if cause is None:
+                break
+            if isinstance(cause, ParseError):
+                return f"not a readable XLSX workbook (malformed XML: {str(cause)[:200]})"
+            if type(cause).__name__.endswith("Forbidden"):  # defusedxml refusing a DTD or entity
+                return f"not a readable XLSX workbook (unsafe XML refused: {str(cause)[:200]})"
+            cause = cause.__cause__ or cause.__context__
+        return f"not a readable XLSX workbook (truncated or corrupt: {detail})"
+    if isinstance(err, UnicodeError):
+        return f"text cannot be decoded ({detail}); save the file as UTF-8"
+    return f"cannot be read ({type(err).__name__}: {detail})"
+
+
+# --- headers -----------------------------------------------------------------------------
+
+def _contract_name(header: object, lookup: dict[str, str]) -> str | None:
+    folded = fold(str(header))
+    return lookup.get(folded) or lookup.get(folded.replace(" ", "_"))
+
+
+def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple[int, int]:
+    """Index of the header among a file's first non-empty rows, and how many contract columns it names.
+
+    The header is the first row naming the most contract columns, if that is at least two;
+    otherwise the first row (and missing required columns are reported as such).
+    """
+    counts = [
+        len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
+        for row in rows[:HEADER_SCAN_ROWS]
+    ]
+    best = max(counts, default=0)
+    if best < 2:
+        return 0, counts[0] if counts else 0
+    return counts.index(best), best
+
+
+def _is_blank(cells: Sequence[object]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
+
+
+# --- text and encodings -------------------------------------------------------------------
+
+def _utf8(data: bytes, name: str) -> tuple[bytes, int]:
+    """The file as UTF-8 bytes and where its text starts (after a byte order mark).
+
+    UTF-16 (with its byte order mark) is converted; UTF-8 is checked later, where it is read.
+    """
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16").encode("utf-8"), 0
+        except UnicodeDecodeError as err:
+            raise FileError(f"{name}: not valid UTF-16 text ({err.reason}); save it as UTF-8") from None
+    return data, len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+
+
+def _decode(data: bytes, name: str, start: int = 0, final: bool = True) -> str:
+    """data[start:] as text; bytes that are not UTF-8 are a FileError naming their row."""
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(data[start:], final=final)
+    except UnicodeDecodeError as err:
+        position = start + err.start
+        line = data[:position].count(b"\n") + 1
+        raise FileError(
+            f"{name}: row {line}: not valid UTF-8 (byte 0x{data[position]:02x}); the file looks like "
+            "a legacy Vietnamese encoding (Windows-1258 or TCVN3/ABC): save it as UTF-8"
         ) from None
 
 
-def _read_csv(data: bytes, name: str) -> tuple[list[str], pa.Table]:
-    # Arrow reads the bytes as they are and checks they are UTF-8; only a file it rejects
-    # is decoded in Python, to say which row and why.
-    end = data.find(b"\n")
-    headers = next(csv.reader([_decode(data[: end if end >= 0 else len(data)], name).rstrip("\r")]))
-    raw_names = [f"c{i}" for i in range(len(headers))]
-    body = pa.py_buffer(data)  # zero-copy; the UTF-8 byte order mark is not data
+# --- CSV ---------------------------------------------------------------------------------
+
+CSV_SCAN_BYTES = 1 * MiB  # enough for the title rows and header of any real file
+
+
+@dataclass
+class _Record:
+    first_line: int
+    last_line: int
+    cells: list[str]
+
+
+def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
+    # Python looks at the first rows to find the delimiter and header; Arrow reads the rest.
+    data, start = _utf8(data, name)
+    scan_end = len(data) if len(data) <= CSV_SCAN_BYTES else data.rfind(b"\n", 0, CSV_SCAN_BYTES) + 1
+    leading_text = _decode(data[: scan_end or CSV_SCAN_BYTES], name, start, final=False)
+    delimiter, header = _choose_header(leading_text, header_lookup(source), name)
+    breaks = _line_breaks(data)
+    body_start = int(breaks[header.last_line - 1]) + 1 if header.last_line <= len(breaks) else len(data)
+    width = len(header.cells)
+    raw_names = [f"c{i}" for i in range(width)]
+    row_numbers = _record_lines(data, breaks, body_start, header.last_line + 1)
+    if not len(row_numbers):  # header only (Arrow refuses an empty input)
+        table = pa.table({n: pa.array([], pa.string()) for n in raw_names})
+    else:
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data).slice(body_start)),  # zero-copy
+                read_options=pcsv.ReadOptions(column_names=raw_names),
+                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={n: pa.string() for n in raw_names}, strings_can_be_null=False
+                ),
+            )
+        except pa.ArrowInvalid:
+            _decode(data, name, start)  # a FileError naming the row, if the bytes are not UTF-8
+            text = data[body_start:].decode("utf-8")
+            raise FileError(_locate_csv_error(text, name, width, delimiter, header.last_line + 1)) from None
+    if len(row_numbers) != table.num_rows:  # quotes inside unquoted fields: let Python count
+        text = data[body_start:].decode("utf-8")
+        row_numbers = _csv_record_lines(text, delimiter, header.last_line + 1)
+    if len(row_numbers) != table.num_rows:
+        row_numbers = np.arange(header.last_line + 1, header.last_line + 1 + table.num_rows)
+    return _Raw(header.cells, table, pa.array(row_numbers, pa.int32()), header.first_line)
+
+
+def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _Record]:
+    """The delimiter under which a header row names the most contract columns, and that row.
+
+    A tie goes to the delimiter splitting the header into more fields, then to the earlier one.
+    """
+    best: tuple[tuple[int, int], str, _Record] | None = None
+    for delimiter in CSV_DELIMITERS:
+        records = _leading_records(text, delimiter, name)
+        if not records:
+            raise FileError(f"{name}: file is empty (no header row)")
+        index, named = _find_header([r.cells for r in records], lookup)
+        score = (named, len(records[index].cells))
+        if best is None or score > best[0]:
+            best = (score, delimiter, records[index])
+    assert best is not None
+    return best[1], best[2]
+
+
+def _leading_records(text: str, delimiter: str, name: str) -> list[_Record]:
+    """The first non-empty records of text, with the lines each spans (1-based)."""
+    # newline=None: \r\n, \r and \n each end a line, as Arrow and text editors see it
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    records: list[_Record] = []
+    previous = 0
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(body.slice(3) if data.startswith(b"\xef\xbb\xbf") else body),
-            read_options=pcsv.ReadOptions(column_names=raw_names, skip_rows=1),
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in raw_names}, strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid:
-        raise FileError(_locate_csv_error(_decode(data, name), name, len(headers))) from None
-    return headers, table
+        for cells in reader:
+            if not _is_blank(cells):
+                records.append(_Record(previous + 1, reader.line_num, cells))
+                if len(records) == HEADER_SCAN_ROWS:
+                    break
+            previous = reader.line_num
+    except csv.Error as err:
+        raise FileError(f"{name}: row {previous + 1}: malformed CSV ({err})") from None
+    return records
 
 
-def _locate_csv_error(text: str, name: str, width: int) -> str:
-    for row_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if len(row) != width and any(cell.strip() for cell in row):
-            return f"{name}: row {row_no}: expected {width} fields as in the header, found {len(row)}"
+def _line_breaks(data: bytes) -> np.ndarray:
+    """Byte offsets of the line breaks: each \\n, and each \\r not followed by \\n."""
+    buffer = np.frombuffer(data, np.uint8)
+    newlines = np.flatnonzero(buffer == 10)
+    returns = np.flatnonzero(buffer == 13)
+    if len(returns):
+        following = returns + 1
+        alone = returns[(following == len(buffer)) | (buffer[np.minimum(following, len(buffer) - 1)] != 10)]
+        newlines = np.union1d(newlines, alone)
+    return newlines
+
+
+def _record_lines(data: bytes, breaks: np.ndarray, start: int, first_line: int) -> np.ndarray:
+    """The line on which each non-empty record of data[start:] begins, as Arrow reads them.
+
+    A line break inside a quoted field (after an odd number of quotes) does not end a record.
+    Exact for fields quoted as the CSV standard says; a stray quote inside an unquoted field
+    makes the count differ from Arrow's, and the caller falls back to Python's csv.
+    """
+    buffer = np.frombuffer(data, np.uint8)[start:]
+    local = breaks[breaks >= start] - start
+    if b'"' in data:
+        quotes = np.flatnonzero(buffer == 34)
+        ending = np.searchsorted(quotes, local) % 2 == 0
+    else:
+        ending = np.ones(len(local), bool)
+    starts = np.concatenate(([0], local[ending] + 1))
+    lines = first_line + np.concatenate(([0], np.flatnonzero(ending) + 1))
+    # Arrow skips empty lines: a record starting at a line break (or the end) is no record
+    inside = starts < len(buffer)
+    starts, lines = starts[inside], lines[inside]
+    first_byte = buffer[starts]
+    return lines[(first_byte != 10) & (first_byte != 13)]
+
+
+def _csv_record_lines(text: str, delimiter: str, first_line: int) -> list[int]:
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    lines: list[int] = []
+    previous = 0
+    try:
+        for cells in reader:
+            if cells:
+                lines.append(first_line + previous)
+            previous = reader.line_num
+    except csv.Error:
+        return []
+    return lines
+
+
+def _locate_csv_error(text: str, name: str, width: int, delimiter: str, first_line: int) -> str:
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    previous = 0
+    try:
+        for row in reader:
+            if row and len(row) != width:  # an empty line is [] and no record
+                return (
+                    f"{name}: row {first_line + previous}: expected {width} fields as in the header, "
+                    f"found {len(row)}"
+                )
+            previous = reader.line_num
+    except csv.Error as err:
+        return f"{name}: row {first_line + previous}: malformed CSV ({err})"
     return f"{name}: malformed CSV (unbalanced quotes?)"
 
+
+# --- XLSX --------------------------------------------------------------------------------
 
 def _cell_text(value: object) -> str:
     if value is None:
@@ -104,69 +353,161 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes, name: str, source: Source) -> tuple[list[str], pa.Table]:
+def _serial_text(value: object, epoch: datetime) -> str:
+    """A number in a date column is an Excel serial: the ISO date (and time) it stands for."""
+    from openpyxl.utils.datetime import from_excel
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value < EXCEL_MAX_SERIAL:
+        return _cell_text(value)
+    try:
+        moment = from_excel(value, epoch)
+    except (OverflowError, ValueError):  # past year 9999 in the 1904 calendar
+        return _cell_text(value)
+    if value % 1 == 0:
+        return moment.strftime("%Y-%m-%d")
+    moment = (moment + timedelta(milliseconds=500)).replace(microsecond=0)  # to the nearest second
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _check_package(data: bytes, name: str) -> None:
+    """Refuse a workbook whose zip would unpack to too much, or whose XML declares a DTD.
+
+    The sizes are those the zip directory declares; Python's zipfile never inflates a part
+    beyond its declared size (it fails the CRC check instead), so checking them is enough.
+    """
+    if data.startswith(OLE_MAGIC):
+        raise FileError(
+            f"{name}: not a readable XLSX workbook (an old .xls file, or password-protected): "
+            "save it as .xlsx without a password"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise FileError(f"{name}: not a readable XLSX workbook (truncated or corrupt: {err})") from None
+    with archive:
+        parts = archive.infolist()
+        for part in parts:
+            if part.file_size > MAX_COMPRESSION_RATIO * max(part.compress_size, 1):
+                ratio = part.file_size / max(part.compress_size, 1)
+                raise FileError(
+                    f"{name}: part {part.filename!r} expands {ratio:.0f} times (limit "
+                    f"{MAX_COMPRESSION_RATIO}); refused as a likely zip bomb"
+                )
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > MAX_UNPACKED_BYTES:
+            largest = max(parts, key=lambda p: p.file_size)
+            raise FileError(
+                f"{name}: workbook unpacks to {_size(unpacked)}, over the {_size(MAX_UNPACKED_BYTES)} "
+                f"limit (CHISO_MAX_UNPACKED_MB); largest part {largest.filename!r} is "
+                f"{_size(largest.file_size)}"
+            )
+        # OOXML parts never carry a DTD, and a DTD is how entity-expansion attacks start
+        # ("billion laughs"). It must come before the root element, so the head is enough;
+        # openpyxl's parser (defusedxml, or expat's amplification limit) guards the rest.
+        for part in parts:
+            with archive.open(part) as stream:
+                head = stream.read(64 * 1024).replace(b"\x00", b"")
+            if b"<!DOCTYPE" in head.upper():
+                raise FileError(
+                    f"{name}: not a readable XLSX workbook (part {part.filename!r} declares a DTD, "
+                    "which workbooks never need; refused as unsafe)"
+                )
+
+
+def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
     import openpyxl
 
+    _check_package(data, name)
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise FileError(f"{name}: not a readable XLSX workbook (truncated or corrupt: {err})") from None
-    sheet = workbook[source.name] if source.name in workbook.sheetnames else workbook.worksheets[0]
-    try:
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise FileError(f"{name}: sheet {sheet.title!r} cannot be read ({err})") from None
+        sheet = workbook[source.name] if source.name in workbook.sheetnames else workbook.worksheets[0]
+        sheet.reset_dimensions()  # the <dimension> a writer records may be stale: trust the cells
+        numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        leading: list[tuple[int, tuple]] = []
+        for row_no, values in numbered:
+            if not _is_blank(values):
+                leading.append((row_no, values))
+                if len(leading) == HEADER_SCAN_ROWS:
+                    break
+        if not leading:
+            raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
+        lookup = header_lookup(source)
+        index, _ = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
+        header_row, header_values = leading[index]
+        headers = [_cell_text(v) for v in header_values]
+        body = leading[index + 1:] + [(n, v) for n, v in numbered if not _is_blank(v)]
+        epoch = workbook.epoch
     finally:
         workbook.close()
-    rows = [row for row in rows if any(row)]
-    if not rows:
-        raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
-    headers = rows[0]
-    body = rows[1:]
-    columns = {f"c{i}": [row[i] if i < len(row) else "" for row in body] for i in range(len(headers))}
-    return headers, pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    dates = {
+        i for i, h in enumerate(headers)
+        if (column := _contract_name(h, lookup)) and source.column(column).kind in ("timestamp", "date")
+    }
+    columns = {}
+    for i in range(len(headers)):
+        cells = [values[i] if i < len(values) else None for _, values in body]
+        texts = [_serial_text(v, epoch) for v in cells] if i in dates else [_cell_text(v) for v in cells]
+        columns[f"c{i}"] = pa.array(texts, pa.string())
+    row_numbers = pa.array([n for n, _ in body], pa.int32())
+    return _Raw(headers, pa.table(columns) if columns else pa.table({}), row_numbers, header_row)
 
 
-def _read_json(data: bytes, name: str) -> tuple[list[str], pa.Table]:
+# --- JSON --------------------------------------------------------------------------------
+
+def _json_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return _cell_text(value)
+
+
+def _read_json(data: bytes, name: str) -> _Raw:
+    data, start = _utf8(data, name)
     try:
-        payload = json.loads(_decode(data, name))
+        payload = json.loads(_decode(data, name, start))
     except json.JSONDecodeError as err:
         raise FileError(f"{name}: row {err.lineno}: invalid JSON ({err.msg})") from None
     records = payload.get("rows", payload.get("data")) if isinstance(payload, dict) else payload
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise FileError(f"{name}: expected a JSON array of objects (or {{\"rows\": [...]}})")
-    headers: list[str] = []
-    for record in records:
-        headers.extend(k for k in record if k not in headers)
+    headers: list[str] = list(dict.fromkeys(k for record in records for k in record))
     columns = {
-        f"c{i}": pa.array([_cell_text(r.get(h)) for r in records], pa.string())
+        f"c{i}": pa.array([_json_cell(r.get(h)) for r in records], pa.string())
         for i, h in enumerate(headers)
     }
-    return headers, pa.table(columns) if columns else pa.table({})
+    table = pa.table(columns) if columns else pa.table({})
+    return _Raw(headers, table, pa.array(range(1, len(records) + 1), pa.int32()), 0)
 
 
-def _to_contract(table: pa.Table, headers: list[str], source: Source, name: str) -> ReadResult:
+# --- onto the contract -------------------------------------------------------------------
+
+def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
     lookup = header_lookup(source)
     arrays: dict[str, pa.Array] = {}
+    header_of: dict[str, str] = {}
     ignored: list[str] = []
-    for index, header in enumerate(headers):
-        column = lookup.get(fold(str(header))) or lookup.get(fold(str(header)).replace(" ", "_"))
-        if column is None or column in arrays:
-            ignored.append(str(header))
+    for index, header in enumerate(raw.headers):
+        column = _contract_name(header, lookup)
+        if column is None:
+            if str(header).strip():
+                ignored.append(str(header))
             continue
-        values = pc.utf8_trim_whitespace(table.column(f"c{index}"))
-        kind = source.column(column).kind
-        if kind in ("enum", "boolean"):
-            values = _map_vietnamese(values)
-        elif kind in ("timestamp", "date") and pc.any(pc.match_substring(values, "/")).as_py():
-            values = pc.replace_substring_regex(
-                values, r"^(\d{1,2})/(\d{1,2})/(\d{4})", r"\3-\2-\1"
+        if column in arrays:
+            raise FileError(
+                f"{name}: columns {header_of[column]!r} and {str(header)!r} both mean {column}; "
+                "keep one of them"
             )
+        header_of[column] = str(header)
+        values = pc.utf8_trim_whitespace(raw.table.column(f"c{index}"))
+        if source.column(column).kind in ("enum", "boolean"):
+            values = _map_vietnamese(values)
         arrays[column] = values
     missing = [c.name for c in source.columns if c.required and c.name not in arrays]
     ordered = {c: arrays[c] for c in source.column_names if c in arrays}
-    result = pa.table(ordered) if ordered else pa.table({})
-    return ReadResult(result, table.num_rows, missing, ignored)
+    table = pa.table(ordered) if ordered else pa.table({})
+    row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
+    return ReadResult(table, raw.table.num_rows, missing, ignored, row_numbers, raw.header_row)
 
 
 def _map_vietnamese(values: pa.ChunkedArray) -> pa.Array:

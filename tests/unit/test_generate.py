@@ -8,7 +8,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,15 @@ def raw_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[lis
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=1 if header_only else None)]
     return [str(h) for h in rows[0]], rows[1:]
+
+
+def when(text: str) -> datetime:
+    """A date as the generator writes it: ISO (CSV, JSON, spreadsheet dates) or day-first
+    text (the XLSX variant with dates as text); landing keeps both as delivered."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, "%d/%m/%Y %H:%M" if " " in text else "%d/%m/%Y")
 
 
 def contract_table(path: Path) -> dict[str, list[str]]:
@@ -148,21 +157,21 @@ def test_dates_inside_the_period_and_in_order(tmp_path, cycle):
         window = period_window(period.label, cycle)
         for folder in sorted(tmp_path.glob(f"31/*/{period.label}")):
             ho_so = contract_table(next(folder.glob("ho_so.*")))
-            received = [datetime.fromisoformat(v) for v in ho_so["received_at"]]
+            received = [when(v) for v in ho_so["received_at"]]
             assert all(window.contains(r.date()) for r in received), (folder, min(received), max(received))
             for i, status in enumerate(ho_so["status"]):
-                due = datetime.fromisoformat(ho_so["due_at"][i])
+                due = when(ho_so["due_at"][i])
                 completed, returned = ho_so["completed_at"][i], ho_so["result_returned_at"][i]
                 assert due > received[i]
                 assert (status == "in_progress") == (completed == "")
                 assert (status == "returned") == (returned != "")
                 if completed:
-                    assert received[i] <= datetime.fromisoformat(completed)
-                    assert datetime.fromisoformat(completed).date() <= window.end
+                    assert received[i] <= when(completed)
+                    assert when(completed).date() <= window.end
                 if returned:
-                    assert datetime.fromisoformat(completed) <= datetime.fromisoformat(returned)
+                    assert when(completed) <= when(returned)
             pakn = contract_table(next(folder.glob("pakn.*")))
-            assert all(window.contains(datetime.fromisoformat(v).date()) for v in pakn.get("received_at", []))
+            assert all(window.contains(when(v).date()) for v in pakn.get("received_at", []))
 
 
 def test_enum_and_boolean_values_valid_after_mapping(haiphong):
@@ -328,14 +337,15 @@ def test_each_injected_fault_is_detectable(faulted):
         elif fault.kind == "negative_fee":
             assert min(int(v) for v in table["fee_amount"]) < 0
         elif fault.kind == "date_outside_period":
-            assert min(date.fromisoformat(v[:10]) for v in table["received_at"]) < window.start
+            assert min(when(v).date() for v in table["received_at"]) < window.start
         elif fault.kind == "duplicate_dossier_id":
             assert len(set(table["dossier_id"])) < len(table["dossier_id"])
         elif fault.kind == "payment_missing_dossier":
             ho_so = contract_table(next(path.parent.glob("ho_so.*")))
             assert set(table["dossier_id"]) - set(ho_so["dossier_id"])
         elif fault.kind == "completed_before_received":
-            assert any(c and c < r for c, r in zip(table["completed_at"], table["received_at"], strict=True))
+            pairs = zip(table["completed_at"], table["received_at"], strict=True)
+            assert any(c and when(c) < when(r) for c, r in pairs)
         else:
             pytest.fail(f"no check for {fault.kind}")
 

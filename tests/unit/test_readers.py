@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from chiso import readers
 from chiso.readers import FileError, read_table
 from chiso.sources import HO_SO, THANH_TOAN
+
+try:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError:  # not in requirements.lock yet: the property tests below are skipped
+    st = None
 
 CSV = (
     "payment_id,dossier_id,amount,method,paid_at,status\n"
@@ -41,7 +52,7 @@ def test_xlsx_with_vietnamese_headers_and_values_maps_onto_the_contract(tmp_path
     assert row["channel"] == "online"
     assert row["status"] == "returned"
     assert row["synced_to_national_portal"] == "true"
-    assert row["received_at"] == "2025-09-03 08:15"
+    assert row["received_at"] == "03/09/2025 08:15"  # as delivered: dbt parses day-first dates
     assert result.ignored_columns == ["Ghi chú"]
 
 
@@ -64,7 +75,6 @@ def test_missing_required_column_is_reported_not_fatal(tmp_path: Path):
     ("content", "message"),
     [
         (b"", "file is empty"),
-        (CSV.encode("utf-16"), "UTF-16"),
         ("payment_id,dossier_id\nP1,Hồ sơ\n".encode("cp1258", errors="replace"), "row 2: not valid UTF-8"),
         (b"payment_id,dossier_id\nP1,D1\nP2,D2,extra\n", "row 3: expected 2 fields"),
     ],
@@ -86,3 +96,389 @@ def test_truncated_xlsx_is_a_clear_error(tmp_path: Path):
     path.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.raises(FileError, match="not a readable XLSX"):
         read_table(path, THANH_TOAN)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _xlsx(path: Path, rows: list[list], epoch=None) -> Path:
+    workbook = openpyxl.Workbook()
+    if epoch is not None:
+        workbook.epoch = epoch
+    sheet = workbook.active
+    for row_no, row in enumerate(rows, start=1):
+        for col_no, value in enumerate(row, start=1):
+            if value is not None:
+                sheet.cell(row_no, col_no, value)
+    workbook.save(path)
+    return path
+
+
+def _rezip(path: Path, replace: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> None:
+    """Rewrite a workbook's zip with some parts replaced or added, as a hostile sender could."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts.update(replace)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as target:
+        for part, content in parts.items():
+            target.writestr(part, content)
+    path.write_bytes(buffer.getvalue())
+
+
+PAYMENT_HEADERS = ["Mã giao dịch", "Mã hồ sơ", "Số tiền", "Hình thức thanh toán", "Ngày thanh toán",
+                   "Trạng thái"]
+SHEET = "xl/worksheets/sheet1.xml"
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+              for i in range(1, 10))
+    + "]>"
+)
+
+
+# --- 1. fault isolation --------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("thanh_toan.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("thanh_toan.json", b'{"rows": 5}', "expected a JSON array of objects"),
+        ("thanh_toan.json", b'[{"payment_id": "P1",}]', "row 1: invalid JSON"),
+        ("thanh_toan.xlsx", b"PK\x03\x04 not really a zip", "not a readable XLSX"),
+        ("thanh_toan.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old .xls file"),
+        ("thanh_toan.txt", b"payment_id\n", "unsupported file type"),
+    ],
+)
+def test_unreadable_files_are_file_errors(tmp_path: Path, filename: str, content: bytes, message: str):
+    path = tmp_path / filename
+    path.write_bytes(content)
+    with pytest.raises(FileError, match=message) as err:
+        read_table(path, THANH_TOAN, display_name=f"31/11224/{filename}")
+    assert str(err.value).startswith(f"31/11224/{filename}: ")
+
+
+def test_malformed_sheet_xml_is_a_file_error(tmp_path: Path):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [PAYMENT_HEADERS, ["P1", "D1", 5, "online", "x", "success"]])
+    _rezip(path, {SHEET: b'<?xml version="1.0"?><worksheet><sheetData><row r="1"><c'})
+    with pytest.raises(FileError, match="not a readable XLSX workbook"):
+        read_table(path, THANH_TOAN)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "exception", "message"),
+    [
+        (".csv", MemoryError(), "too large to read in memory"),
+        (".json", RecursionError(), "nested too deeply"),
+        (".csv", UnicodeError("bad"), "cannot be decoded"),
+        (".csv", ValueError("surprise"), r"cannot be read \(ValueError: surprise\)"),
+        (".xlsx", KeyError("xl/workbook.xml"), "not a readable XLSX workbook"),
+        (".xlsx", ValueError("surprise"), "not a readable XLSX workbook"),
+    ],
+)
+def test_any_exception_while_reading_becomes_a_file_error(tmp_path: Path, monkeypatch, suffix: str,
+                                                          exception: Exception, message: str):
+    def explode(*_args):
+        raise exception
+
+    monkeypatch.setattr(readers, f"_read_{suffix[1:]}", explode)
+    path = tmp_path / f"thanh_toan{suffix}"
+    path.write_text(CSV, encoding="utf-8")
+    with pytest.raises(FileError, match=message) as err:
+        read_table(path, THANH_TOAN, display_name=f"31/x/thanh_toan{suffix}")
+    assert str(err.value).startswith(f"31/x/thanh_toan{suffix}: ")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_missing_file_is_a_file_error(tmp_path: Path, suffix: str):
+    with pytest.raises(FileError, match="file cannot be opened .No such file"):
+        read_table(tmp_path / f"thanh_toan{suffix}", THANH_TOAN)
+
+
+def _read_or_file_error(path: Path, content: bytes) -> None:
+    path.write_bytes(content)
+    try:
+        result = read_table(path, THANH_TOAN)
+    except FileError as err:
+        assert str(err).startswith(f"{path.name}: ")
+        return
+    assert len(result.row_numbers) == result.table.num_rows
+
+
+if st is None:
+    @pytest.mark.skip(reason="hypothesis is not installed (not in requirements.lock)")
+    def test_arbitrary_bytes_give_a_result_or_a_file_error():
+        pass
+else:
+    PROPERTY = settings(max_examples=100, deadline=None, database=None,  # no .hypothesis/ in the repo
+                        suppress_health_check=[HealthCheck.function_scoped_fixture])
+    CSV_LIKE = st.text(alphabet=',;\t"\n\r \x00aĐồ1', max_size=200).map(
+        lambda body: ("payment_id,dossier_id,amount\n" + body).encode()
+    )
+
+    @PROPERTY
+    @given(suffix=st.sampled_from([".csv", ".json", ".xlsx"]), content=st.binary(max_size=2000) | CSV_LIKE)
+    def test_arbitrary_bytes_give_a_result_or_a_file_error(tmp_path: Path, suffix: str, content: bytes):
+        _read_or_file_error(tmp_path / f"thanh_toan{suffix}", content)
+
+    @pytest.fixture(scope="module")
+    def workbook_bytes(tmp_path_factory) -> bytes:
+        path = tmp_path_factory.mktemp("workbook") / "thanh_toan.xlsx"
+        return _xlsx(path, [PAYMENT_HEADERS, ["P1", "D1", 5, "online", 45903.5, "success"]]).read_bytes()
+
+    @PROPERTY
+    @given(data=st.data())
+    def test_damaged_workbooks_give_a_result_or_a_file_error(tmp_path: Path, workbook_bytes: bytes, data):
+        content = bytearray(workbook_bytes)
+        start = data.draw(st.integers(0, len(content) - 1))
+        noise = data.draw(st.binary(min_size=1, max_size=64))
+        content[start:start + len(noise)] = noise
+        _read_or_file_error(tmp_path / "thanh_toan.xlsx", bytes(content))
+
+
+# --- 2. size limits ------------------------------------------------------------------------
+
+def test_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(CSV, encoding="utf-8")
+    with pytest.raises(FileError, match=r"file is \d+ bytes, over the 100 bytes limit \(CHISO_MAX_FILE_MB\)"):
+        read_table(path, THANH_TOAN)
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CHISO_MAX_FILE_MB", "3")
+    assert readers._limit_bytes("CHISO_MAX_FILE_MB", 512) == 3 * 1024 * 1024
+    monkeypatch.delenv("CHISO_MAX_FILE_MB")
+    assert readers._limit_bytes("CHISO_MAX_FILE_MB", 512) == 512 * 1024 * 1024
+
+
+def test_zip_bomb_part_is_refused_by_name(tmp_path: Path):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [PAYMENT_HEADERS])
+    _rezip(path, {"xl/media/padding.xml": b"\x00" * 1_000_000})
+    with pytest.raises(FileError, match="part 'xl/media/padding.xml' expands .* zip bomb"):
+        read_table(path, THANH_TOAN)
+
+
+def test_workbook_unpacking_over_the_limit_is_refused(tmp_path: Path, monkeypatch):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [PAYMENT_HEADERS, ["P1", "D1", 5, "online", "x", "success"]])
+    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 2000)
+    with pytest.raises(FileError, match=r"unpacks to .*limit \(CHISO_MAX_UNPACKED_MB\); largest part"):
+        read_table(path, THANH_TOAN)
+
+
+# --- 3. hardened XML -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("padding", [0, 100_000], ids=["doctype-at-top", "doctype-after-long-comment"])
+def test_entity_expansion_in_a_workbook_is_refused(tmp_path: Path, padding: int):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [PAYMENT_HEADERS])
+    comment = f"<!--{'x' * padding}-->" if padding else ""
+    laughs = LAUGHS.replace("?>", "?>" + comment, 1)
+    sheet = (laughs + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+             "</sheetData></worksheet>")
+    # stored, not deflated: the long comment must not look like a zip bomb
+    _rezip(path, {SHEET: sheet.encode()}, compression=zipfile.ZIP_STORED)
+    # refused by the DTD check on the part's head, else by the parser: expat's amplification
+    # limit, or defusedxml when it is installed
+    refused = r"(declares a DTD|malformed XML: limit on input amplification|unsafe XML refused)"
+    with pytest.raises(FileError, match=rf"not a readable XLSX workbook \(.*{refused}"):
+        read_table(path, THANH_TOAN)
+
+
+# --- 4. CSV delimiters ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiter_is_the_one_whose_header_names_contract_columns(tmp_path: Path, delimiter: str):
+    lines = [PAYMENT_HEADERS, ["P1", "D1", "50000", "Tiền mặt", "03/09/2025", "Thành công"]]
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("\n".join(delimiter.join(cells) for cells in lines) + "\n", encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.table.to_pylist() == [{
+        "payment_id": "P1", "dossier_id": "D1", "amount": "50000", "method": "cash",
+        "paid_at": "03/09/2025", "status": "success",
+    }]
+
+
+def test_csv_delimiter_tie_goes_to_the_most_fields(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("a,b;c;d\n1,2;3;4\n", encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.ignored_columns == ["a,b", "c", "d"]
+    assert result.rows_delivered == 1
+
+
+def test_csv_error_is_located_with_the_detected_delimiter(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("payment_id;dossier_id;amount\nP1;D1;5\nP2;D2\n", encoding="utf-8")
+    with pytest.raises(FileError, match="row 3: expected 3 fields as in the header, found 2"):
+        read_table(path, THANH_TOAN)
+
+
+# --- 5. header below title rows, row numbers -----------------------------------------------
+
+def test_csv_header_below_title_rows_and_physical_line_numbers(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(
+        "BÁO CÁO THANH TOÁN THÁNG 9/2025,,,,,\n"
+        "\n"
+        "Đơn vị: xã A,,,,,\n"
+        + CSV.splitlines()[0] + "\r\n"
+        "P1,D1,5,online,2025-09-03,success\r\n"
+        "\r\n"
+        'P2,"D2\nsecond line",6,cash,2025-09-04,success\r\n'
+        "P3,D3,7,cash,2025-09-05,success",
+        encoding="utf-8",
+    )
+    result = read_table(path, THANH_TOAN)
+    assert result.header_row == 4
+    assert result.row_numbers.to_pylist() == [5, 7, 9]
+    assert result.table.column("dossier_id").to_pylist() == ["D1", "D2\nsecond line", "D3"]
+    assert result.missing_required == []
+
+
+def test_csv_row_numbers_survive_a_stray_quote_in_an_unquoted_field(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(CSV.splitlines()[0] + '\nP1,D"1,5,online,x,success\n\nP2,D2,6,cash,y,success\n',
+                    encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("dossier_id").to_pylist() == ['D"1', "D2"]
+    assert result.row_numbers.to_pylist() == [2, 4]
+
+
+def test_csv_without_a_recognisable_header_keeps_the_first_row(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("Báo cáo\npayment_id,x,y\nP1,1,2\n", encoding="utf-8")
+    with pytest.raises(FileError, match="row 2: expected 1 fields"):
+        read_table(path, THANH_TOAN)
+    path.write_text("\n\nnote,payment_id\nx,P1\n", encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert (result.header_row, result.row_numbers.to_pylist()) == (3, [4])
+    assert result.missing_required == ["dossier_id", "amount", "method", "paid_at", "status"]
+
+
+def test_csv_header_only_has_no_rows(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(CSV.splitlines()[0] + "\n\n", encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert (result.rows_delivered, result.table.num_rows, len(result.row_numbers)) == (0, 0, 0)
+    assert result.table.column_names == ["payment_id", "dossier_id", "amount", "method", "paid_at", "status"]
+
+
+def test_xlsx_header_below_title_rows_keeps_sheet_row_numbers(tmp_path: Path):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [
+        ["BÁO CÁO THANH TOÁN"],
+        [],
+        ["Kỳ: 9/2025", None, None, "Mã giao dịch"],  # one contract header is not a header row
+        PAYMENT_HEADERS + ["Ghi chú"],
+        ["P1", "D1", 5, "Tiền mặt", "03/09/2025", "Thành công"],
+        [],
+        [None, "   "],
+        ["P2", "D2", 6, "Chuyển khoản", "04/09/2025", "Thành công", "x"],
+    ])
+    result = read_table(path, THANH_TOAN)
+    assert result.header_row == 4
+    assert result.row_numbers.to_pylist() == [5, 8]
+    assert result.rows_delivered == 2
+    assert result.table.column("method").to_pylist() == ["cash", "transfer"]
+    assert result.ignored_columns == ["Ghi chú"]
+
+
+def test_xlsx_without_a_recognisable_header_keeps_the_first_non_empty_row(tmp_path: Path):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [[], ["Mã giao dịch", "Ghi chú"], ["P1", "x"]])
+    result = read_table(path, THANH_TOAN)
+    assert (result.header_row, result.row_numbers.to_pylist()) == (2, [3])
+    assert result.table.column("payment_id").to_pylist() == ["P1"]
+    assert "amount" in result.missing_required
+
+
+# --- 6. Excel date serials -----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("epoch", "value", "expected"),
+    [
+        (None, 45903, "2025-09-03"),
+        (None, 45903.0, "2025-09-03"),
+        (None, 45903.34375, "2025-09-03 08:15:00"),
+        (None, 45903.3437499, "2025-09-03 08:15:00"),
+        (None, datetime(2025, 9, 3, 8, 15), "2025-09-03 08:15:00"),
+        (None, 0.5, "0.5"),
+        (None, 2958466, "2958466"),
+        (None, "03/09/2025", "03/09/2025"),
+        (CALENDAR_MAC_1904, 44441, "2025-09-03"),
+    ],
+)
+def test_xlsx_numbers_in_date_columns_are_excel_serials(tmp_path: Path, epoch, value, expected):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx",
+                 [PAYMENT_HEADERS, [45903, "D1", 45903, "online", value, "success"]], epoch=epoch)
+    row = read_table(path, THANH_TOAN).table.to_pylist()[0]
+    assert row["paid_at"] == expected
+    assert (row["payment_id"], row["amount"]) == ("45903", "45903")  # not date columns
+
+
+# --- 7. encodings --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_utf16_and_bom_files_are_read(tmp_path: Path, encoding: str):
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")
+    path = tmp_path / "thanh_toan.csv"
+    path.write_bytes((bom + CSV.replace("P1", "Phạm")).encode(encoding))
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["Phạm", "P2"]
+    assert result.row_numbers.to_pylist() == [2, 3]
+    path = tmp_path / "thanh_toan.json"
+    payload = json.dumps({"rows": [{"payment_id": "Phạm"}]}, ensure_ascii=False)
+    path.write_bytes((bom + payload).encode(encoding))
+    assert read_table(path, THANH_TOAN).table.column("payment_id").to_pylist() == ["Phạm"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_legacy_vietnamese_encoding_is_refused_with_its_row(tmp_path: Path, suffix: str):
+    text = ("payment_id,dossier_id\nP1,D1\nP2,Hồ sơ\n" if suffix == ".csv"
+            else '[{"payment_id": "P1"},\n {"payment_id": "Hồ sơ"}]')
+    path = tmp_path / f"thanh_toan{suffix}"
+    path.write_bytes(text.encode("cp1258", errors="replace"))
+    with pytest.raises(FileError, match=r"row (3|2): not valid UTF-8 .*Windows-1258 or TCVN3/ABC.*UTF-8"):
+        read_table(path, THANH_TOAN)
+
+
+def test_invalid_utf8_far_below_the_header_names_its_row(tmp_path: Path):
+    rows = "".join(f"P{i},D{i},5,online,x,success\n" for i in range(40_000))
+    path = tmp_path / "thanh_toan.csv"
+    path.write_bytes((CSV.splitlines()[0] + "\n" + rows).encode() + b"P,D\xe0,5,online,x,success\n")
+    with pytest.raises(FileError, match="row 40002: not valid UTF-8"):
+        read_table(path, THANH_TOAN)
+
+
+# --- 9. ambiguous headers ------------------------------------------------------------------
+
+def test_two_columns_meaning_the_same_contract_column_are_refused(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("payment_id,Mã hồ sơ,dossier_id\nP1,D1,D1\n", encoding="utf-8")
+    with pytest.raises(FileError, match="columns 'Mã hồ sơ' and 'dossier_id' both mean dossier_id"):
+        read_table(path, THANH_TOAN)
+
+
+# --- 10. JSON ------------------------------------------------------------------------------
+
+def test_json_nested_values_are_json_text_and_rows_are_numbered_by_record(tmp_path: Path):
+    path = tmp_path / "thanh_toan.json"
+    path.write_text(json.dumps({"data": [
+        {"payment_id": "P1", "dossier_id": {"id": "D1", "đơn vị": "xã"}, "amount": 1.5},
+        {"payment_id": "P2", "dossier_id": ["D2", None, True], "status": None},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("dossier_id").to_pylist() == [
+        '{"id": "D1", "đơn vị": "xã"}', '["D2", null, true]'
+    ]
+    assert result.table.column("amount").to_pylist() == ["1.5", ""]
+    assert (result.header_row, result.row_numbers.to_pylist()) == (0, [1, 2])
+
+
+def test_csv_row_numbers_match_rows_for_a_large_file(tmp_path: Path):
+    rows = "".join(f'P{i},"D{i}",5,online,x,success\n' + ("\n" if i % 7 == 0 else "") for i in range(20_000))
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(CSV.splitlines()[0] + "\n" + rows, encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    numbers = result.row_numbers.to_pylist()
+    assert len(numbers) == result.table.num_rows == 20_000
+    assert numbers[:3] == [2, 4, 5] and numbers[-1] == 20_001 + len(range(0, 19_999, 7))

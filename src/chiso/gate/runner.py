@@ -52,6 +52,19 @@ SEVERITY_TO_GX = {"error": "critical", "warn": "warning"}
 STATEMENT_KINDS = frozenset(
     {"volume", "figure_sum", "unit_code", "has_source", "files_readable", "files_complete"}
 )
+# Findings about the files themselves: when one fails, the batch's other findings follow
+# from it (rows missing, references not found).
+ROOT_CAUSE_KINDS = frozenset({"files_readable", "files_complete", "has_source"})
+
+
+def _root_causes(failing: list[tuple[Rule, _Finding]]) -> list[tuple[Rule, _Finding]]:
+    """The findings a verdict names: the root causes when a file failed, else all of them.
+    Every finding is recorded in audit.expectation_results either way."""
+    roots = [(rule, finding) for rule, finding in failing
+             if rule.kind in ROOT_CAUSE_KINDS and rule.severity == "error"]
+    return roots or failing
+
+
 # Serialises gate runs on one warehouse: they share audit.gate_scope.
 LOCK_KEY = 766_0001
 
@@ -486,16 +499,14 @@ def _record(
     violations: list[tuple[Any, ...]] = []
     verdicts: dict[str, Verdict] = {}
     for batch in batches:
-        errors: list[str] = []
-        warnings: list[str] = []
-        failing: list[tuple[Rule, _Finding]] = []
-        for suite in suites:
-            for rule in suite.rules:
-                finding = findings.get((rule.qualified_name, batch.batch_id))
-                if finding is not None:
-                    failing.append((rule, finding))
-                    reason = _reason(rule, batch, finding)
-                    (errors if rule.severity == "error" else warnings).append(reason)
+        failing: list[tuple[Rule, _Finding]] = [
+            (rule, findings[(rule.qualified_name, batch.batch_id)])
+            for suite in suites for rule in suite.rules
+            if (rule.qualified_name, batch.batch_id) in findings
+        ]
+        explained = _root_causes(failing)
+        errors = [_reason(r, batch, f) for r, f in explained if r.severity == "error"]
+        warnings = [_reason(r, batch, f) for r, f in explained if r.severity == "warn"]
         quarantined = bool(errors)
         for suite in suites:
             for rule in suite.rules:

@@ -459,6 +459,12 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
             f"exists (select 1 from raw.{ref_source} e where e.batch_id = t.batch_id"
             f" and e.period = t.period)"
         )
+    # Only against a reference file that was delivered and read: a missing or refused file
+    # is its own finding (batches suite), not one more per row that refers to it.
+    conditions.append(
+        f"exists (select 1 from raw.files rf where rf.batch_id = t.batch_id"
+        f" and rf.source = {_lit(ref_source)} and rf.error is null)"
+    )
     where = "\n      and ".join(conditions)
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
         t.{column} as value, {_lit("not found in " + ref_source + "." + ref_col)} as detail

@@ -106,11 +106,12 @@ def _load(path: Path) -> Table:
         values = np.asarray(result.table.column(name).to_numpy(zero_copy_only=False), dtype=object)
         kind = source.column(name).kind
         if kind in ("timestamp", "date"):
-            parsed = pd.to_datetime(pd.Series(values).replace("", None), format="ISO8601")
+            # ISO, or day-first text as the XLSX variant writes it (landing keeps both as delivered)
+            parsed = pd.to_datetime(pd.Series(values).replace("", None), format="mixed", dayfirst=True)
             table[name] = parsed.to_numpy().astype("datetime64[s]")
         elif kind == "boolean":
             table[name] = values == "true"
-        elif kind in ("integer", "numeric"):
+        elif kind in ("integer", "numeric", "amount"):
             table[name] = pd.to_numeric(pd.Series(values)).to_numpy().astype(np.int64)
         else:
             table[name] = np.where(values == "", None, values).astype(object)
@@ -209,10 +210,10 @@ def _wrong_encoding(root: Path, folder: Path, period: str, rng: np.random.Genera
     path = _file(folder, "danh_muc_tthc")
     if path.suffix != ".csv":
         path = _save(_load(path), path, "csv")
-    text = path.read_bytes().decode("utf-8-sig")
-    encoding = str(rng.choice(["cp1258", "utf-16"]))
-    path.write_bytes(_cp1258(text) if encoding == "cp1258" else text.encode("utf-16"))
-    return Fault(folder.parent.name, "wrong_encoding", _rel(root, path), f"re-encoded as {encoding}")
+    # Windows-1258, the legacy Vietnamese code page (UTF-16 with its byte order mark is
+    # read, so it is no fault).
+    path.write_bytes(_cp1258(path.read_bytes().decode("utf-8-sig")))
+    return Fault(folder.parent.name, "wrong_encoding", _rel(root, path), "re-encoded as cp1258")
 
 
 def _payment_missing_dossier(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:

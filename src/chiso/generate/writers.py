@@ -97,7 +97,7 @@ def csv_cells(table: Table, source: Source) -> tuple[list[str], list[pa.Array]]:
             cells.append(pc.strftime(_timestamps(values), format="%Y-%m-%d %H:%M:%S"))
         elif kind == "boolean":
             cells.append(pc.if_else(pa.array(values, pa.bool_()), "true", "false"))
-        elif kind in ("integer", "numeric"):
+        elif kind in ("integer", "numeric", "amount"):
             cells.append(pc.cast(pa.array(values), pa.string()))
         else:
             cells.append(_csv_quoted(_strings(values)))
@@ -183,7 +183,7 @@ def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel",
         elif column.kind == "boolean":
             yes, no = VIETNAMESE_BOOLEANS
             cells.append(_text_cells(letter, rows, pc.if_else(pa.array(values, pa.bool_()), yes, no)))
-        elif column.kind in ("integer", "numeric"):
+        elif column.kind in ("integer", "numeric", "amount"):
             cells.append(_number_cells(letter, rows, pc.cast(pa.array(values), pa.string())))
         elif column.kind == "enum":
             cells.append(_text_cells(letter, rows, _mapped(values, vietnamese_enum(source, name))))
