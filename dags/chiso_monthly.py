@@ -8,7 +8,6 @@ import pendulum
 from airflow.sdk import dag, task
 
 
-
 def _mark_run_failed(context):
     """A failed task marks the run failed in audit.runs (a killed run is found by the next)."""
     from chiso import pipeline
