@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from chiso import config, warehouse
+from chiso.inventory import ScopeError, check_province
 from chiso.periods import CYCLES, default_cycle, period_range
 
 console = Console(stderr=True)
@@ -145,9 +146,40 @@ def _run_one(submissions: Path, period: str, province: str | None, cycle: str) -
 
     if not submissions.is_dir():
         raise UsageError(f"submissions folder {submissions} does not exist")
+    try:
+        check_province(province)
+    except ScopeError as err:
+        raise UsageError(str(err)) from None
     with console.status(f"running chiso_monthly for {period} (Airflow dags test)…"):
         result = orchestrator.run_period(submissions, period, province, cycle)
     log.info("period %s done in %.0f s (log: %s)", period, result.seconds, result.log_file)
+    print_inventory(period, province)
+
+
+def print_inventory(period: str, province: str | None) -> None:
+    """What the latest run of the period made of every path: counts, then each problem."""
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select i.status, i.path, coalesce(i.reason, '')
+               from audit.inventory i
+               where i.run_id = (select run_id from audit.runs
+                                 where period = %s and province_code is not distinct from %s
+                                 order by started_at desc limit 1)
+               order by i.status, i.path""",
+            (period, province),
+        )
+        rows = cur.fetchall()
+    counts: dict[str, int] = {}
+    for status, _, _ in rows:
+        counts[status] = counts.get(status, 0) + 1
+    console.print(f"{period} inventory: " + (", ".join(f"{n} {s.replace('_', ' ')}"
+                                                       for s, n in sorted(counts.items())) or "nothing"))
+    problems = [r for r in rows if r[0] in ("refused", "not_a_submission")]
+    for status, path, reason in problems[:20]:
+        console.print(f"  [yellow]{status.replace('_', ' ')}[/] {path}: {reason}")
+    if len(problems) > 20:
+        console.print(f"  … {len(problems) - 20} more: chiso sql \"select * from audit.inventory "
+                      f"where period = '{period}' and status in ('refused', 'not_a_submission')\"")
 
 
 def print_ranking(period: str, province: str | None, limit: int | None = None) -> None:
@@ -225,28 +257,25 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if args.action == "list":
         sys.stdout.write(warehouse.query_csv(
             "select period, unit_code, batch_id, landed_at, reason from raw.batches "
-            "where status = 'quarantined'"
-            + (f" and period = '{_safe(args.period)}'" if args.period else "")
-            + " order by period, unit_code"
-        ))
+            "where status = 'quarantined' and (%s::text is null or period = %s) "
+            "order by period, unit_code", params=(args.period, args.period)))
         return 0
     if not args.batch:
         raise UsageError("chiso quarantine show BATCH: give a batch id (see `chiso quarantine list`)")
-    batch = _safe(args.batch)
+    batch = args.batch
     header = warehouse.query_csv(
-        f"select batch_id, unit_code, period, status, superseded_by, reason from raw.batches "
-        f"where batch_id = '{batch}'"
-    )
+        "select batch_id, unit_code, period, status, superseded_by, reason from raw.batches "
+        "where batch_id = %s", params=(batch,))
     if header.count("\n") < 2:
         raise UsageError(f"no batch {batch!r} (see `chiso quarantine list`)")
     sys.stdout.write(header)
     sys.stdout.write("\n")
     # Errors (what quarantined the batch) first, file-level findings before their rows.
     sys.stdout.write(warehouse.query_csv(
-        f"select source_file, source_row, field, value, expectation, severity "
-        f"from audit.rule_violations where batch_id = '{batch}' "
-        f"order by severity <> 'error', expectation, source_file, source_row nulls first"
-    ))
+        "select source_file, source_row, field, value, expectation, severity "
+        "from audit.rule_violations where batch_id = %s "
+        "order by severity <> 'error', expectation, source_file, source_row nulls first",
+        params=(batch,)))
     return 0
 
 

@@ -14,13 +14,13 @@ log = logging.getLogger(__name__)
 def publish(period: str, province: str | None, run_id: str) -> Path:
     out = config.reports_dir() / period
     out.mkdir(parents=True, exist_ok=True)
-    where = f"period = '{period}'" + (f" and province_code = '{province}'" if province else "")
-    ranking_sql = f"""
+    ranking_sql = """
         select rank_in_province, unit_code, unit_name, total_points, rating, data_status,
                prev_rank, prev_total_points
-        from marts.unit_ranking where {where}
+        from marts.unit_ranking where period = %s and (%s::text is null or province_code = %s)
         order by province_code, rank_in_province nulls last, unit_code"""
-    (out / "unit_ranking.csv").write_text(warehouse.query_csv(ranking_sql), encoding="utf-8")
+    (out / "unit_ranking.csv").write_text(
+        warehouse.query_csv(ranking_sql, params=(period, province, province)), encoding="utf-8")
     _ranking_chart(out / "unit_ranking.png", period, province)
     docs = None
     try:
@@ -29,7 +29,7 @@ def publish(period: str, province: str | None, run_id: str) -> Path:
         docs = gate.build_data_docs()
     except Exception as err:  # Data Docs are a convenience; the DQ tables are the record.
         log.warning("GX Data Docs not built: %s", err)
-    _dq_summary(out / "dq_summary.html", period, province, docs)
+    _dq_summary(out / "dq_summary.html", period, province, docs, run_id)
     log.info("reports for %s in %s", period, out)
     return out
 
@@ -69,7 +69,35 @@ def _ranking_chart(path: Path, period: str, province: str | None) -> None:
     plt.close(fig)
 
 
-def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None) -> None:
+def _inventory_html(period: str, province: str | None, run_id: str) -> str:
+    """Paths of the run that were not landed, and the units that sent nothing."""
+    with warehouse.cursor() as cur:
+        cur.execute(
+            """select i.status, i.path, coalesce(i.reason, ''), coalesce(c.name, '')
+               from audit.inventory i left join ref.communes c on c.code = i.unit_code
+               where i.run_id = %s and i.status <> 'landed'
+               order by i.status, i.path""",
+            (run_id,),
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return "<h2>Inventory</h2><p>Every path in scope was landed.</p>"
+    silent = [r for r in rows if r[0] == "no_submission"]
+    others = [r for r in rows if r[0] != "no_submission"]
+    body = "".join(
+        f"<tr class='{status}'><td>{status.replace('_', ' ')}</td><td><code>{html.escape(path)}</code></td>"
+        f"<td>{html.escape(reason)}</td></tr>"
+        for status, path, reason, _ in others
+    )
+    names = ", ".join(f"{html.escape(path.split('/')[1])} {html.escape(name)}" for _, path, _, name in silent)
+    return (f"<h2>Inventory (run {html.escape(run_id)})</h2>"
+            f"<p>Paths not landed: {len(others)}. Units without a submission for {period}: "
+            f"{len(silent)}{': ' + names if names else ''}.</p>"
+            f"<table><tr><th>status</th><th>path</th><th>reason</th></tr>{body}</table>")
+
+
+def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None,
+                run_id: str) -> None:
     with warehouse.cursor() as cur:
         cur.execute(
             """select b.unit_code, coalesce(c.name, '?'), b.batch_id, b.status, b.landed_at,
@@ -91,6 +119,7 @@ def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None
         f"<td>{html.escape(reason)}</td></tr>"
         for unit, name, batch, status, _landed, reason, warnings in rows
     )
+    inventory = _inventory_html(period, province, run_id)
     docs_link = f"<p>GX Data Docs: <a href='{docs.as_uri()}'>{docs}</a></p>" if docs else ""
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     path.write_text(
@@ -102,6 +131,6 @@ tr.quarantined{{background:#fdd}} tr.warned{{background:#ffd}} tr.superseded{{co
 <code>select * from marts.dq_results where period = '{period}'</code>;
 per batch: <code>chiso quarantine show BATCH</code>.</p>{docs_link}
 <table><tr><th>unit</th><th>name</th><th>batch</th><th>status</th><th>warnings</th>
-<th>reason</th></tr>{body}</table>""",
+<th>reason</th></tr>{body}</table>{inventory}""",
         encoding="utf-8",
     )

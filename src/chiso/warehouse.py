@@ -140,12 +140,15 @@ def _load_reference(cur: psycopg2.extensions.cursor) -> None:
             cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", handle)
 
 
-def query_csv(sql: str, dsn: str | None = None) -> str:
-    """Run one statement and return its result as CSV (header first)."""
+def query_csv(sql: str, dsn: str | None = None, params: tuple | dict | None = None) -> str:
+    """Run one statement and return its result as CSV (header first). Values go in `params`
+    (%s placeholders), quoted by the driver: COPY itself takes no parameters."""
     buffer = io.StringIO()
     with cursor(dsn) as cur:
-        cur.copy_expert(f"copy ({sql.rstrip().rstrip(';')}) to stdout with (format csv, header true)",
-                        buffer)
+        statement = sql.rstrip().rstrip(";")
+        if params:
+            statement = cur.mogrify(statement, params).decode()
+        cur.copy_expert(f"copy ({statement}) to stdout with (format csv, header true)", buffer)
     return buffer.getvalue()
 
 

@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (fixture rows stay one SQL row per line, readable as a table)
 """dbt project end to end: given a hand-made two-unit submission, these scores.
 
-Builds a throwaway database on the local PostgreSQL server (127.0.0.1:5432), applies
+Builds a throwaway database on the test session's embedded PostgreSQL, applies
 the warehouse DDL in sql/, loads the reference CSVs and a fixture into raw.*, runs
 `dbt build` with dbtRunner and checks the marts against values worked out by hand
 (shared/domain/index-766.md §2; the working is in the comments of FIXTURE_SQL).
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,11 +26,12 @@ pytest.importorskip("dbt.cli.main")
 REPO = Path(__file__).parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DATA = REPO / "src" / "chiso" / "data"
-HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
+# The server of the session (tests/conftest.py: server_dsn), set by the warehouse fixture.
+SERVER: dict[str, str] = {}
 # dbt's target/ and logs/ for throwaway databases stay out of the checkout
 ARTIFACTS = Path(tempfile.gettempdir()) / "chiso-dbt-tests"
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+pytestmark = [pytest.mark.slow]
 
 # Province 31 (Hải Phòng), period 2025-09 (calendar month; "now" = 2025-10-01 00:00).
 #   11560 Thủy Nguyên  batch A9, passed  — mixed dossiers, payments, feedback
@@ -174,16 +175,12 @@ MART_TABLES = (
 )
 
 
-def _server_up() -> bool:
-    try:
-        with socket.create_connection((HOST, PORT), timeout=1):
-            return True
-    except OSError:
-        return False
+def _dsn(dbname: str) -> str:
+    return urlsplit(SERVER["dsn"])._replace(path=f"/{dbname}").geturl()
 
 
 def _connect(dbname: str):
-    conn = psycopg2.connect(host=HOST, port=PORT, user=USER, dbname=dbname)
+    conn = psycopg2.connect(_dsn(dbname))
     conn.autocommit = True
     return conn
 
@@ -204,9 +201,8 @@ def load_warehouse(conn) -> None:
 
 
 @pytest.fixture(scope="module")
-def warehouse() -> Iterator[str]:
-    if not _server_up():
-        pytest.skip(f"no PostgreSQL server on {HOST}:{PORT}")
+def warehouse(server_dsn: str) -> Iterator[str]:
+    SERVER["dsn"] = server_dsn
     dbname = f"chiso_dbt_test_{uuid.uuid4().hex[:8]}"
     admin = _connect("postgres")
     with admin.cursor() as cur:
@@ -226,13 +222,9 @@ def warehouse() -> Iterator[str]:
 def dbt(dbname: str, *args: str) -> None:
     from dbt.cli.main import dbtRunner
 
-    env = {
-        "CHISO_PG_HOST": HOST,
-        "CHISO_PG_PORT": str(PORT),
-        "CHISO_PG_USER": USER,
-        "CHISO_PG_PASSWORD": "",
-        "CHISO_PG_DBNAME": dbname,
-    }
+    from chiso.warehouse import dbt_env
+
+    env = dbt_env(_dsn(dbname))
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:

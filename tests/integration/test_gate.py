@@ -1,7 +1,7 @@
 """The gate as a specification: given these hand-made submissions, these verdicts.
 
-Runs against the local PostgreSQL server (127.0.0.1:5432, or CHISO_TEST_ADMIN_URL) in a
-throwaway database; skipped when no server answers.
+Runs in a throwaway database on the test session's embedded PostgreSQL (or the server
+of WAREHOUSE_URL); never skipped.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import csv
 import io
 import logging
 import shutil
-import socket
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
@@ -24,30 +24,25 @@ import pytest
 from chiso.gate import build_data_docs, load_suites, run_gate
 from chiso.sources import SOURCES
 
-pytestmark = pytest.mark.server
-
 REPO = Path(__file__).resolve().parents[2]
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PERIOD = "2025-09"
 PERIOD_START, PERIOD_END = "2025-09-01", "2025-09-30"
 log = logging.getLogger(__name__)
 
 
-def _server_up() -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 1):
-        return True
-    return False
+def _database(dsn: str, name: str) -> str:
+    """The same server's DSN for another database."""
+    return urlsplit(dsn)._replace(path=f"/{name}").geturl()
 
 
 @pytest.fixture(scope="module")
-def db_url() -> Iterator[str]:
-    if not _server_up():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+def db_url(server_dsn: str) -> Iterator[str]:
     name = f"chiso_gate_test_{uuid.uuid4().hex[:8]}"
-    with contextlib.closing(psycopg2.connect(ADMIN_URL)) as conn:
+    admin = _database(server_dsn, "postgres")
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
         conn.autocommit = True
         conn.cursor().execute(f"create database {name}")
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = _database(server_dsn, name)
     with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
         for script in sorted((REPO / "sql").glob("*.sql")):
             cur.execute(script.read_text(encoding="utf-8"))
@@ -55,7 +50,7 @@ def db_url() -> Iterator[str]:
             cur.copy_expert("copy ref.communes from stdin with (format csv, header)", fh)
         conn.commit()
     yield url
-    with contextlib.closing(psycopg2.connect(ADMIN_URL)) as conn:
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
         conn.autocommit = True
         conn.cursor().execute(f"drop database if exists {name} with (force)")
 

@@ -106,8 +106,13 @@ def _load(path: Path) -> Table:
         values = np.asarray(result.table.column(name).to_numpy(zero_copy_only=False), dtype=object)
         kind = source.column(name).kind
         if kind in ("timestamp", "date"):
-            # ISO, or day-first text as the XLSX variant writes it (landing keeps both as delivered)
-            parsed = pd.to_datetime(pd.Series(values).replace("", None), format="mixed", dayfirst=True)
+            # ISO, or day-first text as the XLSX variant writes it (landing keeps both as
+            # delivered); dayfirst is not applied to ISO text, where it would swap day and month.
+            series = pd.Series(values).replace("", None)
+            parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
+            day_first = series.notna() & parsed.isna()
+            if day_first.any():
+                parsed[day_first] = pd.to_datetime(series[day_first], format="mixed", dayfirst=True)
             table[name] = parsed.to_numpy().astype("datetime64[s]")
         elif kind == "boolean":
             table[name] = values == "true"
