@@ -247,7 +247,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 0
     dsn = warehouse.url()
     if args.action == "init":
-        warehouse.bootstrap(dsn)
+        warehouse.bootstrap(dsn, force=True)
         log.info("warehouse ready")
     print(dsn)
     return 0

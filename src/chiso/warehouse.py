@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import logging
 import os
@@ -115,21 +116,48 @@ def dbt_env(dsn: str | None = None) -> dict[str, str]:
     }
 
 
-def bootstrap(dsn: str | None = None) -> None:
-    """Create schemas, raw/audit/ref tables and roles; load reference data. Idempotent."""
+def bootstrap(dsn: str | None = None, force: bool = False) -> None:
+    """Create schemas, raw/audit/ref tables and roles; load reference data. Idempotent.
+
+    The scripts run only when they changed since the warehouse last ran them (their digest
+    is kept in audit.bootstrap): their DDL takes table locks, and a run bootstrapping while
+    another lands would otherwise wait on it, or deadlock."""
+    scripts = sorted(config.sql_dir().glob("*.sql"))
+    inputs = [*scripts, *(config.DATA_DIR / name for name in REFERENCE_FILES.values())]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
     with cursor(dsn) as cur:
-        for script in sorted(config.sql_dir().glob("*.sql")):
+        if _bootstrapped(cur) == digest and not force:
+            return
+        # One bootstrap at a time (CREATE … IF NOT EXISTS is not atomic).
+        cur.execute("select pg_advisory_xact_lock(hashtext('chiso.bootstrap'))")
+        if _bootstrapped(cur) == digest and not force:
+            return
+        for script in scripts:
             cur.execute(script.read_text(encoding="utf-8"))
         _load_reference(cur)
+        cur.execute("create table if not exists audit.bootstrap (digest text not null)")
+        cur.execute("truncate audit.bootstrap")
+        cur.execute("insert into audit.bootstrap values (%s)", (digest,))
+
+
+def _bootstrapped(cur: psycopg2.extensions.cursor) -> str | None:
+    cur.execute("select to_regclass('audit.bootstrap') is not null")
+    if not cur.fetchone()[0]:
+        return None
+    cur.execute("select digest from audit.bootstrap")
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+REFERENCE_FILES = {
+    "ref.provinces": "provinces_2025.csv",
+    "ref.communes": "communes_2025.csv",
+    "ref.unit_crosswalk": "haiphong_old_to_new.csv",
+}
 
 
 def _load_reference(cur: psycopg2.extensions.cursor) -> None:
-    tables = {
-        "ref.provinces": "provinces_2025.csv",
-        "ref.communes": "communes_2025.csv",
-        "ref.unit_crosswalk": "haiphong_old_to_new.csv",
-    }
-    for table, filename in tables.items():
+    for table, filename in REFERENCE_FILES.items():
         path = config.DATA_DIR / filename
         cur.execute(f"select count(*) from {table}")
         expected = sum(1 for _ in csv.reader(path.open(encoding="utf-8"))) - 1

@@ -131,7 +131,7 @@ def test_rows_land_in_their_months_partition_and_old_warehouses_are_migrated(tmp
                        drop table raw.ho_so cascade;
                        alter table raw.ho_so_plain rename to ho_so;
                        create index ho_so_batch on raw.ho_so (batch_id);""")
-    warehouse.bootstrap(fresh_dsn)
+    warehouse.bootstrap(fresh_dsn, force=True)
     assert rows(fresh_dsn, "select relkind from pg_class where oid = 'raw.ho_so'::regclass") == [("p",)]
     assert rows(fresh_dsn, "select period, batch_id, count(*) from raw.ho_so_2025_09 group by 1, 2") == [
         ("2025-09", batch.batch_id, 2)]
@@ -164,3 +164,41 @@ def test_warehouse_sessions_plan_for_ssd_storage(fresh_dsn):
     # Bootstrap sets random_page_cost for the database, so month-filtered reads of
     # multi-month tables use the period indexes (sql/050_planner.sql).
     assert rows(fresh_dsn, "select current_setting('random_page_cost')") == [("1.1",)]
+
+
+def test_two_runs_of_one_period_at_once_land_each_batch_once(tmp_path, fresh_dsn, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chiso import pipeline
+
+    for unit in ("11224", "11560", "11557"):
+        make_submission(tmp_path, unit=unit)
+    monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
+    monkeypatch.setenv("CHISO_LANDING_WORKERS", "1")
+    job = pipeline.Job.from_params({"submissions": str(tmp_path), "period": "2025-09",
+                                    "province": "31", "cycle": "calendar"})
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda run: pipeline.land_submissions(job, run), ["a", "b"]))
+    assert rows(fresh_dsn, "select count(*) from raw.batches") == [(3,)]
+    assert rows(fresh_dsn, "select count(*) from raw.ho_so") == [(6,)]
+    # The run that came second found the same files already landed, and says so.
+    statuses = dict(rows(fresh_dsn, "select run_id, string_agg(distinct status, ',') from audit.inventory "
+                                    "where path like '%%/ho_so.csv' group by 1"))
+    assert sorted(statuses.values()) == ["duplicate", "landed"]
+    assert all(len(r) == 3 for r in results)
+
+
+def test_a_run_that_never_finished_is_marked_by_the_next(tmp_path, fresh_dsn, monkeypatch):
+    from chiso import pipeline
+
+    make_submission(tmp_path)
+    monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
+    job = pipeline.Job.from_params({"submissions": str(tmp_path), "period": "2025-09",
+                                    "province": "31", "cycle": "calendar"})
+    pipeline.land_submissions(job, "killed")  # … and then the process died
+    pipeline.land_submissions(job, "next")
+    runs = dict(rows(fresh_dsn, "select run_id, status from audit.runs"))
+    assert runs == {"killed": "abandoned", "next": "running"}
+    pipeline.mark_failed("next", "task gate: boom")
+    assert rows(fresh_dsn, "select status, detail->>'reason' from audit.runs where run_id = 'next'") == [
+        ("failed", "task gate: boom")]
