@@ -23,3 +23,14 @@ create table if not exists ref.unit_crosswalk (
     merge_type        text not null,
     official_note     text
 );
+
+-- Vietnam's calendar of working days (chiso.workdays, from the `holidays` library):
+-- working_day_no counts working days up to and including the day, so "N working days
+-- after reception" is the working day numbered N more.
+create table if not exists ref.working_days (
+    day             date primary key,
+    is_working_day  boolean not null,
+    working_day_no  integer not null,
+    holiday         text
+);
+create index if not exists working_days_no on ref.working_days (working_day_no) where is_working_day;

@@ -122,9 +122,12 @@ def bootstrap(dsn: str | None = None, force: bool = False) -> None:
     The scripts run only when they changed since the warehouse last ran them (their digest
     is kept in audit.bootstrap): their DDL takes table locks, and a run bootstrapping while
     another lands would otherwise wait on it, or deadlock."""
+    from chiso import workdays
+
     scripts = sorted(config.sql_dir().glob("*.sql"))
     inputs = [*scripts, *(config.DATA_DIR / name for name in REFERENCE_FILES.values())]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)
+                            + workdays.version().encode()).hexdigest()
     with cursor(dsn) as cur:
         if _bootstrapped(cur) == digest and not force:
             return
@@ -157,6 +160,11 @@ REFERENCE_FILES = {
 
 
 def _load_reference(cur: psycopg2.extensions.cursor) -> None:
+    from chiso import workdays
+
+    cur.execute("truncate ref.working_days")
+    cur.copy_expert("copy ref.working_days (day, is_working_day, working_day_no, holiday) "
+                    "from stdin with (format csv)", workdays.working_days_csv())
     for table, filename in REFERENCE_FILES.items():
         path = config.DATA_DIR / filename
         cur.execute(f"select count(*) from {table}")

@@ -89,11 +89,17 @@ insert into raw.thanh_toan (period, batch_id, source_file, source_row, payment_i
 ('2025-09', 'A9', '31/11560/2025-09/thanh_toan.csv', 3, 'T2', 'D2', '50000', 'cash', '2025-09-05 09:30:00', 'success'),
 ('2025-09', 'A9', '31/11560/2025-09/thanh_toan.csv', 4, 'T3', 'D7', '20000', 'online', '2025-09-11 10:00:00', 'failed');
 
--- Feedback A received in period: F1 (about D1, on time), F2 (late, unsatisfied), F3 (open, within).
+-- Feedback A received in period, judged by the 5.2 limits in working days (not by due_at):
+--   F1 (about D1) received Mon 1/9, a public holiday (1-2/9 National Day), handled Tue 23/9:
+--      15 working days from 1/9 end on 23/9 (3,4,5 | 8-12 | 15-19 | 22,23): on time, though
+--      past its due_at and late if the holidays were counted as working days;
+--   F2 refused Thu 18/9, received Mon 15/9: a refusal is due within 2 working days (17/9),
+--      so late; unsatisfied;
+--   F3 open, received 29/9, 15 working days not over at the end of the period: on time.
 insert into raw.pakn (period, batch_id, source_file, source_row, feedback_id, dossier_id, received_at, due_at,
     handled_at, status, rating, repeated) values
-('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 2, 'F1', 'D1', '2025-09-12', '2025-09-20', '2025-09-18', 'handled', 'satisfied', 'false'),
-('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 3, 'F2', '', '2025-09-15', '2025-09-25', '2025-09-28', 'handled', 'unsatisfied', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 2, 'F1', 'D1', '2025-09-01', '2025-09-20', '2025-09-23 16:00', 'handled', 'satisfied', 'false'),
+('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 3, 'F2', '', '2025-09-15', '2025-09-25', '2025-09-18', 'refused', 'unsatisfied', 'false'),
 ('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 4, 'F3', '', '2025-09-29', '2025-10-10', '', 'in_progress', 'none', 'false'),
 ('2025-09', 'A9', '31/11560/2025-09/pakn.csv', 5, 'F4', '', '2025-08-20', '2025-08-30', '2025-08-25', 'handled', 'satisfied', 'false');
 
@@ -130,7 +136,7 @@ EXPECTED_A = {
     "4.5": (2, 5, Decimal("0.8")),  # citizen db: D1, D3
     "4.6": (2, 3, Decimal("1.333333")),  # P1 (D1), P2 (D3)
     "4.7": (1, 1, Decimal("2")),  # P2 offers e-certified copies
-    "5.2": (2, 3, Decimal("4")),  # F1, F3 on time; F2 late
+    "5.2": (2, 3, Decimal("4")),  # F1, F3 on time (working days, holidays off); F2 refused late
     "5.3": (2, 3, Decimal("4")),  # F2 unsatisfied and late
     "5.4": (1, 5, Decimal("1.333333")),  # on time without feedback: D3; 6 x 0.2/0.9
 }
@@ -197,6 +203,9 @@ def load_warehouse(conn) -> None:
         ):
             with (DATA / csv_name).open(encoding="utf-8") as handle:
                 cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", handle)
+        from chiso import workdays
+
+        cur.copy_expert("copy ref.working_days from stdin with (format csv)", workdays.working_days_csv())
         cur.execute(FIXTURE_SQL)
 
 

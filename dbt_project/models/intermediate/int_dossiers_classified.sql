@@ -43,7 +43,8 @@ unique_procedures as (
     select distinct on (batch_id, procedure_code)
         batch_id,
         procedure_code,
-        returns_paper_result
+        returns_paper_result,
+        has_fee
     from procedures
     where procedure_code is not null
     order by batch_id, procedure_code, source_file, source_row
@@ -100,6 +101,7 @@ joined as (
         -- a procedure missing from the catalogue is a gate finding; here it is
         -- treated as not returning a paper result
         coalesce(unique_procedures.returns_paper_result, false) as returns_paper_result,
+        coalesce(unique_procedures.has_fee, false) as procedure_has_fee,
         coalesce(online_payments.successful_online_payments, 0) as successful_online_payments,
         coalesce(linked_feedback.feedback_items, 0) as feedback_items,
         coalesce(linked_feedback.unsatisfied_feedback_items, 0) as unsatisfied_feedback_items,
@@ -133,21 +135,29 @@ timeliness as (
             false
         ) as is_received_in_period,
         -- 2.1: finished by the due date, or still open within it at the end of the
-        -- period; a refused dossier counts by its completion date; more than one
+        -- period. The end time is when it was processed (completed_at), else when the
+        -- result was returned (index-766.md §2.2: "đã xử lý xong" > "đã trả kết quả" >
+        -- refused/stopped); a refused dossier without either is late; more than one
         -- supplement request makes a dossier late whatever the dates say
         coalesce(
             supplement_count <= 1
             and (
-                (completed_at is not null and completed_at <= due_at)
+                (coalesce(completed_at, result_returned_at) <= due_at)
                 or (
                     completed_at is null
+                    and result_returned_at is null
                     and dossier_status is distinct from 'refused'
                     and due_at >= evaluated_as_of
                 )
             ),
             false
         ) as is_on_time,
-        coalesce(fee_amount, 0) > 0 as has_fee_charged,
+        coalesce(completed_at, result_returned_at) as finished_at,
+        -- 3.6: a dossier of a fee-bearing procedure (catalogue has_fee) with a fee
+        -- charged: "minus all-zero-fee ones"; a blank fee is no fee charged
+        procedure_has_fee and coalesce(fee_amount, 0) > 0 as has_fee_charged,
+        -- 3.5: the dossier carries fee data
+        coalesce(fee_amount, 0) > 0 as carries_fee,
         successful_online_payments > 0 as is_paid_online
     from joined
 ),
@@ -160,16 +170,16 @@ classified as (
             when dossier_status = 'withdrawn' or is_on_time then null
             when supplement_count > 1 then 'more than one supplement request'
             when due_at is null then 'no due date'
-            when completed_at > due_at then 'completed after the due date'
-            when completed_at is null and dossier_status = 'refused'
+            when finished_at > due_at then 'completed after the due date'
+            when finished_at is null and dossier_status = 'refused'
                 then 'refused without a completion date'
-            when completed_at is null then 'still open after the due date'
+            when finished_at is null then 'still open after the due date'
         end as late_reason,
         case
             when dossier_status is distinct from 'withdrawn' and not is_on_time and due_at is not null
                 then greatest(
                     0,
-                    ceil(extract(epoch from coalesce(completed_at, evaluated_as_of) - due_at) / 86400.0)
+                    ceil(extract(epoch from coalesce(finished_at, evaluated_as_of) - due_at) / 86400.0)
                 )::integer
         end as days_overdue,
 

@@ -14,6 +14,12 @@ feedback as (
     where {{ period_filter() }}
 ),
 
+-- Vietnam's working days (public holidays and Tết from the `holidays` library,
+-- chiso.workdays): working_day_no counts working days up to and including each day.
+working_days as (
+    select * from {{ source('ref', 'working_days') }}
+),
+
 unique_feedback as (
     select distinct on (batch_id, feedback_id) *
     from feedback
@@ -40,12 +46,11 @@ joined as (
             cast(unique_feedback.received_at as date) between batches.period_start and batches.period_end,
             false
         ) as is_received_in_period,
-        -- handled by the due date, or still open within it at the end of the period
-        coalesce(
-            (unique_feedback.handled_at is not null and unique_feedback.handled_at <= unique_feedback.due_at)
-            or (unique_feedback.handled_at is null and unique_feedback.due_at >= batches.evaluated_as_of),
-            false
-        ) as is_handled_on_time,
+        -- 5.2 limits in working days after reception (index-766.md §2.6): a refusal
+        -- within 2, handling within 15. Requests for supplements (5) and publication (2)
+        -- are not in the submission contract. The delivered due_at is not the limit.
+        case unique_feedback.feedback_status when 'refused' then 2 else 15 end
+            as limit_working_days,
         unique_feedback.source_file,
         unique_feedback.file_sha256,
         unique_feedback.source_row
@@ -54,9 +59,29 @@ joined as (
         on unique_feedback.batch_id = batches.batch_id
 ),
 
-classified as (
+deadlines as (
     select
         joined.*,
+        deadline.day as deadline_day,
+        -- handled by the end of the deadline day, or still open within it at the end
+        -- of the period; an item received outside the calendar has no deadline: late
+        coalesce(
+            (joined.handled_at is not null and cast(joined.handled_at as date) <= deadline.day)
+            or (joined.handled_at is null and deadline.day >= cast(joined.evaluated_as_of as date) - 1),
+            false
+        ) as is_handled_on_time
+    from joined
+    left join working_days as received
+        on received.day = cast(joined.received_at as date)
+    left join working_days as deadline
+        on
+            deadline.working_day_no = received.working_day_no + joined.limit_working_days
+            and deadline.is_working_day
+),
+
+classified as (
+    select
+        deadlines.*,
         not is_handled_on_time as is_overdue,
         -- MDHL 5.2 handled on time
         is_received_in_period as crit_5_2_den,
@@ -67,7 +92,7 @@ classified as (
         and rating is distinct from 'unsatisfied'
         and is_handled_on_time
         and not repeated as crit_5_3_num
-    from joined
+    from deadlines
 )
 
 select * from classified

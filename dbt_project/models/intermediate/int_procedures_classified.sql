@@ -40,7 +40,7 @@ dossiers_by_procedure as (
             where is_received_in_period and channel = 'online'
         ) as received_online_dossiers,
         count(*) filter (
-            where is_received_in_period and has_fee_charged and synced_to_national_portal
+            where is_received_in_period and carries_fee and synced_to_national_portal
         ) as received_synced_fee_dossiers,
         count(*) filter (
             where is_received_in_period and citizen_db_data
