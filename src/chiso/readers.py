@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import json
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -140,7 +142,20 @@ def _reason(err: Exception, suffix: str) -> str:
 
 def _contract_name(header: object, lookup: dict[str, str]) -> str | None:
     folded = fold(str(header))
-    return lookup.get(folded) or lookup.get(folded.replace(" ", "_"))
+    return (lookup.get(folded) or lookup.get(folded.replace(" ", "_"))
+            or _loose_lookup(tuple(lookup.items())).get(_loose(folded)))
+
+
+def _loose(folded: str) -> str:
+    """A header as templates decorate it, bare: 'ma ho so (*)', 'phi, le phi (dong)',
+    'ngay tiep nhan:' → 'ma ho so', 'phi le phi', 'ngay tiep nhan'."""
+    bare = re.sub(r"\([^)]*\)|\*", " ", folded)
+    return re.sub(r"[^0-9a-z]+", " ", bare).strip()
+
+
+@functools.lru_cache(maxsize=16)
+def _loose_lookup(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {_loose(spelling): column for spelling, column in items}
 
 
 def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple[int, int]:

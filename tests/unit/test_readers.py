@@ -482,3 +482,17 @@ def test_csv_row_numbers_match_rows_for_a_large_file(tmp_path: Path):
     numbers = result.row_numbers.to_pylist()
     assert len(numbers) == result.table.num_rows == 20_000
     assert numbers[:3] == [2, 4, 5] and numbers[-1] == 20_001 + len(range(0, 19_999, 7))
+
+
+def test_headers_decorated_by_templates_still_map(tmp_path: Path):
+    # Required-field stars, units in brackets, colons and line breaks inside header cells.
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("Mã giao dịch (*),Mã hồ sơ *,Số tiền (đồng),\"Hình thức\nthanh toán:\","
+                    "Ngày thanh toán,Trạng thái\nP1,D1,50.000,Trực tuyến,05/09/2025,Thành công\n",
+                    encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.missing_required == [] and result.ignored_columns == []
+    assert result.table.to_pylist() == [{"payment_id": "P1", "dossier_id": "D1", "amount": "50.000",
+                                         "method": "online", "paid_at": "05/09/2025",
+                                         "status": "success"}]
+    assert result.row_numbers.to_pylist() == [3]  # the header spans lines 1-2

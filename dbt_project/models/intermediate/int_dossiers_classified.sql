@@ -189,7 +189,9 @@ classified as (
         -- TDGQ 2.1 on time
         is_received_in_period as crit_2_1_den,
         is_received_in_period and is_on_time as crit_2_1_num,
-        -- DVCTT 3.3 filed online, synchronised, e-result where a paper result is due
+        -- DVCTT 3.3 filed online, synchronised, e-result where a paper result is due.
+        -- The spec's online ÷ received × sync rate: the portal's channel sums count only
+        -- dossiers synced to it, so synced online dossiers ÷ all received is the same.
         is_received_in_period as crit_3_3_den,
         is_received_in_period
         and channel is not distinct from 'online'

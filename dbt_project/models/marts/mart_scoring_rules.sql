@@ -22,7 +22,8 @@ final as (
         zero_denominator,
         numerator_meaning,
         denominator_meaning,
-        recovery_action
+        recovery_action,
+        notes
     from rules
 )
 
