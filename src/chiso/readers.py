@@ -429,24 +429,51 @@ def _check_package(data: bytes, name: str) -> None:
                 )
 
 
+def _leading_rows(sheet) -> tuple:
+    """The sheet's row iterator, and its first non-blank rows (read from it) with their numbers."""
+    sheet.reset_dimensions()  # the <dimension> a writer records may be stale: trust the cells
+    numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    leading: list[tuple[int, tuple]] = []
+    for row_no, values in numbered:
+        if not _is_blank(values):
+            leading.append((row_no, values))
+            if len(leading) == HEADER_SCAN_ROWS:
+                break
+    return numbered, leading
+
+
+def _data_sheet(workbook, source: Source, lookup: dict[str, str], name: str):
+    """The sheet named after the source, else the one whose header names the most contract
+    columns (a cover or instructions sheet may come first). Two sheets with data that look
+    equally like the source are refused: which one is meant cannot be told."""
+    if source.name in workbook.sheetnames:
+        return workbook[source.name]
+    scored = []
+    for sheet in workbook.worksheets:
+        _, leading = _leading_rows(sheet)
+        index, named = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
+        scored.append((named, len(leading) > index + 1, sheet))
+    best = max((named for named, _, _ in scored), default=0)
+    if best < 2:
+        return workbook.worksheets[0]
+    with_data = [sheet for named, has_data, sheet in scored if named == best and has_data]
+    if len(with_data) > 1:
+        titles = ", ".join(repr(sheet.title) for sheet in with_data)
+        raise FileError(f"{name}: sheets {titles} all hold {source.name} rows; keep one sheet")
+    return with_data[0] if with_data else next(s for n, _, s in scored if n == best)
+
+
 def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
     import openpyxl
 
     _check_package(data, name)
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    lookup = header_lookup(source)
     try:
-        sheet = workbook[source.name] if source.name in workbook.sheetnames else workbook.worksheets[0]
-        sheet.reset_dimensions()  # the <dimension> a writer records may be stale: trust the cells
-        numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        leading: list[tuple[int, tuple]] = []
-        for row_no, values in numbered:
-            if not _is_blank(values):
-                leading.append((row_no, values))
-                if len(leading) == HEADER_SCAN_ROWS:
-                    break
+        sheet = _data_sheet(workbook, source, lookup, name)
+        numbered, leading = _leading_rows(sheet)
         if not leading:
             raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
-        lookup = header_lookup(source)
         index, _ = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
         header_row, header_values = leading[index]
         headers = [_cell_text(v) for v in header_values]

@@ -496,3 +496,23 @@ def test_headers_decorated_by_templates_still_map(tmp_path: Path):
                                          "method": "online", "paid_at": "05/09/2025",
                                          "status": "success"}]
     assert result.row_numbers.to_pylist() == [3]  # the header spans lines 1-2
+
+
+def test_xlsx_data_on_a_later_sheet_is_found_and_two_data_sheets_are_refused(tmp_path: Path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Hướng dẫn"
+    workbook.active.append(["Điền mỗi giao dịch một dòng"])
+    data = workbook.create_sheet("Tháng 9")
+    data.append(["Mã giao dịch", "Mã hồ sơ", "Số tiền", "Hình thức thanh toán", "Ngày thanh toán",
+                 "Trạng thái"])
+    data.append(["P1", "D1", 50000, "Trực tuyến", "05/09/2025", "Thành công"])
+    path = tmp_path / "thanh_toan.xlsx"
+    workbook.save(path)
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["P1"]
+    assert result.row_numbers.to_pylist() == [2]
+    copy = workbook.copy_worksheet(data)
+    copy.title = "Tháng 8"
+    workbook.save(path)
+    with pytest.raises(FileError, match="sheets 'Tháng 9', 'Tháng 8' all hold thanh_toan rows"):
+        read_table(path, THANH_TOAN)
