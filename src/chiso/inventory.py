@@ -198,6 +198,9 @@ class _Walker:
 
 
 def _did_you_mean(name: str, candidates: set[str]) -> str:
+    code = re.match(r"\D*(\d+)", name)  # '31 - Hai Phong', 'xa 11224'
+    if code and code[1] in candidates and code[1] != name:
+        return f"; did you mean {code[1]}?"
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
     return f"; did you mean {close[0]}?" if close else ""
 

@@ -35,6 +35,7 @@ def test_each_stray_path_gets_a_status_and_a_reason(tmp_path: Path):
     touch(tmp_path / "31/11235/2025-09/ho_so.csv")          # not a unit of 31
     touch(tmp_path / "31/00004/2025-09/ho_so.csv")          # a unit of province 01
     touch(tmp_path / "31/readme.txt")
+    touch(tmp_path / "31/11233 - Le Chan/2025-09/ho_so.csv")
     result = survey(tmp_path, SEPTEMBER, "31", UNITS)
     entries = by_path(result)
     assert [s.unit_code for s in result.submissions] == ["11224", "11230"]
@@ -50,6 +51,7 @@ def test_each_stray_path_gets_a_status_and_a_reason(tmp_path: Path):
     assert "not a 2025 unit code of province 31" in entries["31/11235"][1]
     assert entries["31/00004"][1] == "unit 00004 belongs to province 01, not 31"
     assert entries["31/readme.txt"][0] == "not_a_submission"
+    assert entries["31/11233 - Le Chan"][1].endswith("did you mean 11233?")
     # Units that sent nothing for the period are named, the near miss's unit among them.
     silent = {e.unit_code for e in result.entries if e.status == "no_submission"}
     assert silent == {"11227", "11233"}
@@ -92,11 +94,13 @@ def test_a_province_that_is_not_a_code_is_refused(tmp_path: Path, province: str)
 def test_whole_root_lists_folders_that_are_not_provinces(tmp_path: Path):
     touch(tmp_path / "31/11224/2025-09/ho_so.csv")
     touch(tmp_path / "Hai Phong/11224/2025-09/ho_so.csv")
+    touch(tmp_path / "31 Hai Phong/11224/2025-09/ho_so.csv")
     touch(tmp_path / "notes.txt")
     result = survey(tmp_path, SEPTEMBER, None, UNITS)
     entries = by_path(result)
     assert entries["Hai Phong"][0] == "not_a_submission"
     assert entries["notes.txt"][0] == "not_a_submission"
+    assert entries["31 Hai Phong"][1].endswith("did you mean 31?")
     assert [s.unit_code for s in result.submissions] == ["11224"]
     # Units that sent nothing are listed for the provinces the root holds, not for all 34.
     assert {e.unit_code for e in result.entries if e.status == "no_submission"} == {
