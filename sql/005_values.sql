@@ -137,23 +137,25 @@ begin
 end
 $$;
 
-create or replace function util.try_numeric(value text) returns numeric
+-- The usual plain digits without the plpgsql parser.
+create or replace function util.read_number(value text, group_of_three_is_thousands boolean)
+returns numeric
 language sql immutable parallel safe
 return case
     when value is null or value = '' then null
     when btrim(value) ~ '^[0-9]{1,15}$' then cast(btrim(value) as numeric)
-    else util.parse_numeric(value, false)
+    else util.parse_numeric(value, group_of_three_is_thousands)
 end;
+
+create or replace function util.try_numeric(value text) returns numeric
+language sql immutable parallel safe
+return util.read_number(value, false);
 
 -- Amounts of money in đồng, which has no minor unit: '50.000' and '50,000' are fifty
 -- thousand, as a Vietnamese and an English spreadsheet write them.
 create or replace function util.try_amount(value text) returns numeric
 language sql immutable parallel safe
-return case
-    when value is null or value = '' then null
-    when btrim(value) ~ '^[0-9]{1,15}$' then cast(btrim(value) as numeric)
-    else util.parse_numeric(value, true)
-end;
+return util.read_number(value, true);
 
 -- Yes/no as forms write it: true/false, 1/0, yes/no, y/n, có/không (with or without tone
 -- marks, any case), đúng/sai, x (a ticked box). The spellings landing writes come first.
