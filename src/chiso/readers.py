@@ -504,13 +504,27 @@ def _json_cell(value: object) -> str:
     return _cell_text(value)
 
 
+def _json_records(payload: object) -> object:
+    """The array of records: the payload itself, its "rows" or "data", or the one array an
+    export wraps in an object of its own ({"ho_so": [...]}, {"result": {"items": [...]}})."""
+    while isinstance(payload, dict):
+        if "rows" in payload or "data" in payload:
+            payload = payload.get("rows", payload.get("data"))
+            continue
+        arrays = [v for v in payload.values() if isinstance(v, (list, dict))]
+        if len(arrays) != 1:
+            return payload
+        payload = arrays[0]
+    return payload
+
+
 def _read_json(data: bytes, name: str) -> _Raw:
     data, start = _utf8(data, name)
     try:
         payload = json.loads(_decode(data, name, start))
     except json.JSONDecodeError as err:
         raise FileError(f"{name}: row {err.lineno}: invalid JSON ({err.msg})") from None
-    records = payload.get("rows", payload.get("data")) if isinstance(payload, dict) else payload
+    records = _json_records(payload)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise FileError(f"{name}: expected a JSON array of objects (or {{\"rows\": [...]}})")
     headers: list[str] = list(dict.fromkeys(k for record in records for k in record))

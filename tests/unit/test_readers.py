@@ -516,3 +516,23 @@ def test_xlsx_data_on_a_later_sheet_is_found_and_two_data_sheets_are_refused(tmp
     workbook.save(path)
     with pytest.raises(FileError, match="sheets 'Tháng 9', 'Tháng 8' all hold thanh_toan rows"):
         read_table(path, THANH_TOAN)
+
+
+@pytest.mark.parametrize("wrap", [
+    lambda rows: {"thanh_toan": rows},
+    lambda rows: {"status": "ok", "result": {"items": rows}},
+    lambda rows: {"data": rows},
+])
+def test_json_exports_wrapping_their_one_array_are_read(tmp_path: Path, wrap):
+    rows = [{"payment_id": "P1", "dossier_id": "D1", "amount": 1000, "method": "online",
+             "paid_at": "2025-09-03", "status": "success"}]
+    path = tmp_path / "thanh_toan.json"
+    path.write_text(json.dumps(wrap(rows)), encoding="utf-8")
+    assert read_table(path, THANH_TOAN).table.column("payment_id").to_pylist() == ["P1"]
+
+
+def test_json_object_with_two_arrays_is_refused(tmp_path: Path):
+    path = tmp_path / "thanh_toan.json"
+    path.write_text(json.dumps({"a": [{"payment_id": "P1"}], "b": [{"payment_id": "P2"}]}), encoding="utf-8")
+    with pytest.raises(FileError, match="expected a JSON array of objects"):
+        read_table(path, THANH_TOAN)
