@@ -1,3 +1,7 @@
+-- Fresh statistics: every period-scoped model joins this small table, and a planner that
+-- guesses its size may put the typed dossiers on the inner side of a nested loop.
+{{ config(post_hook=["analyze {{ this }}"]) }}
+
 -- The batch that speaks for each unit and period. A resubmission supersedes the batch
 -- before it only once the gate passes or warns it (raw.make_current), so among the
 -- batches not superseded a scored one wins, then the latest delivered: a broken
