@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from chiso.gate.gx_adapter import open_context
+from chiso.gate.gx_adapter import default_context_dir, open_context
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ def build_data_docs(context_dir: Path | None = None, reports_dir: Path | None = 
     By default the site is expectations/uncommitted/data_docs/local_site; `reports_dir`
     renders it there instead (e.g. the demo's reports folder).
     """
-    context_dir = Path(context_dir) if context_dir else _default_context_dir()
+    context_dir = Path(context_dir) if context_dir else default_context_dir()
     context = open_context(context_dir)
     site_name = "local_site"
     if reports_dir is not None:
@@ -40,8 +40,3 @@ def build_data_docs(context_dir: Path | None = None, reports_dir: Path | None = 
     log.info("data docs: %s", index)
     return index
 
-
-def _default_context_dir() -> Path:
-    from chiso.gate.runner import default_context_dir
-
-    return default_context_dir()

@@ -4,6 +4,7 @@ checkpoint per source; the failing batches each expectation finds come back as f
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ def _with_planner_options(url: str) -> str:
     query = parse_qsl(parts.query, keep_blank_values=True)
     query.append(("options", "-c enable_mergejoin=off"))
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+def default_context_dir() -> Path:
+    env = os.environ.get("CHISO_EXPECTATIONS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "expectations"
 
 
 def open_context(context_dir: Path, conn_url: str | None = None) -> Any:

@@ -15,7 +15,6 @@ status: the batch's rows stay in raw.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +25,7 @@ import psycopg2
 import psycopg2.extras
 
 from chiso.gate import gx_adapter
+from chiso.gate.gx_adapter import default_context_dir
 from chiso.gate.record import record
 from chiso.gate.suites import (
     PERIOD_PARTITIONED,
@@ -41,11 +41,6 @@ log = logging.getLogger(__name__)
 
 # Serialises gate runs on one warehouse: they share audit.gate_scope.
 LOCK_KEY = 766_0001
-
-
-def default_context_dir() -> Path:
-    env = os.environ.get("CHISO_EXPECTATIONS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "expectations"
 
 
 def run_gate(

@@ -167,5 +167,4 @@ def judge(
         status = "quarantined" if errors else "warned" if warnings else "passed"
         verdicts[batch.batch_id] = Verdict(batch.batch_id, status, errors + warnings)
 
-    results.seek(0)
     return verdicts, results, violations
