@@ -94,7 +94,8 @@ create table if not exists raw.ho_so (
     citizen_db_data            text,
     personal_storage_linked    text,
     fee_amount                 text,
-    applicant_ref              text
+    applicant_ref              text,
+    supplement_days            text
 ) partition by list (period);
 create index if not exists ho_so_batch on raw.ho_so (batch_id);
 create table if not exists raw.ho_so_default partition of raw.ho_so default;
@@ -126,7 +127,9 @@ create table if not exists raw.pakn (
     handled_at                 text,
     status                     text,
     rating                     text,
-    repeated                   text
+    repeated                   text,
+    supplement_requested_at    text,
+    published_at               text
 ) partition by list (period);
 create index if not exists pakn_batch on raw.pakn (batch_id);
 create table if not exists raw.pakn_default partition of raw.pakn default;
@@ -144,7 +147,8 @@ create table if not exists raw.danh_muc_tthc (
     published_on_time          text,
     publicised_on_time         text,
     publication_complete       text,
-    e_certified_copy           text
+    e_certified_copy           text,
+    time_limit_days            text
 ) partition by list (period);
 create index if not exists danh_muc_tthc_batch on raw.danh_muc_tthc (batch_id);
 create table if not exists raw.danh_muc_tthc_default partition of raw.danh_muc_tthc default;
@@ -245,3 +249,10 @@ begin
     end loop;
 end
 $$;
+
+-- Columns added to the contract after a warehouse was created (at the end, so the
+-- as-delivered column order above stays the insert order).
+alter table raw.ho_so add column if not exists supplement_days text;
+alter table raw.pakn add column if not exists supplement_requested_at text;
+alter table raw.pakn add column if not exists published_at text;
+alter table raw.danh_muc_tthc add column if not exists time_limit_days text;

@@ -55,11 +55,15 @@ HO_SO = Source(
         Column("procedure_code", "Mã TTHC", "text", required=True),
         Column("received_at", "Ngày tiếp nhận", "timestamp", required=True),
         Column("channel", "Hình thức nộp", "enum", required=True, enum=CHANNELS),
-        Column("due_at", "Ngày hẹn trả", "timestamp", required=True),
+        # blank when the procedure sets no appointment date: 2.1 then compares the elapsed
+        # working days (less supplement time) with the catalogue's time_limit_days
+        Column("due_at", "Ngày hẹn trả", "timestamp"),
         Column("completed_at", "Ngày hoàn thành", "timestamp"),
         Column("result_returned_at", "Ngày trả kết quả", "timestamp"),
         Column("status", "Trạng thái", "enum", required=True, enum=DOSSIER_STATUSES),
         Column("supplement_count", "Số lần bổ sung", "integer"),
+        # working days the dossier waited for the applicant's supplement (clock stopped)
+        Column("supplement_days", "Số ngày chờ bổ sung", "integer"),
         Column("synced_to_national_portal", "Đồng bộ Cổng DVCQG", "boolean"),
         Column("has_e_result", "Có kết quả điện tử", "boolean"),
         Column("digitised", "Đã số hóa", "boolean"),
@@ -95,6 +99,10 @@ PAKN = Source(
         Column("received_at", "Ngày tiếp nhận", "timestamp", required=True),
         Column("due_at", "Hạn xử lý", "timestamp", required=True),
         Column("handled_at", "Ngày xử lý", "timestamp"),
+        # optional steps with their own limits (5.2): a request for more information
+        # within 5 working days of reception, the answer published within 2 of handling
+        Column("supplement_requested_at", "Ngày yêu cầu bổ sung", "timestamp"),
+        Column("published_at", "Ngày công khai", "timestamp"),
         Column("status", "Trạng thái", "enum", required=True, enum=FEEDBACK_STATUSES),
         Column("rating", "Đánh giá", "enum", enum=RATINGS),
         Column("repeated", "Phản ánh lặp lại", "boolean"),
@@ -115,6 +123,8 @@ DANH_MUC_TTHC = Source(
         Column("publicised_on_time", "Công khai đúng hạn", "boolean"),
         Column("publication_complete", "Công khai đầy đủ", "boolean"),
         Column("e_certified_copy", "Chứng thực bản sao điện tử", "boolean"),
+        # the legal maximum processing time, in working days (2.1 without an appointment date)
+        Column("time_limit_days", "Thời hạn giải quyết", "integer"),
     ),
 )
 

@@ -28,6 +28,7 @@ typed as (
         {{ to_bool('procedures.publicised_on_time') }} as publicised_on_time,
         {{ to_bool('procedures.publication_complete') }} as publication_complete,
         {{ to_bool('procedures.e_certified_copy') }} as e_certified_copy,
+        {{ to_integer('procedures.time_limit_days') }} as time_limit_days,
         procedures.source_file,
         files.file_sha256,
         procedures.source_row

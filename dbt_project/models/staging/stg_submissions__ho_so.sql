@@ -28,6 +28,7 @@ typed as (
         {{ to_timestamp('dossiers.result_returned_at') }} as result_returned_at,
         {{ to_enum('dossiers.status') }} as dossier_status,
         {{ to_integer('dossiers.supplement_count') }} as supplement_count,
+        {{ to_integer('dossiers.supplement_days') }} as supplement_days,
         {{ to_bool('dossiers.synced_to_national_portal') }} as synced_to_national_portal,
         {{ to_bool('dossiers.has_e_result') }} as has_e_result,
         {{ to_bool('dossiers.digitised') }} as digitised,

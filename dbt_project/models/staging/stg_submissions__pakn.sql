@@ -24,6 +24,8 @@ typed as (
         {{ to_timestamp('feedback.received_at') }} as received_at,
         {{ to_timestamp('feedback.due_at') }} as due_at,
         {{ to_timestamp('feedback.handled_at') }} as handled_at,
+        {{ to_timestamp('feedback.supplement_requested_at') }} as supplement_requested_at,
+        {{ to_timestamp('feedback.published_at') }} as published_at,
         {{ to_enum('feedback.status') }} as feedback_status,
         {{ to_enum('feedback.rating') }} as rating,
         {{ to_bool('feedback.repeated') }} as repeated,
