@@ -81,11 +81,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from .arithmetic import DERIVATIONS
 from .checks import check
 from .dates import find_period
-from .grammar import dedupe, extract_prose, find_numbers, repair_tokens, split_sentences
+from .grammar import extract_prose, find_numbers, repair_tokens, split_sentences
 from .model import Figure, Finding, Report, render
 from .numbers import format_number
+from .resolve import resolve
 from .sections import forward_lines
 from .tables import delimited_tables, score_rows, score_table_figures
 from .text import Document, ExtractionError, read_lines, tokenize
@@ -98,11 +100,16 @@ __all__ = [
     "Figure",
     "Finding",
     "Report",
+    "EXTRACTOR_VERSION",
     "extract_report",
     "render",
 ]
 
 log = logging.getLogger(__name__)
+
+# Stamped on every extraction stored in the warehouse; landed reports are re-extracted when
+# it changes (`chiso extract --reprocess`). Bump it with any change to what is extracted.
+EXTRACTOR_VERSION = "2.0.0"
 
 
 def extract_report(path: Path, province_hint: str | None = None) -> Report:
@@ -127,7 +134,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines | forward)
     figures += extract_prose(doc, sentences)
     figures.sort(key=lambda f: f.line_no)
-    figures, conflicts = dedupe(figures)
+    figures, candidates, conflicts = resolve(figures)
     figures += _derived(figures)
     _fill_rank_maxima(figures)
 
@@ -143,6 +150,8 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
         period_start=period.start,
         period_end=period.end,
         figures=figures,
+        candidates=candidates,
+        extractor_version=EXTRACTOR_VERSION,
     )
     report.document_kind = _kind(figures, report.unit_level)
     report.warnings = [
@@ -164,13 +173,6 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     return report
 
 
-# total ← parts. Not resolved ← on time + late: a 'không có hồ sơ quá hạn' zero would then
-# turn every on-time count into a resolved count the document never states.
-_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("dossiers_resolved_on_time", ("dossiers_resolved_early", "dossiers_resolved_exactly_on_time")),
-    ("dossiers_in_progress", ("dossiers_in_progress_on_time", "dossiers_in_progress_overdue")),
-    ("dossiers_total", ("dossiers_carried_over", "dossiers_received")),
-)
 
 
 def _derived(figures: list[Figure]) -> list[Figure]:
@@ -178,7 +180,7 @@ def _derived(figures: list[Figure]) -> list[Figure]:
     kỳ trước chuyển sang + tiếp nhận mới)."""
     by = {f.name: f for f in figures}
     out = []
-    for total, parts in _SUMS:
+    for total, parts in DERIVATIONS:
         if total in by or not all(p in by for p in parts):
             continue
         first = by[parts[0]]
@@ -192,6 +194,8 @@ def _derived(figures: list[Figure]) -> list[Figure]:
                 first.line_no,
                 source,
                 derived=True,
+                confidence=min(by[p].confidence for p in parts),
+                support=["derived"],
             )
         )
         by[total] = out[-1]

@@ -146,6 +146,8 @@ class Clause:
     colon: bool = False  # ended with ':'
     first_in_sentence: bool = False
     tags: set[str] = field(default_factory=set)
+    fuzzy: bool = False  # a keyword was read through OCR damage
+    sentence: int = 0
 
     @property
     def words(self) -> list[str]:
@@ -171,7 +173,7 @@ def split_sentences(
     def close_clause(colon: bool = False) -> None:
         nonlocal current, current_numbers
         if current:
-            clauses.append(Clause(current, current_numbers, colon, not clauses))
+            clauses.append(Clause(current, current_numbers, colon, not clauses, sentence=len(sentences)))
         current, current_numbers = [], []
 
     def close_sentence() -> None:
@@ -251,7 +253,9 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
             if not clause.numbers and not _may_matter(clause):
                 label = None
                 continue
-            clause.tags = {m.tag for m in match_tags(clause.words)}
+            matches = match_tags(clause.words)
+            clause.tags = {m.tag for m in matches}
+            clause.fuzzy = any(m.cost for m in matches)
             state.governing |= clause.tags & _SENTENCE_WIDE
             clause.tags |= state.governing
             if not clause.words and clause.numbers and all(n.percent for n in clause.numbers):
@@ -260,7 +264,9 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
                 if "NEG" in clause.tags:
                     # 'không có hồ sơ quá hạn' denies any overdue dossier, so no inherited topic
                     for name in zero_by_negation(clause.tags):
-                        figures.append(_figure(doc, Reading(name, 0.0), clause.start, clause))
+                        evidence = "negation_ocr" if clause.fuzzy else "negation"
+                        figures.append(_figure(doc, Reading(name, 0.0), clause.start, clause,
+                                               evidence=evidence))
                 label, label_here = _next_label(label, label_here, clause)
                 _remember_topic(state, clause.tags)
                 continue
@@ -278,8 +284,10 @@ def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple
         return None, False
     if label is None or not label_here:
         return clause, True
-    merged = Clause(label.tokens + clause.tokens, [], clause.colon, label.first_in_sentence)
+    merged = Clause(label.tokens + clause.tokens, [], clause.colon, label.first_in_sentence,
+                    sentence=label.sentence)
     merged.tags = label.tags | clause.tags
+    merged.fuzzy = label.fuzzy or clause.fuzzy
     return merged, True
 
 
@@ -338,14 +346,18 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
     for k, (number, left, before) in enumerate(windows):
         if len(windows) == 1:
             window_tags = set(tags)
+            own_window = set(clause.tags)
         else:
             own = {m.tag for m in match_tags(left)}
             window_tags = own | (tags & TOPICS if not own & TOPICS else set())
             window_tags |= tags & (BLOCKING | {"RATE", "NEG"})
+            own_window = own | (clause.tags & _SENTENCE_WIDE)
         if number.percent and _word_after(clause, number) in _DOSSIER_WORDS:
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
+        evidence = _evidence(window_tags, own_window, label, clause)
         readings = decide(window_tags, number, tuple(before[-8:]), state.last_name, state.early_seen)
         if not readings and len(windows) > 1:
+            evidence = "right_window"
             right = windows[k + 1][1] if k + 1 < len(windows) else tail
             own = {m.tag for m in match_tags(right)}
             readings = decide(
@@ -356,7 +368,8 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
                 state.early_seen,
             )
         for reading in readings:
-            out.append(_figure(doc, reading, number.start, clause, start))
+            how = "previous_count" if reading.via else evidence
+            out.append(_figure(doc, reading, number.start, clause, start, how, label))
             state.last_name = reading.name
             if reading.name == "dossiers_resolved_early":
                 state.early_seen = True
@@ -377,10 +390,46 @@ def _token_index(clause: Clause, tok: Token, positions: dict[int, Number]) -> in
     return None
 
 
+# How sure a reading is before arithmetic has its say (see `resolve`): its name came from
+# keywords next to the number, from the sentence's topic, from a label, or from less.
+BASE_CONFIDENCE = {
+    "keyword": 0.8,  # the number's own words name it
+    "negation": 0.8,  # 'không có hồ sơ quá hạn'
+    "inherited_topic": 0.7,  # own qualifier, topic of the sentence ('trong đó: quá hạn 3')
+    "label": 0.7,  # 'Tổng điểm: 58,3' in one sentence
+    "previous_count": 0.6,  # a bare 'đạt tỷ lệ 100%' right after a count
+    "negation_ocr": 0.65,
+    "right_window": 0.5,  # named by the words after it ('19 hồ sơ trong hạn')
+    "label_previous_line": 0.45,  # a label line, then a number on the next
+    "topic_only": 0.45,  # nothing of its own: everything from the sentence before
+}
+OCR_PENALTY = 0.1  # a keyword that matched only through OCR damage
+
+
+def _evidence(tags: set[str], own: set[str], label: Clause | None, clause: Clause) -> str:
+    if label is not None:
+        return "label" if label.sentence == clause.sentence else "label_previous_line"
+    specific = own - {"DOSSIER", "NEG", "RATE"} - BLOCKING
+    if not specific:
+        return "topic_only"
+    return "keyword" if tags <= own | {"RATE", "DOSSIER"} else "inherited_topic"
+
+
 def _figure(
-    doc: Document, reading: Reading, at: int, clause: Clause, span_start: int | None = None
+    doc: Document,
+    reading: Reading,
+    at: int,
+    clause: Clause,
+    span_start: int | None = None,
+    evidence: str = "keyword",
+    label: Clause | None = None,
 ) -> Figure:
     start = span_start if span_start is not None else clause.start
+    confidence = BASE_CONFIDENCE[evidence]
+    support = [evidence]
+    if clause.fuzzy or (label is not None and label.fuzzy):
+        confidence -= OCR_PENALTY
+        support.append("ocr_keyword")
     return Figure(
         name=reading.name,
         value=reading.value,
@@ -388,6 +437,9 @@ def _figure(
         max_value=reading.max_value,
         line_no=doc.line_no(at),
         source_text=doc.span(start, clause.end),
+        confidence=round(confidence, 3),
+        support=support,
+        sentence=clause.sentence,
     )
 
 

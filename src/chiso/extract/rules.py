@@ -32,6 +32,7 @@ class Reading:
     name: str
     value: float
     max_value: float | None = None
+    via: str = ""  # 'previous_count': a bare rate named after the count before it
 
 
 def groups_in(tags: set[str]) -> list[str]:
@@ -100,7 +101,7 @@ def _rate(tags: set[str], number: Number, last_name: str | None) -> list[Reading
         if tag in tags:
             return [Reading(name, number.value, 100.0)]
     if last_name in RATE_OF_COUNT:
-        return [Reading(RATE_OF_COUNT[last_name], number.value, 100.0)]
+        return [Reading(RATE_OF_COUNT[last_name], number.value, 100.0, "previous_count")]
     return []
 
 

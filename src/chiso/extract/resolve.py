@@ -1,0 +1,173 @@
+"""From all readings of a document to figures and candidates, using the report's own arithmetic.
+
+A reading carries a base confidence from how its name was found (`grammar.BASE_CONFIDENCE`).
+Then, in order:
+
+1. One value per name: a name read twice with different values keeps the value that
+   satisfies more rules (`arithmetic.RULES`); if the rules cannot tell, the first one, with
+   less confidence (`-conflict`).
+2. Assignments: within a sentence or table row, two readings of the same unit may have
+   been given each other's labels ('tiếp nhận 45 hồ sơ trực tuyến và 120 trực tiếp' read the
+   wrong way round). Of the alternative assignments that swap two values, the one that
+   satisfies the most rules wins, if it satisfies more than the reading as is.
+3. Confidence: each hard rule a figure breaks takes `BREAK_PENALTY` off; each rule it
+   satisfies (hard or soft) removes `CONFIRM_SHARE` of its remaining doubt. The rules used
+   are listed in `Figure.support` ('+channels_sum_to_received', '-…').
+4. A reading below `CONFIDENT` is a candidate: reported apart, never reconciled.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from .arithmetic import DERIVATIONS, FRACTION_BASES, evaluate, with_derived
+from .model import CONFIDENT, Figure
+
+BREAK_PENALTY = 0.2
+CONFIRM_SHARE = 0.6
+CONFLICT_PENALTY = 0.25
+
+
+def _outcomes(values: dict[str, float], maxima: dict[str, float | None]):
+    """Rule verdicts on the stated values and the totals derived from them (a derived total
+    is not checked against the parts it was derived from; elsewhere it stands for them)."""
+    full, derived = with_derived(values)
+    parts = dict(DERIVATIONS)
+    out = []
+    for o in evaluate(full, maxima):
+        if o.rule.total in derived:
+            continue
+        members = tuple(m for name in o.members for m in (parts[name] if name in derived else (name,)))
+        out.append(replace(o, members=members))
+    return out
+
+
+def _objective(values: dict[str, float], maxima: dict[str, float | None]) -> tuple[float, int]:
+    score, broken = 0.0, 0
+    for outcome in _outcomes(values, maxima):
+        if outcome.holds:
+            score += 1.0 if outcome.rule.hard else 0.5
+        elif outcome.rule.hard:
+            score -= 1.0
+            broken += 1
+    return score, broken
+
+
+def resolve(readings: list[Figure]) -> tuple[list[Figure], list[Figure], list[tuple[Figure, Figure]]]:
+    """(figures, candidates, conflicts): conflicts are (kept, other) pairs of one name."""
+    kept, conflicts = _one_value_per_name(readings)
+    kept = _best_assignment(kept)
+    _confidence(kept)
+    figures = [f for f in kept if f.confidence >= CONFIDENT]
+    candidates = [f for f in kept if f.confidence < CONFIDENT]
+    return figures, candidates, conflicts
+
+
+def _one_value_per_name(readings: list[Figure]) -> tuple[list[Figure], list[tuple[Figure, Figure]]]:
+    by_name: dict[str, list[Figure]] = {}
+    for fig in readings:
+        by_name.setdefault(fig.name, []).append(fig)
+    first = {name: figs[0] for name, figs in by_name.items()}
+    values = {n: f.value for n, f in first.items()}
+    maxima = {n: f.max_value for n, f in first.items()}
+    conflicts: list[tuple[Figure, Figure]] = []
+    for name, figs in by_name.items():
+        distinct = list({f.value: f for f in reversed(figs)}.values())[::-1]  # first of each value
+        chosen = figs[0]
+        if len(distinct) > 1:
+            scored = []
+            for k, fig in enumerate(distinct):
+                trial = {**values, name: fig.value}
+                scored.append((_objective(trial, maxima)[0], -k, fig))
+            scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+            best, runner_up = scored[0], scored[1]
+            chosen = best[2]
+            chosen = replace(chosen, support=[*chosen.support])
+            if best[0] == runner_up[0]:
+                chosen.confidence = round(chosen.confidence - CONFLICT_PENALTY, 3)
+                chosen.support.append("-conflict")
+            else:
+                chosen.support.append("+conflict_resolved_by_arithmetic")
+            values[name] = chosen.value
+            conflicts += [(chosen, f) for f in distinct if f is not best[2]]
+        else:
+            chosen = replace(chosen, support=[*chosen.support])
+            restated = [f for f in figs[1:] if f.max_value is not None]
+            if chosen.max_value is None and restated:
+                chosen.max_value = restated[0].max_value
+            if len(figs) > 1 and any(f.line_no != chosen.line_no for f in figs[1:]):
+                chosen.confidence = round(1 - (1 - chosen.confidence) * 0.7, 3)
+                chosen.support.append("+restated")
+        first[name] = chosen
+    order = {id(f): k for k, f in enumerate(readings)}
+    out = sorted(first.values(), key=lambda f: min(order.get(id(g), 10**9) for g in by_name[f.name]))
+    return out, conflicts
+
+
+def _best_assignment(figures: list[Figure]) -> list[Figure]:
+    for _ in range(3):
+        values = {f.name: f.value for f in figures}
+        maxima = {f.name: f.max_value for f in figures}
+        base_score, base_broken = _objective(values, maxima)
+        if base_broken == 0:
+            return figures
+        best: tuple[float, int, int] | None = None
+        for i, j in itertools.combinations(range(len(figures)), 2):
+            a, b = figures[i], figures[j]
+            if (
+                a.sentence is None
+                or a.sentence != b.sentence
+                or a.unit != b.unit
+                or a.value == b.value
+                or a.derived
+                or b.derived
+            ):
+                continue
+            trial = {**values, a.name: b.value, b.name: a.value}
+            score, broken = _objective(trial, maxima)
+            if broken < base_broken and score > base_score and (best is None or score > best[0]):
+                best = (score, i, j)
+        if best is None:
+            return figures
+        _, i, j = best
+        a, b = figures[i], figures[j]
+        figures = list(figures)
+        figures[i] = replace(a, value=b.value, support=[*a.support, f"swapped_with:{b.name}"])
+        figures[j] = replace(b, value=a.value, support=[*b.support, f"swapped_with:{a.name}"])
+    return figures
+
+
+def _confidence(figures: list[Figure]) -> None:
+    by = {f.name: f for f in figures}
+    values = {f.name: f.value for f in figures}
+    maxima = {f.name: f.max_value for f in figures}
+    outcomes = _outcomes(values, maxima)
+    for outcome in outcomes:
+        if outcome.holds or not outcome.rule.hard:
+            continue
+        for name in outcome.members:
+            fig = by.get(name)
+            if fig is not None:
+                fig.confidence -= BREAK_PENALTY
+                fig.support.append(f"-{outcome.rule.name}")
+    for outcome in outcomes:
+        if not outcome.holds:
+            continue
+        for name in outcome.members:
+            fig = by.get(name)
+            if fig is not None:
+                fig.confidence = 1 - (1 - fig.confidence) * (1 - CONFIRM_SHARE)
+                fig.support.append(f"+{outcome.rule.name}")
+    for fig in figures:
+        # '921/921 hồ sơ': the denominator is a total the report states too
+        if fig.unit == "count" and fig.max_value and fig.name not in FRACTION_BASES:
+            for base in FRACTION_BASES:
+                other = by.get(base)
+                if other is not None and abs(other.value - fig.max_value) < 1e-9:
+                    for f in (fig, other):
+                        f.confidence = 1 - (1 - f.confidence) * (1 - CONFIRM_SHARE)
+                        f.support.append(f"+fraction_of:{base}")
+                    break
+    for fig in figures:
+        fig.confidence = round(min(1.0, max(0.0, fig.confidence)), 3)
