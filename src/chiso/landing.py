@@ -12,6 +12,7 @@ file refuses that file, with its reason, and landing goes on with the others.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import logging
 import multiprocessing
@@ -72,6 +73,7 @@ def land(submissions: Iterable[Submission], root: Path, run_id: str,
     """Land submissions, one transaction per batch; `workers` > 1 lands in parallel processes
     (default: CHISO_LANDING_WORKERS). Workers are spawned, so a script calling this needs
     the usual `if __name__ == "__main__":` guard (each worker re-imports the main module)."""
+    config.pseudonym_key()  # no key, no landing: fail before touching anything
     dsn = dsn or warehouse.url()
     workers = config.landing_workers() if workers is None else workers
     submissions = list(submissions)
@@ -151,10 +153,11 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBat
     period = submission.period
     cur.execute(
         """insert into raw.batches (batch_id, province_code, unit_code, period, period_start,
-               period_end, submission_dir, files, run_id)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+               period_end, submission_dir, files, run_id, pseudonym_key)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (batch_id, submission.province_code, submission.unit_code, period.label, period.start,
-         period.end, submission.directory.relative_to(root).as_posix(), len(hashes), run_id),
+         period.end, submission.directory.relative_to(root).as_posix(), len(hashes), run_id,
+         pseudonym_key_id()),
     )
     rows: dict[str, int] = {}
     errors: list[str] = []
@@ -259,11 +262,25 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
     return result.rows_delivered, n, note, error
 
 
-def pseudonymise(values: list[str | None]) -> list[str | None]:
-    salt = config.pseudonym_salt().encode()
-    return [
-        hashlib.sha256(salt + v.encode()).hexdigest()[:24] if v else None for v in values
-    ]
+def pseudonymise(values: list[str | None], key: bytes | None = None) -> list[str | None]:
+    """HMAC-SHA256 of each reference under the secret key (config.pseudonym_key), 24 hex
+    digits: the same person gets the same pseudonym under one key, and without the key
+    no pseudonym can be recomputed from a guessed ID."""
+    keyed = hmac.new(key or config.pseudonym_key(), digestmod=hashlib.sha256)
+
+    def one(value: str) -> str:
+        mac = keyed.copy()
+        mac.update(value.encode())
+        return mac.hexdigest()[:24]
+
+    return [one(v) if v else None for v in values]
+
+
+def pseudonym_key_id(key: bytes | None = None) -> str:
+    """Names the key a batch was pseudonymised with (raw.batches.pseudonym_key) without
+    revealing it: pseudonyms under different keys never match, and this says which is which."""
+    return hmac.new(key or config.pseudonym_key(), b"chiso pseudonym key id",
+                    hashlib.sha256).hexdigest()[:12]
 
 
 def copy_table(cur, target: str, table: pa.Table) -> None:

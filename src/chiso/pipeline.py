@@ -1,7 +1,9 @@
 """The monthly job, one function per DAG task. Each is idempotent for its period.
 
 Tasks pass a small `Job` dict along (via XCom): what to run and, after landing, which
-batches the gate must judge.
+batches the gate must judge. Each task connects as its own role (chiso.warehouse.ROLES):
+landing and the gate as the loader, dbt as the transformer, reports as the auditor; the
+bootstrap account only checks that the warehouse's scripts are current.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ class Job:
 
 def land_submissions(job: dict, run_id: str) -> list[str]:
     """Survey and land a period's submissions; return the batches to gate."""
-    dsn = warehouse.url()
-    warehouse.bootstrap(dsn)
+    warehouse.bootstrap(warehouse.url())
+    dsn = warehouse.role_url("loader")
     window = period_window(job["period"], job["cycle"])
     province = inventory.check_province(job["province"])
     root = Path(job["submissions"])
@@ -112,7 +114,7 @@ def _batches_to_gate(dsn: str, period: str, province: str | None) -> list[str]:
 
 
 def run_gate(job: dict, run_id: str) -> dict:
-    verdicts = gate.run_gate(warehouse.url(), run_id, job["batch_ids"])
+    verdicts = gate.run_gate(warehouse.role_url("loader"), run_id, job["batch_ids"])
     counts: dict[str, int] = {}
     for verdict in verdicts.values():
         counts[verdict.status] = counts.get(verdict.status, 0) + 1
@@ -123,14 +125,15 @@ def run_gate(job: dict, run_id: str) -> dict:
 
 
 def build_marts(job: dict) -> dict:
-    with warehouse.advisory_lock("chiso.dbt_build"):  # dbt replaces shared tables
-        transform.build(job["period"])
+    dsn = warehouse.role_url("transformer")
+    with warehouse.advisory_lock("chiso.dbt_build", dsn):  # dbt replaces shared tables
+        transform.build(job["period"], dsn)
     return job
 
 
 def mark_failed(run_id: str, reason: str) -> None:
     """A task failed: the run says so (on_failure_callback of the DAG)."""
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(warehouse.role_url("loader")) as cur:
         cur.execute(
             """update audit.runs set status = 'failed', finished_at = now(),
                       detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('reason', %s::text)
@@ -140,8 +143,8 @@ def mark_failed(run_id: str, reason: str) -> None:
 
 
 def publish_reports(job: dict, run_id: str) -> str:
-    paths = publish.publish(job["period"], job["province"], run_id)
-    with warehouse.cursor() as cur:
+    paths = publish.publish(job["period"], job["province"], run_id, warehouse.role_url("reader"))
+    with warehouse.cursor(warehouse.role_url("loader")) as cur:
         cur.execute(
             "update audit.runs set finished_at = now(), status = 'success' where run_id = %s",
             (run_id,),

