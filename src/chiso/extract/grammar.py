@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from .lexicon import levenshtein, match_tags
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
-from .text import Document, Token
+from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
             continue  # 11h00, 22T15
         if prev and prev.end == tok.start and (prev.kind == "word" or prev.text in "$§&@€¢"):
             continue  # glued to a word or symbol: OCR ('ho $0' is 'hồ sơ')
+        if _glued_fragment(doc, tok):
+            continue  # 'l.069', '1.O50', '8B,84%': digits read as letters cut the number
         denominator = None
         last = i
         if nxt and nxt.text == "/" and nxt2:
@@ -122,6 +125,21 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
         end = after.end if percent and after else tokens[last].end
         found[i] = Number(value, doc.text[tok.start : end], tok.start, end, percent, denominator, i)
     return found
+
+
+def _glued_fragment(doc: Document, tok: Token) -> bool:
+    """A number that is only part of an OCR-damaged one: a thousands/decimal mark joins it
+    to letters ('l.069' = 1.069, '8B,84' = 88,84, 'dat75,46%')."""
+    text = doc.text
+    i = tok.start
+    if i >= 2 and text[i - 1] in ".,":
+        k = i - 2
+        while k >= 0 and text[k].isalnum():
+            if not text[k].isdigit():
+                return True
+            k -= 1
+    j = tok.end
+    return j + 1 < len(text) and text[j] in ".," and text[j + 1].isalpha()
 
 
 def _is_list_index(doc: Document, tokens: list[Token], i: int) -> bool:
@@ -245,17 +263,27 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
     figures: list[Figure] = []
     label: Clause | None = None
     early_seen = False
+    foreign = foreign_unit_offsets(doc)
+    parent_topic: set[str] = set()  # the topic of a line that ended 'trong đó:'
+    last_topic: set[str] = set()
     for sentence in sentences:
+        if _is_trong_do(sentence[-1]) and len(sentence) == 1:
+            parent_topic = set(last_topic)  # a 'Trong đó:' line: its items share the topic above
+            continue
         # 'trước hạn' once stated, a later bare 'đúng hạn' is the exact-deadline part
-        state = _State(early_seen=early_seen)
+        state = _State(early_seen=early_seen, topic=set(parent_topic))
         label_here = False  # the pending label belongs to this sentence
-        for clause in sentence:
+        own_topic = False
+        for k, clause in enumerate(sentence):
             if not clause.numbers and not _may_matter(clause):
                 label = None
                 continue
             matches = match_tags(clause.words)
             clause.tags = {m.tag for m in matches}
             clause.fuzzy = any(m.cost for m in matches)
+            own_topic |= bool(clause.tags & TOPICS)
+            if any(clause.start <= k < clause.end for k in foreign):
+                clause.tags.add("OTHER_AGENCY")  # 'xã Gia Hưng đạt 61,2 điểm' in a province letter
             state.governing |= clause.tags & _SENTENCE_WIDE
             clause.tags |= state.governing
             if not clause.words and clause.numbers and all(n.percent for n in clause.numbers):
@@ -263,7 +291,13 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
             if not clause.numbers:
                 if "NEG" in clause.tags:
                     # 'không có hồ sơ quá hạn' denies any overdue dossier, so no inherited topic
-                    for name in zero_by_negation(clause.tags):
+                    # 'không có phản ánh, kiến nghị quá hạn': the rest of the negated phrase
+                    denied = set(clause.tags)
+                    for after in sentence[k + 1 :]:
+                        if after.numbers:
+                            break
+                        denied |= {m.tag for m in match_tags(after.words)}
+                    for name in zero_by_negation(denied):
                         evidence = "negation_ocr" if clause.fuzzy else "negation"
                         figures.append(_figure(doc, Reading(name, 0.0), clause.start, clause,
                                                evidence=evidence))
@@ -274,7 +308,48 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
             figures.extend(_read_clause(doc, clause, state, label if adjacent else None))
             label, label_here = None, False
         early_seen = state.early_seen
+        last_topic = set(state.topic)
+        if _is_trong_do(sentence[-1]):
+            parent_topic = set(state.topic)
+        elif own_topic:
+            parent_topic = set()
     return figures
+
+
+def _is_trong_do(clause: Clause) -> bool:
+    return clause.colon and not clause.numbers and clause.words[-2:] == ["trong", "do"]
+
+
+_UNIT_MENTION = re.compile(
+    r"\b(?:xã|phường|huyện|quận|thị xã|thị trấn|đặc khu)\s+((?:[^\W\d_][\w]*)(?:\s+[^\W\d_][\w]*){0,3})",
+    re.IGNORECASE,
+)
+
+
+def foreign_unit_offsets(doc: Document) -> list[int]:
+    """Where the text names a commune or district other than the document's own (a letter
+    about a province that names its weakest communes; a report quoting a neighbour)."""
+    mentions: list[tuple[int, str]] = []
+    for m in _UNIT_MENTION.finditer(doc.text):
+        words = []
+        for w in m.group(1).split():
+            if not w[0].isupper():
+                break
+            words.append(w)
+        if words:
+            mentions.append((m.start(), fold_stream(" ".join(words))))
+    if not mentions:
+        return []
+    header_end = doc.line_starts[min(len(doc.line_starts), 12) - 1]
+    counts: dict[str, int] = {}
+    for _, name in mentions:
+        counts[name] = counts.get(name, 0) + 1
+    own = {name for at, name in mentions if at < header_end or counts[name] >= 2}
+
+    def is_own(name: str) -> bool:
+        return any(levenshtein(name, o, 2) <= 2 or o.startswith(name) or name.startswith(o) for o in own)
+
+    return [at for at, name in mentions if not is_own(name)]
 
 
 def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:

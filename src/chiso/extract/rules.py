@@ -71,7 +71,9 @@ def zero_by_negation(tags: set[str]) -> list[str]:
     if tags & BLOCKING:
         return []
     if "FEEDBACK" in tags:
-        return ["feedback_received"]
+        if "LATE" in tags or "RESOLVED" in tags:
+            return []  # 'không có phản ánh, kiến nghị quá hạn' says nothing of the count
+        return ["feedback_in_progress"] if "IN_PROGRESS" in tags else ["feedback_received"]
     if "LATE" in tags:
         if "IN_PROGRESS" in tags:
             return ["dossiers_in_progress_overdue"]
@@ -127,8 +129,11 @@ def _score(tags: set[str], number: Number) -> list[Reading]:
     groups = groups_in(tags)
     if len(groups) == 1 and "TOTAL" not in tags:
         g = groups[0]
-        return [Reading(f"score_{g}", number.value, number.denominator or GROUPS[g][0])]
-    if number.value > TOTAL_MAX:
+        cap = number.denominator or GROUPS[g][0]
+        if number.value > cap or (number.denominator and number.denominator != GROUPS[g][0]):
+            return []  # no score exceeds its maximum: a misread ('l6,50/18' → 50/18)
+        return [Reading(f"score_{g}", number.value, cap)]
+    if number.value > TOTAL_MAX or (number.denominator and number.denominator != TOTAL_MAX):
         return []
     return [Reading("score_total", number.value, number.denominator or TOTAL_MAX)]
 

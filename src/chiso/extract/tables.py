@@ -141,7 +141,8 @@ def score_table_figures(doc: Document, rows: list[ScoreRow]) -> list[Figure]:
                 ("rank" if row.group == "TOTAL" else f"rank_{row.group}", vals["rank"].value, None)
             )
         for name, value, max_value in entries:
-            figures.append(Figure(name, value, UNIT_OF[name], max_value, row.line_no, source))
+            figures.append(Figure(name, value, UNIT_OF[name], max_value, row.line_no, source,
+                                  confidence=0.8, support=["score_table"], sentence=-row.line_no))
     return figures
 
 
@@ -203,6 +204,7 @@ class _Row:
     cells: list[str]
     values: list[bool]  # which cells are value cells
     label_tags: set[str]
+    fuzzy: bool = False
 
 
 _INDEX_HEADS = {("stt",), ("tt",), ("so", "tt")}
@@ -233,7 +235,7 @@ def _read_block(
         for number in sorted(nums_by_line.get(row.line_no, []), key=lambda n: n.start):
             col = _column_at(col_of, number.start - line_start)
             head, head_tags = header[col] if col is not None and col < len(header) else ("", set())
-            if _phrase(head) in _INDEX_HEADS:
+            if _phrase(head) in _INDEX_HEADS or _comparison_column(head):
                 continue
             tags = label_tags | head_tags
             if "%" in head or "RATE" in head_tags:
@@ -241,6 +243,12 @@ def _read_block(
                 tags.add("RATE")  # 'Tỷ lệ (%)' column
             cell_start = line_start + col_of[col] if col is not None else line_start
             before = _words_before(doc, cell_start, number)
+            evidence = "table_cell" if row.label_tags & TOPICS or not topic else "table_inherited_topic"
+            confidence = 0.8 if evidence == "table_cell" else 0.7
+            support = [evidence]
+            if row.fuzzy:
+                confidence -= 0.1
+                support.append("ocr_keyword")
             for reading in decide(tags, number, before, last_name, early_seen):
                 source = " ".join(doc.lines[row.line_no - 1].split())
                 figures.append(
@@ -251,11 +259,28 @@ def _read_block(
                         reading.max_value,
                         row.line_no,
                         source,
+                        confidence=round(confidence, 3),
+                        support=list(support),
+                        sentence=-row.line_no,
                     )
                 )
                 last_name = reading.name
                 early_seen |= reading.name == "dossiers_resolved_early"
     return figures
+
+
+_COMPARISON = re.compile(
+    r"cung ky|nam truoc|thang truoc|so sanh|tang giam|ke hoach|chi tieu giao|luy ke|tu dau nam"
+)
+
+
+def _comparison_column(head: str) -> bool:
+    """'Cùng kỳ năm trước', 'Tháng trước', 'So sánh (%)', 'Kế hoạch', 'Lũy kế': another
+    period's figures, a target or a difference ('Kỳ trước chuyển sang' is this period's)."""
+    folded = " ".join(_phrase(head))
+    if _COMPARISON.search(folded):
+        return True
+    return "ky truoc" in folded and "chuyen" not in folded and "ton" not in folded
 
 
 def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_Row]]:
@@ -272,7 +297,8 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
                 ]
             continue
         label = " ".join(c for c, v in zip(cells, values, strict=True) if not v)
-        rows.append(_Row(no, cells, values, {m.tag for m in match_tags(_phrase(label))}))
+        matches = match_tags(_phrase(label))
+        rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches)))
     return header, rows
 
 
