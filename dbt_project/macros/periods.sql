@@ -1,6 +1,9 @@
 {#- Period-incremental models (DESIGN §4, "rerunning a period replaces that period's
     output"): with `--vars '{period: "2025-09"}'` a model deletes that period's rows
-    and inserts it again; without the var it rebuilds every period. -#}
+    and inserts it again; without the var it rebuilds every period. A month also
+    rebuilds the quarter and the year to date that contain it (2025-Q3 and 2025):
+    periods are scored month, quarter and year (index-766.md §3), each from its own
+    items, so the rollups change whenever one of their months does. -#}
 
 {% macro selected_period() -%}
     {%- set period = var('period', none) -%}
@@ -11,6 +14,65 @@
         {{ exceptions.raise_compiler_error("var 'period' must look like YYYY-MM, got '" ~ period ~ "'") }}
     {%- endif -%}
     {{ return(period | string) }}
+{%- endmacro %}
+
+{#- The period labels a build of the selected month rewrites: the month, its quarter and
+    its year to date; none when every period is rebuilt. -#}
+{% macro selected_scope() -%}
+    {%- set period = selected_period() -%}
+    {%- if period is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return([period, quarter_label(period), period[:4]]) }}
+{%- endmacro %}
+
+{% macro quarter_label(month) -%}
+    {{ return(month[:4] ~ '-Q' ~ ((month[5:7] | int + 2) // 3)) }}
+{%- endmacro %}
+
+{#- SQL: the quarter label ('2025-Q3') of a month label column ('2025-09'). -#}
+{% macro quarter_of(column) -%}
+    left({{ column }}, 4) || '-Q' || cast((cast(substr({{ column }}, 6, 2) as integer) + 2) / 3 as text)
+{%- endmacro %}
+
+{#- SQL: month | quarter | year from a period label. -#}
+{% macro period_type_of(column) -%}
+    case
+        when {{ column }} ~ '^[0-9]{4}-[0-9]{2}$' then 'month'
+        when {{ column }} ~ '^[0-9]{4}-Q[1-4]$' then 'quarter'
+        else 'year'
+    end
+{%- endmacro %}
+
+{#- Rollup models (quarter and year rows): which rollups to rebuild, and which month rows
+    feed them (every loaded month of the selected month's year: the year to date, and
+    the quarter within it). -#}
+{% macro rollup_filter(column='period') -%}
+    {%- set scope = selected_scope() -%}
+    {%- if scope is none -%}
+        true
+    {%- else -%}
+        {{ column }} in ('{{ scope[1] }}', '{{ scope[2] }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rollup_member_filter(column='period') -%}
+    {%- set scope = selected_scope() -%}
+    {%- if scope is none -%}
+        true
+    {%- else -%}
+        {{ column }} like '{{ scope[2] }}-%'
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The selected month with its quarter and year: what a build rewrites. -#}
+{% macro scope_filter(column='period') -%}
+    {%- set scope = selected_scope() -%}
+    {%- if scope is none -%}
+        true
+    {%- else -%}
+        {{ column }} in ('{{ scope | join("', '") }}')
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A where-clause predicate restricting a model's inputs to the selected period. -#}
@@ -31,7 +93,7 @@
         {%- if period is none -%}
             delete from {{ this }}
         {%- else -%}
-            delete from {{ this }} where period = '{{ period }}'
+            delete from {{ this }} where period in ('{{ selected_scope() | join("', '") }}')
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -62,7 +124,7 @@
     {%- set where = config.get('where', '') -%}
     {%- set period = selected_period() -%}
     {%- if period is not none and is_period_scoped(relation) -%}
-        {%- set scope = "period = '" ~ period ~ "'" -%}
+        {%- set scope = "period in ('" ~ (selected_scope() | join("', '")) ~ "')" -%}
         {%- set where = "(" ~ where ~ ") and " ~ scope if where else scope -%}
     {%- endif -%}
     {%- if where -%}

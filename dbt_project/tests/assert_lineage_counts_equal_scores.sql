@@ -3,12 +3,12 @@ with
 
 scores as (
     select * from {{ ref('criterion_scores') }}
-    where {{ period_filter() }}
+    where {{ scope_filter() }}
 ),
 
 lineage as (
     select * from {{ ref('criterion_lineage') }}
-    where {{ period_filter() }}
+    where {{ scope_filter() }}
 ),
 
 lineage_counts as (
@@ -27,7 +27,7 @@ select
     scores.period,
     scores.criterion_code,
     scores.numerator,
-    scores.denominator,
+    scores.counted_denominator,
     lineage_counts.numerator as lineage_numerator,
     lineage_counts.denominator as lineage_denominator
 from scores
@@ -38,4 +38,4 @@ full outer join lineage_counts
         and scores.criterion_code = lineage_counts.criterion_code
 where
     scores.numerator is distinct from coalesce(lineage_counts.numerator, 0)
-    or scores.denominator is distinct from coalesce(lineage_counts.denominator, 0)
+    or scores.counted_denominator is distinct from coalesce(lineage_counts.denominator, 0)

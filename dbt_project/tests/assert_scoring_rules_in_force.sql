@@ -6,7 +6,7 @@ with
 
 counts as (
     select * from {{ ref('int_criterion_counts') }}
-    where {{ period_filter() }}
+    where {{ scope_filter() }}
 ),
 
 rules as (

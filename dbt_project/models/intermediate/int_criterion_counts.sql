@@ -2,50 +2,71 @@
 
 -- Unit x period x criterion: numerator and denominator, counted from the flags of
 -- the classified models (macro criterion_items lists which model carries which
--- criterion). Every criterion gets a row for every scored batch, zero counts
+-- criterion): int_*_classified for months, int_*_rolled for quarters and years to
+-- date. Every criterion gets a row for every scored unit-period, zero counts
 -- included, so zero-denominator rules can apply.
 {%- set items = criterion_items() %}
+{%- set models = {'dossier': ('int_dossiers_classified', 'int_dossiers_rolled'),
+                  'procedure': ('int_procedures_classified', 'int_procedures_rolled'),
+                  'feedback': ('int_feedback_classified', 'int_feedback_rolled')} %}
 
 with
 
-batches as (
-    select * from {{ ref('int_batches_current') }}
-    where is_scored and {{ period_filter() }}
+periods as (
+    select * from {{ ref('int_scoring_periods') }}
+    where is_scored and ({{ period_filter() }} or {{ rollup_filter() }})
 ),
 
-{% for item_type, model in [('dossier', 'int_dossiers_classified'), ('procedure', 'int_procedures_classified'), ('feedback', 'int_feedback_classified')] %}
+{% for item_type, (month_model, rollup_model) in models.items() %}
+{%- set flags %}
+        unit_code,
+        period,
+        {%- for code in items[item_type] %}
+        {{ criterion_column(code, 'num') }},
+        {{ criterion_column(code, 'den') }}{{ ',' if not loop.last }}
+        {%- endfor %}
+{%- endset %}
 {{ item_type }}_items as (
-    select * from {{ ref(model) }}
+    select {{ flags }}
+    from {{ ref(month_model) }}
     where {{ period_filter() }}
+    union all
+    select {{ flags }}
+    from {{ ref(rollup_model) }}
+    where {{ rollup_filter() }}
 ),
 
 {{ item_type }}_counts as (
     select
-        batch_id,
+        unit_code,
+        period,
         {%- for code in items[item_type] %}
         count(*) filter (where {{ criterion_column(code, 'num') }}) as {{ criterion_column(code, 'num') }},
         count(*) filter (where {{ criterion_column(code, 'den') }}) as {{ criterion_column(code, 'den') }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ item_type }}_items
-    group by batch_id
+    group by unit_code, period
 ),
 
 {% endfor %}
 counts as (
     select
-        batches.batch_id,
-        batches.unit_code,
-        batches.province_code,
-        batches.period,
-        batches.period_start,
+        periods.unit_code,
+        periods.province_code,
+        periods.period,
+        periods.period_type,
+        periods.period_start,
+        periods.batch_id,
         criteria.criterion_code,
         criteria.item_type,
         criteria.numerator,
         criteria.denominator
-    from batches
+    from periods
     {%- for item_type in items %}
     left join {{ item_type }}_counts
-        on batches.batch_id = {{ item_type }}_counts.batch_id
+        on
+            periods.unit_code = {{ item_type }}_counts.unit_code
+            and periods.period = {{ item_type }}_counts.period
     {%- endfor %}
     cross join lateral (
         values

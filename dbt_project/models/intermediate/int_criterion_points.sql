@@ -13,6 +13,17 @@ rules as (
     select * from {{ ref('scoring_rules') }}
 ),
 
+-- the unit's year-to-date counts of the year before, for the 'prior_year' policy
+prior_years as (
+    select
+        unit_code,
+        period,
+        criterion_code,
+        denominator
+    from counts
+    where period_type = 'year'
+),
+
 -- the rules in force on the first day of the period
 ruled as (
     select
@@ -20,11 +31,21 @@ ruled as (
         counts.unit_code,
         counts.province_code,
         counts.period,
+        counts.period_type,
         counts.period_start,
         counts.criterion_code,
         counts.item_type,
         counts.numerator,
-        counts.denominator,
+        counts.denominator as counted_denominator,
+        -- 'prior_year' policy (1.4): when both counts are 0 the denominator is the
+        -- prior year's total / 12 for a month, / 4 for a quarter, x 1 for a year;
+        -- with no prior data it stays 0 and the rate is 0
+        case
+            when rules.zero_denominator = 'prior_year' and counts.numerator = 0 and counts.denominator = 0
+                then coalesce(prior_years.denominator, 0)
+                / case counts.period_type when 'month' then 12.0 when 'quarter' then 4.0 else 1.0 end
+            else counts.denominator
+        end as denominator,
         rules.rule_version,
         rules.group_code,
         rules.criterion_name_vi,
@@ -37,12 +58,19 @@ ruled as (
         case
             when counts.denominator > 0
                 then cast(counts.numerator as numeric) / counts.denominator
+            when rules.zero_denominator = 'prior_year' and counts.numerator = 0
+                then cast(0 as numeric)
         end as rate
     from counts
     inner join rules
         on
             counts.criterion_code = rules.criterion_code
             and {{ rule_in_force('rules', 'counts.period_start') }}
+    left join prior_years
+        on
+            counts.unit_code = prior_years.unit_code
+            and counts.criterion_code = prior_years.criterion_code
+            and prior_years.period = cast(cast(left(counts.period, 4) as integer) - 1 as text)
 ),
 
 scored as (
@@ -84,6 +112,7 @@ final as (
         scored.unit_code,
         scored.province_code,
         scored.period,
+        scored.period_type,
         scored.period_start,
         scored.rule_version,
         scored.group_code,
@@ -96,7 +125,8 @@ final as (
         scored.zero_denominator,
         scored.recovery_action,
         scored.numerator,
-        scored.denominator,
+        scored.counted_denominator,
+        cast(scored.denominator as numeric(14, 2)) as denominator,
         scored.rate,
         scored.points,
         cast(round(scored.points, 2) as numeric(7, 2)) as points_rounded,

@@ -1,8 +1,8 @@
 {{ config(**period_incremental_config()) }}
 
 -- One row per dossier of a scored batch, with every criterion's numerator and
--- denominator membership as a boolean (crit_<code>_num / _den). Rules from
--- shared/domain/index-766.md §2; each flag is defined once, here.
+-- denominator membership as a boolean (crit_<code>_num / _den), defined once in macro
+-- dossier_classification (index-766.md §2), which the quarter and year rollups apply too.
 with
 
 batches as (
@@ -30,6 +30,12 @@ feedback as (
     where {{ period_filter() }}
 ),
 
+-- Vietnam's working days (public holidays and Tết from the `holidays` library,
+-- chiso.workdays): working_day_no counts working days up to and including each day.
+working_days as (
+    select * from {{ source('ref', 'working_days') }}
+),
+
 -- A key delivered twice is a gate error; should one slip through, the first row of
 -- the file counts once instead of twice.
 unique_dossiers as (
@@ -44,7 +50,8 @@ unique_procedures as (
         batch_id,
         procedure_code,
         returns_paper_result,
-        has_fee
+        has_fee,
+        time_limit_days
     from procedures
     where procedure_code is not null
     order by batch_id, procedure_code, source_file, source_row
@@ -91,6 +98,8 @@ joined as (
         unique_dossiers.result_returned_at,
         unique_dossiers.dossier_status,
         coalesce(unique_dossiers.supplement_count, 0) as supplement_count,
+        unique_dossiers.supplement_days,
+        unique_procedures.time_limit_days,
         coalesce(unique_dossiers.synced_to_national_portal, false) as synced_to_national_portal,
         coalesce(unique_dossiers.has_e_result, false) as has_e_result,
         coalesce(unique_dossiers.digitised, false) as digitised,
@@ -125,100 +134,44 @@ joined as (
             and unique_dossiers.dossier_id = linked_feedback.dossier_id
 ),
 
-timeliness as (
+-- The deadline a dossier is judged against, in working days on Vietnam's calendar
+-- (macro dossier_classification says how): the appointment date moved on by the
+-- supplement's working days, or reception + time limit (+ supplement) without one.
+deadlines as (
     select
         joined.*,
-        -- "received": reception date inside the period, withdrawn dossiers excluded
-        coalesce(
-            cast(received_at as date) between period_start and period_end
-            and dossier_status is distinct from 'withdrawn',
-            false
-        ) as is_received_in_period,
-        -- 2.1: finished by the due date, or still open within it at the end of the
-        -- period. The end time is when it was processed (completed_at), else when the
-        -- result was returned (index-766.md §2.2: "đã xử lý xong" > "đã trả kết quả" >
-        -- refused/stopped); a refused dossier without either is late; more than one
-        -- supplement request makes a dossier late whatever the dates say
-        coalesce(
-            supplement_count <= 1
-            and (
-                (coalesce(completed_at, result_returned_at) <= due_at)
-                or (
-                    completed_at is null
-                    and result_returned_at is null
-                    and dossier_status is distinct from 'refused'
-                    and due_at >= evaluated_as_of
+        case
+            when joined.due_at is not null and coalesce(joined.supplement_days, 0) > 0
+                -- outside the calendar table: calendar days, the nearest reading
+                then coalesce(
+                    moved_due.day + cast(joined.due_at as time),
+                    joined.due_at + make_interval(days => joined.supplement_days)
                 )
-            ),
-            false
-        ) as is_on_time,
-        coalesce(completed_at, result_returned_at) as finished_at,
-        -- 3.6: a dossier of a fee-bearing procedure (catalogue has_fee) with a fee
-        -- charged: "minus all-zero-fee ones"; a blank fee is no fee charged
-        procedure_has_fee and coalesce(fee_amount, 0) > 0 as has_fee_charged,
-        -- 3.5: the dossier carries fee data
-        coalesce(fee_amount, 0) > 0 as carries_fee,
-        successful_online_payments > 0 as is_paid_online
+            when joined.due_at is not null
+                then joined.due_at
+            when joined.time_limit_days is not null
+                then cast(past_limit.day as timestamp)
+        end as deadline_at
     from joined
+    left join working_days as due_day
+        on due_day.day = cast(joined.due_at as date)
+    left join working_days as moved_due
+        on
+            moved_due.working_day_no = due_day.working_day_no + joined.supplement_days
+            and moved_due.is_working_day
+            and joined.supplement_days > 0
+    left join working_days as received_day
+        on received_day.day = cast(joined.received_at as date)
+    left join working_days as past_limit
+        on
+            past_limit.working_day_no
+            = received_day.working_day_no + joined.time_limit_days + coalesce(joined.supplement_days, 0) + 1
+            and past_limit.is_working_day
+            and joined.due_at is null
 ),
 
 classified as (
-    select
-        timeliness.*,
-        dossier_status is distinct from 'withdrawn' and not is_on_time as is_late,
-        case
-            when dossier_status = 'withdrawn' or is_on_time then null
-            when supplement_count > 1 then 'more than one supplement request'
-            when due_at is null then 'no due date'
-            when finished_at > due_at then 'completed after the due date'
-            when finished_at is null and dossier_status = 'refused'
-                then 'refused without a completion date'
-            when finished_at is null then 'still open after the due date'
-        end as late_reason,
-        case
-            when dossier_status is distinct from 'withdrawn' and not is_on_time and due_at is not null
-                then greatest(
-                    0,
-                    ceil(extract(epoch from coalesce(finished_at, evaluated_as_of) - due_at) / 86400.0)
-                )::integer
-        end as days_overdue,
-
-        -- CKMB 1.4 synchronised to the national portal
-        is_received_in_period as crit_1_4_den,
-        is_received_in_period and synced_to_national_portal as crit_1_4_num,
-        -- TDGQ 2.1 on time
-        is_received_in_period as crit_2_1_den,
-        is_received_in_period and is_on_time as crit_2_1_num,
-        -- DVCTT 3.3 filed online, synchronised, e-result where a paper result is due.
-        -- The spec's online ÷ received × sync rate: the portal's channel sums count only
-        -- dossiers synced to it, so synced online dossiers ÷ all received is the same.
-        is_received_in_period as crit_3_3_den,
-        is_received_in_period
-        and channel is not distinct from 'online'
-        and synced_to_national_portal
-        and (has_e_result or not returns_paper_result) as crit_3_3_num,
-        -- TTTT 3.6 fee-bearing dossiers paid online
-        is_received_in_period and has_fee_charged as crit_3_6_den,
-        is_received_in_period and has_fee_charged and is_paid_online as crit_3_6_num,
-        -- SHHS 4.1 e-result among dossiers due a paper result
-        is_received_in_period and returns_paper_result as crit_4_1_den,
-        is_received_in_period and returns_paper_result and has_e_result as crit_4_1_num,
-        -- SHHS 4.2 digitised with an e-result
-        is_received_in_period as crit_4_2_den,
-        is_received_in_period and digitised and has_e_result as crit_4_2_num,
-        -- SHHS 4.3 reused digitised data
-        is_received_in_period as crit_4_3_den,
-        is_received_in_period and reused_data as crit_4_3_num,
-        -- SHHS 4.4 linked to the personal data store
-        is_received_in_period as crit_4_4_den,
-        is_received_in_period and personal_storage_linked as crit_4_4_num,
-        -- SHHS 4.5 population-database data
-        is_received_in_period as crit_4_5_den,
-        is_received_in_period and citizen_db_data as crit_4_5_num,
-        -- MDHL 5.4 not late and no feedback (any feedback about the dossier counts)
-        is_received_in_period as crit_5_4_den,
-        is_received_in_period and is_on_time and feedback_items = 0 as crit_5_4_num
-    from timeliness
+    {{ dossier_classification('deadlines') }}
 )
 
 select * from classified

@@ -1,7 +1,8 @@
 {{ config(**period_incremental_config()) }}
 
 -- One row per feedback item (PAKN) of a scored batch, with the feedback criteria's
--- numerator and denominator membership (index-766.md §2.6).
+-- numerator and denominator membership (macro feedback_classification, index-766.md
+-- §2.6), which the quarter and year rollups apply too.
 with
 
 batches as (
@@ -33,22 +34,21 @@ joined as (
         batches.unit_code,
         batches.province_code,
         batches.period,
+        batches.period_start,
+        batches.period_end,
         batches.evaluated_as_of,
         unique_feedback.feedback_id,
         unique_feedback.dossier_id,
         unique_feedback.received_at,
         unique_feedback.due_at,
         unique_feedback.handled_at,
+        unique_feedback.supplement_requested_at,
+        unique_feedback.published_at,
         unique_feedback.feedback_status,
         unique_feedback.rating,
         coalesce(unique_feedback.repeated, false) as repeated,
-        coalesce(
-            cast(unique_feedback.received_at as date) between batches.period_start and batches.period_end,
-            false
-        ) as is_received_in_period,
-        -- 5.2 limits in working days after reception (index-766.md §2.6): a refusal
-        -- within 2, handling within 15. Requests for supplements (5) and publication (2)
-        -- are not in the submission contract. The delivered due_at is not the limit.
+        -- 5.2 limits in working days (index-766.md §2.6); the delivered due_at is not
+        -- the limit
         case unique_feedback.feedback_status when 'refused' then 2 else 15 end
             as limit_working_days,
         unique_feedback.source_file,
@@ -59,40 +59,48 @@ joined as (
         on unique_feedback.batch_id = batches.batch_id
 ),
 
+-- The first working day past each limit (a step taken on or after it is late), and
+-- whether the optional steps kept theirs: a supplement request within 5 working days
+-- of reception, publication within 2 after handling.
 deadlines as (
     select
         joined.*,
-        deadline.day as deadline_day,
-        -- handled by the end of the deadline day, or still open within it at the end
-        -- of the period; an item received outside the calendar has no deadline: late
+        handle_past.day as handle_due_before,
         coalesce(
-            (joined.handled_at is not null and cast(joined.handled_at as date) <= deadline.day)
-            or (joined.handled_at is null and deadline.day >= cast(joined.evaluated_as_of as date) - 1),
+            (
+                joined.supplement_requested_at is null
+                or cast(joined.supplement_requested_at as date) < supplement_past.day
+            )
+            and (
+                joined.published_at is null
+                or cast(joined.published_at as date) < publish_past.day
+            ),
             false
-        ) as is_handled_on_time
+        ) as steps_on_time
     from joined
     left join working_days as received
         on received.day = cast(joined.received_at as date)
-    left join working_days as deadline
+    left join working_days as handle_past
         on
-            deadline.working_day_no = received.working_day_no + joined.limit_working_days
-            and deadline.is_working_day
+            handle_past.working_day_no = received.working_day_no + joined.limit_working_days + 1
+            and handle_past.is_working_day
+    left join working_days as supplement_past
+        on
+            supplement_past.working_day_no = received.working_day_no + 5 + 1
+            and supplement_past.is_working_day
+            and joined.supplement_requested_at is not null
+    left join working_days as handled
+        on
+            handled.day = cast(joined.handled_at as date)
+            and joined.published_at is not null
+    left join working_days as publish_past
+        on
+            publish_past.working_day_no = handled.working_day_no + 2 + 1
+            and publish_past.is_working_day
 ),
 
 classified as (
-    select
-        deadlines.*,
-        not is_handled_on_time as is_overdue,
-        -- MDHL 5.2 handled on time
-        is_received_in_period as crit_5_2_den,
-        is_received_in_period and is_handled_on_time as crit_5_2_num,
-        -- MDHL 5.3 neither rated unsatisfied, overdue nor repeated
-        is_received_in_period as crit_5_3_den,
-        is_received_in_period
-        and rating is distinct from 'unsatisfied'
-        and is_handled_on_time
-        and not repeated as crit_5_3_num
-    from deadlines
+    {{ feedback_classification('deadlines') }}
 )
 
 select * from classified

@@ -6,24 +6,42 @@
 -- criterion_items), so per unit, period and criterion the counts here equal
 -- criterion_scores.numerator / denominator.
 {%- set items = criterion_items() %}
-{%- set models = {'dossier': ('int_dossiers_classified', 'dossier_id'),
-                  'procedure': ('int_procedures_classified', 'procedure_code'),
-                  'feedback': ('int_feedback_classified', 'feedback_id')} %}
+{%- set models = {'dossier': ('int_dossiers_classified', 'int_dossiers_rolled', 'dossier_id'),
+                  'procedure': ('int_procedures_classified', 'int_procedures_rolled', 'procedure_code'),
+                  'feedback': ('int_feedback_classified', 'int_feedback_rolled', 'feedback_id')} %}
 
 with
 
 {% for item_type in items %}
+{%- set columns %}
+        unit_code,
+        period,
+        {{ models[item_type][2] }} as item_id,
+        {%- for code in items[item_type] %}
+        {{ criterion_column(code, 'num') }},
+        {{ criterion_column(code, 'den') }},
+        {%- endfor %}
+        batch_id,
+        source_file,
+        file_sha256,
+        source_row
+{%- endset %}
 {{ item_type }}_items as (
-    select * from {{ ref(models[item_type][0]) }}
+    -- months, then quarters and years to date (the rows that fed each rollup, with
+    -- the month batch each came from)
+    select {{ columns }} from {{ ref(models[item_type][0]) }}
+    union all
+    select {{ columns }} from {{ ref(models[item_type][1]) }}
 ),
 
 {{ item_type }}_lineage as (
     select
         {{ item_type }}_items.unit_code,
         {{ item_type }}_items.period,
+        {{ period_type_of(item_type ~ '_items.period') }} as period_type,
         criteria.criterion_code,
         '{{ item_type }}' as item_type,
-        {{ item_type }}_items.{{ models[item_type][1] }} as item_id,
+        {{ item_type }}_items.item_id,
         coalesce(criteria.in_numerator, false) as in_numerator,
         coalesce(criteria.in_denominator, false) as in_denominator,
         {{ item_type }}_items.batch_id,

@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period x criterion.
+-- DESIGN §5: unit x period x criterion, for months, quarters and years to date.
 with
 
 points as (
@@ -10,12 +10,14 @@ final as (
         unit_code,
         province_code,
         period,
+        period_type,
         group_code,
         criterion_code,
         criterion_name_vi,
         criterion_name_en,
         numerator,
         denominator,
+        counted_denominator,
         -- Six decimals are plenty for BI; the scoring chain keeps full precision.
         cast(round(rate, 6) as numeric(10, 6)) as rate,
         cast(round(points, 6) as numeric(12, 6)) as points,

@@ -1,8 +1,13 @@
--- DESIGN §5: unit x period x group; points = round(sum of criterion points, 2).
+-- DESIGN §5: unit x period x group, for months, quarters and years to date; points =
+-- round(sum of criterion points, 2). Group names from seeds/scoring_groups.csv.
 with
 
 points as (
     select * from {{ ref('int_criterion_points') }}
+),
+
+group_names as (
+    select * from {{ ref('scoring_groups') }}
 ),
 
 groups as (
@@ -10,6 +15,8 @@ groups as (
         unit_code,
         province_code,
         period,
+        period_type,
+        rule_version,
         group_code,
         group_points,
         group_max_points,
@@ -19,6 +26,8 @@ groups as (
         unit_code,
         province_code,
         period,
+        period_type,
+        rule_version,
         group_code,
         group_points,
         group_max_points
@@ -26,14 +35,21 @@ groups as (
 
 final as (
     select
-        unit_code,
-        province_code,
-        period,
-        group_code,
-        group_points as points,
-        group_max_points as max_points,
-        criteria
+        groups.unit_code,
+        groups.province_code,
+        groups.period,
+        groups.period_type,
+        groups.group_code,
+        group_names.group_name_vi,
+        group_names.group_name_en,
+        groups.group_points as points,
+        groups.group_max_points as max_points,
+        groups.criteria
     from groups
+    left join group_names
+        on
+            groups.rule_version = group_names.rule_version
+            and groups.group_code = group_names.group_code
 )
 
 select * from final

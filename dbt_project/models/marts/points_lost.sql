@@ -13,21 +13,23 @@ losses as (
         unit_code,
         province_code,
         period,
+        period_type,
         group_code,
         criterion_code,
         criterion_name_en,
         numerator,
         denominator,
+        counted_denominator,
         rate,
         points,
         max_points,
         max_points - points as points_lost,
         recovery_action,
         case
-            when denominator = 0 then null
+            when counted_denominator = 0 then null
             when method = 'target'
-                then greatest(cast(ceil(target * denominator) as bigint) - numerator, 0)
-            else denominator - numerator
+                then greatest(cast(ceil(target * counted_denominator) as bigint) - numerator, 0)
+            else counted_denominator - numerator
         end as items_needed
     from points
     where max_points - points > 0
@@ -38,10 +40,12 @@ final as (
         unit_code,
         province_code,
         period,
+        period_type,
         group_code,
         criterion_code,
         numerator,
         denominator,
+        counted_denominator,
         rate,
         points,
         max_points,
@@ -55,7 +59,7 @@ final as (
                     || '): the criterion scores 0 until the unit has at least one; then '
                     || replace(recovery_action, '{n}', '1')
             else replace(recovery_action, '{n}', cast(items_needed as text))
-                || ' (' || numerator || ' of ' || denominator || ' now)'
+                || ' (' || numerator || ' of ' || counted_denominator || ' now)'
         end as cause
     from losses
 )

@@ -18,6 +18,7 @@ summary as (
     select
         province_code,
         period,
+        period_type,
         count(total_points) as units,
         count(*) filter (where data_status = 'quarantined') as units_quarantined,
         count(*) as units_submitted,
@@ -29,13 +30,14 @@ summary as (
         min(total_points) as min_total,
         max(total_points) as max_total
     from ranking
-    group by province_code, period
+    group by province_code, period, period_type
 ),
 
 final as (
     select
         summary.province_code,
         summary.period,
+        summary.period_type,
         cast(summary.units as integer) as units,
         cast(summary.units_quarantined as integer) as units_quarantined,
         cast(province_units.units - summary.units_submitted as integer) as units_without_submission,

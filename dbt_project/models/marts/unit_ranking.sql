@@ -1,14 +1,20 @@
--- DESIGN §5: unit x period. Every unit with a current batch appears; a quarantined
--- (or not yet gated) batch gives data_status 'quarantined' and no total or rank, so
--- nobody is ranked on partial data. Ranks are dense by total within province and
--- period; ties share a rank and are ordered for display by unit code.
+-- DESIGN §5: unit x period, for months, quarters and years to date (period_type).
+-- Every unit with a current batch appears; a quarantined (or not yet gated) batch
+-- gives data_status 'quarantined' and no total or rank, so nobody is ranked on
+-- partial data (a quarter or year with a quarantined month included). Ranks are
+-- dense by total within province and period; ties share a rank and are ordered for
+-- display by unit code. Ratings come from seeds/rating_bands.csv.
 with
 
 batches as (
     -- A folder filed under a code that is not a 2025 unit is quarantined by the gate
     -- (batches.unit_code_valid) and shown in dq_results; it is not a unit to rank.
-    select * from {{ ref('int_batches_current') }}
+    select * from {{ ref('int_scoring_periods') }}
     where unit_code in (select unit_code from {{ ref('dim_unit') }})
+),
+
+bands as (
+    select * from {{ ref('rating_bands') }}
 ),
 
 points as (
@@ -27,6 +33,7 @@ totals as (
     select distinct
         unit_code,
         period,
+        rule_version,
         total_points,
         total_max_points
     from points
@@ -37,8 +44,11 @@ scored as (
         batches.unit_code,
         batches.province_code,
         batches.period,
+        batches.period_type,
+        batches.months_included,
         batches.batch_id,
         batches.data_status,
+        totals.rule_version,
         case when batches.is_scored then totals.total_points end as total_points,
         case when batches.is_scored then totals.total_max_points end as max_points
     from batches
@@ -72,15 +82,18 @@ final as (
         units.unit_name,
         ranked.province_code,
         ranked.period,
+        ranked.period_type,
         cast(ranked.total_points as numeric(7, 2)) as total_points,
         ranked.max_points,
-        case
-            when ranked.total_points >= 90 then 'Xuất sắc'
-            when ranked.total_points >= 80 then 'Tốt'
-            when ranked.total_points >= 70 then 'Khá'
-            when ranked.total_points >= 50 then 'Trung bình'
-            when ranked.total_points is not null then 'Yếu'
-        end as rating,
+        (
+            select bands.rating
+            from bands
+            where
+                bands.rule_version = ranked.rule_version
+                and ranked.total_points >= bands.min_points
+            order by bands.min_points desc
+            limit 1
+        ) as rating,
         cast(ranked.rank_in_province as integer) as rank_in_province,
         cast(ranked.units_in_province as integer) as units_in_province,
         cast(ranked.display_order as integer) as display_order,
@@ -88,6 +101,7 @@ final as (
         cast(previous.rank_in_province as integer) as prev_rank,
         cast(ranked.total_points - previous.total_points as numeric(7, 2)) as change_in_points,
         ranked.data_status,
+        cast(ranked.months_included as integer) as months_included,
         ranked.batch_id
     from ranked
     left join units

@@ -1,0 +1,232 @@
+{#- Each criterion's numerator and denominator membership, defined once and applied to a
+    month's items (int_*_classified) and to a quarter's or year's (int_*_rolled). The
+    input relation carries the item's period-independent columns (dates, flags, the
+    deadline worked out in working days) plus the period's period_start, period_end and
+    evaluated_as_of ("now" for items still open: the day after the period ends). Only
+    "received in the period" and "open and still within its deadline" depend on the
+    period. Rules: shared/domain/index-766.md §2, choices in seeds/scoring_rules.csv notes. -#}
+
+{#- Dossiers. deadline_at: the appointment date moved on by the working days the dossier
+    waited for the applicant's supplement (the clock stops), or, without an appointment
+    date, the start of the first working day past reception + the procedure's legal
+    time limit + supplement days (elapsed - supplement <= limit); null when neither is
+    known. -#}
+{% macro dossier_classification(relation) -%}
+select
+    timeliness.*,
+    dossier_status is distinct from 'withdrawn' and not is_on_time as is_late,
+    case
+        when dossier_status = 'withdrawn' or is_on_time then null
+        when supplement_count > 1 then 'more than one supplement request'
+        when deadline_at is null then 'no due date and no time limit'
+        when finished_at > deadline_at then 'completed after the due date'
+        when finished_at is null and dossier_status = 'refused'
+            then 'refused without a completion date'
+        when finished_at is null then 'still open after the due date'
+    end as late_reason,
+    case
+        when dossier_status is distinct from 'withdrawn' and not is_on_time and deadline_at is not null
+            then greatest(
+                0,
+                ceil(extract(epoch from coalesce(finished_at, evaluated_as_of) - deadline_at) / 86400.0)
+            )::integer
+    end as days_overdue,
+
+    -- CKMB 1.4 synchronised to the national portal
+    is_received_in_period as crit_1_4_den,
+    is_received_in_period and synced_to_national_portal as crit_1_4_num,
+    -- TDGQ 2.1 on time
+    is_received_in_period as crit_2_1_den,
+    is_received_in_period and is_on_time as crit_2_1_num,
+    -- DVCTT 3.3 filed online, synchronised, e-result where a paper result is due.
+    -- The spec's online ÷ received × sync rate: the portal's channel sums count only
+    -- dossiers synced to it, so synced online dossiers ÷ all received is the same.
+    is_received_in_period as crit_3_3_den,
+    is_received_in_period
+    and channel is not distinct from 'online'
+    and synced_to_national_portal
+    and (has_e_result or not returns_paper_result) as crit_3_3_num,
+    -- TTTT 3.6 fee-bearing dossiers paid online
+    is_received_in_period and has_fee_charged as crit_3_6_den,
+    is_received_in_period and has_fee_charged and is_paid_online as crit_3_6_num,
+    -- SHHS 4.1 e-result among dossiers due a paper result
+    is_received_in_period and returns_paper_result as crit_4_1_den,
+    is_received_in_period and returns_paper_result and has_e_result as crit_4_1_num,
+    -- SHHS 4.2 digitised with an e-result
+    is_received_in_period as crit_4_2_den,
+    is_received_in_period and digitised and has_e_result as crit_4_2_num,
+    -- SHHS 4.3 reused digitised data
+    is_received_in_period as crit_4_3_den,
+    is_received_in_period and reused_data as crit_4_3_num,
+    -- SHHS 4.4 linked to the personal data store
+    is_received_in_period as crit_4_4_den,
+    is_received_in_period and personal_storage_linked as crit_4_4_num,
+    -- SHHS 4.5 population-database data
+    is_received_in_period as crit_4_5_den,
+    is_received_in_period and citizen_db_data as crit_4_5_num,
+    -- MDHL 5.4 not late and no feedback (any feedback about the dossier counts)
+    is_received_in_period as crit_5_4_den,
+    is_received_in_period and is_on_time and feedback_items = 0 as crit_5_4_num
+from (
+    select
+        items.*,
+        -- "received": reception date inside the period, withdrawn dossiers excluded
+        coalesce(
+            cast(items.received_at as date) between items.period_start and items.period_end
+            and items.dossier_status is distinct from 'withdrawn',
+            false
+        ) as is_received_in_period,
+        -- 2.1: finished by the deadline, or still open within it at the end of the
+        -- period. The end time is when it was processed (completed_at), else when the
+        -- result was returned (§2.2: "đã xử lý xong" > "đã trả kết quả" > refused/
+        -- stopped); a refused dossier without either is late; more than one supplement
+        -- request makes a dossier late whatever the dates say
+        coalesce(
+            items.supplement_count <= 1
+            and (
+                (coalesce(items.completed_at, items.result_returned_at) <= items.deadline_at)
+                or (
+                    items.completed_at is null
+                    and items.result_returned_at is null
+                    and items.dossier_status is distinct from 'refused'
+                    and items.deadline_at >= items.evaluated_as_of
+                )
+            ),
+            false
+        ) as is_on_time,
+        coalesce(items.completed_at, items.result_returned_at) as finished_at,
+        -- 3.6: a dossier of a fee-bearing procedure (catalogue has_fee) with a fee
+        -- charged: "minus all-zero-fee ones"; a blank fee is no fee charged
+        items.procedure_has_fee and coalesce(items.fee_amount, 0) > 0 as has_fee_charged,
+        -- 3.5: the dossier carries fee data
+        coalesce(items.fee_amount, 0) > 0 as carries_fee,
+        items.successful_online_payments > 0 as is_paid_online
+    from {{ relation }} as items
+) as timeliness
+{%- endmacro %}
+
+{#- The dossier columns that do not depend on the period: what a rollup takes from a
+    month's row before classifying it again for the quarter or year. -#}
+{% macro dossier_item_columns() -%}
+    {{ return(['unit_code', 'province_code', 'dossier_id', 'procedure_code', 'received_at',
+               'channel', 'due_at', 'completed_at', 'result_returned_at', 'dossier_status',
+               'supplement_count', 'supplement_days', 'time_limit_days', 'deadline_at',
+               'synced_to_national_portal', 'has_e_result', 'digitised', 'reused_data',
+               'citizen_db_data', 'personal_storage_linked', 'fee_amount',
+               'returns_paper_result', 'procedure_has_fee', 'successful_online_payments',
+               'feedback_items', 'unsatisfied_feedback_items', 'batch_id', 'source_file',
+               'file_sha256', 'source_row']) }}
+{%- endmacro %}
+
+{#- Feedback (5.2, 5.3). Limits in working days after the day of reception on Vietnam's
+    calendar (§2.6): a refusal within 2, handling within 15, a request for a supplement
+    within 5, publication within 2 after handling. *_due_before is the first working
+    day past a limit: a step on or after it is late. steps_on_time covers the optional
+    steps (request, publication), which do not depend on the period. -#}
+{% macro feedback_classification(relation) -%}
+select
+    deadlines.*,
+    not is_handled_on_time as is_overdue,
+    -- MDHL 5.2 handled on time
+    is_received_in_period as crit_5_2_den,
+    is_received_in_period and is_handled_on_time as crit_5_2_num,
+    -- MDHL 5.3 neither rated unsatisfied, overdue nor repeated
+    is_received_in_period as crit_5_3_den,
+    is_received_in_period
+    and rating is distinct from 'unsatisfied'
+    and is_handled_on_time
+    and not repeated as crit_5_3_num
+from (
+    select
+        items.*,
+        coalesce(
+            cast(items.received_at as date) between items.period_start and items.period_end,
+            false
+        ) as is_received_in_period,
+        -- handled before the limit passed, or still open with the limit not passed at
+        -- the end of the period; an item received outside the calendar has no
+        -- deadline: late
+        coalesce(
+            items.steps_on_time
+            and (
+                (items.handled_at is not null and cast(items.handled_at as date) < items.handle_due_before)
+                or (items.handled_at is null and items.handle_due_before > items.period_end)
+            ),
+            false
+        ) as is_handled_on_time
+    from {{ relation }} as items
+) as deadlines
+{%- endmacro %}
+
+{% macro feedback_item_columns() -%}
+    {{ return(['unit_code', 'province_code', 'feedback_id', 'dossier_id', 'received_at', 'due_at',
+               'handled_at', 'supplement_requested_at', 'published_at', 'feedback_status',
+               'rating', 'repeated', 'limit_working_days', 'handle_due_before',
+               'steps_on_time', 'batch_id', 'source_file', 'file_sha256', 'source_row']) }}
+{%- endmacro %}
+
+{#- Procedures. The input carries the catalogue's declarations and the period's usage
+    counts per procedure (received dossiers online, synchronised with a fee, using
+    population data; successful online payments). -#}
+{% macro procedure_classification(relation) -%}
+select
+    items.*,
+    -- CKMB 1.1 published on time, among procedures with a known publication date
+    items.published_on_time is not null as crit_1_1_den,
+    coalesce(items.published_on_time, false) as crit_1_1_num,
+    -- CKMB 1.2 publicised on time, among procedures with a known publicity date
+    items.publicised_on_time is not null as crit_1_2_den,
+    coalesce(items.publicised_on_time, false) as crit_1_2_num,
+    -- CKMB 1.3 complete content
+    true as crit_1_3_den,
+    items.publication_complete as crit_1_3_num,
+    -- DVCTT 3.1 offered online (partial or full)
+    true as crit_3_1_den,
+    items.is_online_service as crit_3_1_num,
+    -- DVCTT 3.2 online services with at least one online dossier
+    items.is_online_service as crit_3_2_den,
+    items.is_online_service and items.received_online_dossiers > 0 as crit_3_2_num,
+    -- TTTT 3.5 fee-bearing procedures with a synchronised dossier carrying a fee
+    items.has_fee as crit_3_5_den,
+    items.has_fee and items.received_synced_fee_dossiers > 0 as crit_3_5_num,
+    -- TTTT 3.5b fee-bearing procedures with a successful online payment
+    items.has_fee as crit_3_5b_den,
+    items.has_fee and items.successful_online_payments > 0 as crit_3_5b_num,
+    -- SHHS 4.6 procedures with a dossier using population-database data
+    true as crit_4_6_den,
+    items.received_citizen_db_dossiers > 0 as crit_4_6_num,
+    -- SHHS 4.7 e-certified copies offered by the unit: 1 if any catalogue procedure
+    -- offers them, over 1, carried by one representative row (the e-certified
+    -- procedure with the lowest code, else the lowest code)
+    items.is_unit_representative as crit_4_7_den,
+    items.is_unit_representative and items.unit_offers_e_certified_copy as crit_4_7_num
+from (
+    select
+        usage.*,
+        row_number() over (
+            partition by usage.unit_code, usage.period
+            order by usage.e_certified_copy desc, usage.procedure_code
+        ) = 1 as is_unit_representative,
+        bool_or(usage.e_certified_copy) over (
+            partition by usage.unit_code, usage.period
+        ) as unit_offers_e_certified_copy
+    from {{ relation }} as usage
+) as items
+{%- endmacro %}
+
+{#- Per procedure: what the period's received dossiers did (the usage counts above). -#}
+{% macro dossier_usage_by_procedure(dossiers) -%}
+select
+    unit_code,
+    period,
+    procedure_code,
+    count(*) filter (where is_received_in_period) as received_dossiers,
+    count(*) filter (where is_received_in_period and channel = 'online') as received_online_dossiers,
+    count(*) filter (
+        where is_received_in_period and carries_fee and synced_to_national_portal
+    ) as received_synced_fee_dossiers,
+    count(*) filter (where is_received_in_period and citizen_db_data) as received_citizen_db_dossiers,
+    coalesce(sum(successful_online_payments), 0) as successful_online_payments
+from {{ dossiers }}
+group by unit_code, period, procedure_code
+{%- endmacro %}
