@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexicon import levenshtein, match_tags
+from .lexicon import is_syllable, levenshtein, match_tags
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
@@ -86,6 +86,8 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
             continue  # 11h00, 22T15
         if prev and prev.end == tok.start and (prev.kind == "word" or prev.text in "$§&@€¢"):
             continue  # glued to a word or symbol: OCR ('ho $0' is 'hồ sơ')
+        if prev and prev.text == "/" and prev.end == tok.start and prev2 and prev2.end == prev.start:
+            continue  # the denominator of a fraction whose numerator was cut ('l6,50/18')
         if _glued_fragment(doc, tok):
             continue  # 'l.069', '1.O50', '8B,84%': digits read as letters cut the number
         denominator = None
@@ -430,6 +432,7 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
         if number.percent and _word_after(clause, number) in _DOSSIER_WORDS:
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         evidence = _evidence(window_tags, own_window, label, clause)
+        garbled = _garbled_before(clause, number)
         readings = decide(window_tags, number, tuple(before[-8:]), state.last_name, state.early_seen)
         if not readings and len(windows) > 1:
             evidence = "right_window"
@@ -444,7 +447,11 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             )
         for reading in readings:
             how = "previous_count" if reading.via else evidence
-            out.append(_figure(doc, reading, number.start, clause, start, how, label))
+            fig = _figure(doc, reading, number.start, clause, start, how, label)
+            if garbled:
+                fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
+                fig.support.append("garbled_words_before")
+            out.append(fig)
             state.last_name = reading.name
             if reading.name == "dossiers_resolved_early":
                 state.early_seen = True
@@ -479,6 +486,39 @@ BASE_CONFIDENCE = {
     "topic_only": 0.45,  # nothing of its own: everything from the sentence before
 }
 OCR_PENALTY = 0.1  # a keyword that matched only through OCR damage
+# an unreadable word among the three before the number may be the qualifier that names it
+# ('đang giải quyết trong hari 102' may be 'trong hạn')
+GARBLE_PENALTY = 0.35
+
+
+def _garbled_before(clause: Clause, number: Number) -> bool:
+    before = [t.text for t in clause.tokens if t.kind == "word" and t.end <= number.start]
+    if not before:
+        return False
+    matched = {k for m in match_tags(before) for k in range(m.start, m.end)}
+    return any(
+        not is_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
+        for k, w in enumerate(before)
+        if k >= len(before) - 2
+    )
+
+
+def garbled(words: list[str]) -> bool:
+    """Some word is neither a syllable, nor an abbreviation, nor part of a keyword match."""
+    matched = {k for m in match_tags(words) for k in range(m.start, m.end)}
+    return any(
+        not is_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
+        for k, w in enumerate(words)
+    )
+
+
+def _known_word(word: str) -> bool:
+    """Abbreviations and words a clause may carry that are not syllables ('tthc', 'ubnd')."""
+    return word in _ABBREVIATIONS
+
+
+_ABBREVIATIONS = {"tthc", "ubnd", "dvctt", "pakn", "bcci", "hcc", "dvc", "tt", "ckmb", "tdgq", "shhs",
+                  "mdhl", "tttt", "vnpt", "vneid", "hd"}
 
 
 def _evidence(tags: set[str], own: set[str], label: Clause | None, clause: Clause) -> str:

@@ -61,8 +61,8 @@ def decide(
     if "SCORE" in tags or (number.denominator is not None and number.denominator in group_max):
         return _score(tags, number)
     name = _count(tags, early_seen)
-    if not name:
-        return []
+    if not name or not number.is_integer:
+        return []  # a count is a whole number ('8,99' is a score or a rate)
     return [Reading(name, number.value, number.denominator)]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags
 from .model import Figure
 from .numbers import Number
+from .grammar import GARBLE_PENALTY, garbled
 from .rules import TOPICS, decide
 from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
@@ -249,6 +250,9 @@ def _read_block(
             if row.fuzzy:
                 confidence -= 0.1
                 support.append("ocr_keyword")
+            if garbled(list(_phrase(_label(row)))):
+                confidence -= GARBLE_PENALTY
+                support.append("garbled_words_before")
             for reading in decide(tags, number, before, last_name, early_seen):
                 source = " ".join(doc.lines[row.line_no - 1].split())
                 figures.append(
