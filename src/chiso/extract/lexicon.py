@@ -225,11 +225,29 @@ def is_syllable(word: str) -> bool:
     return bool(_SYLLABLE.match(word))
 
 
+# OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
+# 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
+OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
+            ("f", "t"), ("v", "u"), ("q", "g"))
+
+
 @lru_cache(maxsize=200_000)
 def word_distance(doc_word: str, lex_word: str) -> int:
-    """Edit distance, capped: a large value means 'not a plausible OCR variant'."""
+    """Edit distance, capped: a large value means 'not a plausible OCR variant'. A word that
+    becomes the lexicon word once one OCR confusion is undone costs 1."""
     if doc_word == lex_word:
         return 0
+    for wrong, right in OCR_UNDO:
+        if wrong in doc_word and wrong not in lex_word:
+            k = doc_word.find(wrong)
+            while k >= 0:
+                if doc_word[:k] + right + doc_word[k + len(wrong):] == lex_word:
+                    return 1
+                k = doc_word.find(wrong, k + 1)
+    return _plain_distance(doc_word, lex_word)
+
+
+def _plain_distance(doc_word: str, lex_word: str) -> int:
     n = len(lex_word)
     if n <= 3:
         # a real syllable is a different word; only OCR garbage ('hd', 'sb') may be a variant,

@@ -15,10 +15,10 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
+from .grammar import GARBLE_PENALTY, garbled
 from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags
 from .model import Figure
 from .numbers import Number
-from .grammar import GARBLE_PENALTY, garbled
 from .rules import TOPICS, decide
 from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
