@@ -1,11 +1,35 @@
-"""chiso_monthly: land → gate → dbt build → publish, for one period (and province).
+"""
+### chiso_monthly: land → gate → build marts → publish, for one period (and province)
 
-Scheduled runs score the month of their data interval from CHISO_SUBMISSIONS_DIR;
-`chiso run` passes submissions, period, province and cycle in the run's conf.
+Scores the Decision 766 service-quality index of every commune for one reporting month.
+
+| task | does | connects as |
+|---|---|---|
+| `land` | lands each unit's folder into `raw`; every path in `audit.inventory` | `chiso_loader` |
+| `gate` | GX over the run's batches: `error` quarantines, `warn` reports | `chiso_loader` |
+| `build_marts` | `dbt build` of staging, intermediate and marts for the period | `chiso_transformer` |
+| `publish` | ranking CSV and chart, DQ summary, Data Docs | `chiso_auditor` (read-only) |
+
+**Schedule**: 06:00 on the 5th of each month, Vietnam time; a scheduled run scores the
+month before its logical date read in Vietnam time (`chiso.periods.reporting_month`).
+
+**Params** (trigger with a conf, or `chiso run`): `period` (`YYYY-MM`; default: derived as
+above), `province` (2-digit code; default: all), `submissions` (default:
+`CHISO_SUBMISSIONS_DIR`), `cycle` (`calendar` or `15th`; default: `CHISO_PERIOD_CYCLE`).
+Re-running a period replaces its output.
+
+**Warehouse**: the Airflow connection `chiso_warehouse` (the bootstrap account; each task
+logs in as its own role on the same server), else `WAREHOUSE_URL`, else the embedded
+server.
 """
 
+import logging
+
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
+
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PROVINCE_PATTERN = r"^[0-9]{2}$"
 
 
 def _mark_run_failed(context):
@@ -15,43 +39,67 @@ def _mark_run_failed(context):
     pipeline.mark_failed(context["run_id"], f"task {context['ti'].task_id}: {context.get('exception')}")
 
 
-default_args = {"retries": 1, "retry_delay": pendulum.duration(seconds=30),
+default_args = {"owner": "chiso", "retries": 1, "retry_delay": pendulum.duration(seconds=30),
                 "on_failure_callback": _mark_run_failed}
 
 
 @dag(
-    schedule="@monthly",
+    description="Decision 766 index: land, gate, build marts and publish one month's submissions",
+    doc_md=__doc__,
+    schedule="0 6 5 * *",
     start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
-    params={"submissions": "", "period": "", "province": "", "cycle": ""},
-    tags=["chiso"],
+    params={
+        "period": Param(None, type=["null", "string"], pattern=PERIOD_PATTERN,
+                        title="Reporting month",
+                        description="YYYY-MM, e.g. 2025-09; empty: the month before the logical date"),
+        "province": Param(None, type=["null", "string"], pattern=PROVINCE_PATTERN,
+                          title="Province code",
+                          description="2-digit 2025 province code, e.g. 31 (Hải Phòng); empty: all"),
+        "submissions": Param(None, type=["null", "string"], minLength=1,
+                             title="Submissions folder",
+                             description="root of <province>/<unit>/<YYYY-MM>/; empty: "
+                                         "CHISO_SUBMISSIONS_DIR"),
+        "cycle": Param(None, type=["null", "string"], enum=[None, "calendar", "15th"],
+                       title="Period cycle",
+                       description="calendar month or 15th-14th; empty: CHISO_PERIOD_CYCLE"),
+    },
+    tags=["chiso", "decision-766"],
 )
 def chiso_monthly():
-    @task
-    def land(params=None, run_id=None, data_interval_start=None):
+    @task(doc_md="""Survey and land the period's submissions into `raw` as `chiso_loader`;
+    every path is recorded in `audit.inventory`. Returns the job and the batches to gate.""")
+    def land(params=None, run_id=None, logical_date=None):
         from chiso import pipeline
 
-        job = pipeline.Job.from_params(params, data_interval_start)
+        source = pipeline.use_airflow_connection()
+        job = pipeline.Job.from_params(params, logical_date)
+        logging.getLogger("chiso").info("run %s: period %s, province %s, warehouse from %s",
+                                        run_id, job["period"], job["province"] or "all", source)
         return pipeline.Job.with_batches(job, pipeline.land_submissions(job, run_id))
 
-    @task
+    @task(doc_md="""Great Expectations gate over the run's batches as `chiso_loader`:
+    verdicts in `raw.batches`, results in `audit.expectation_results`.""")
     def gate(job, run_id=None):
         from chiso import pipeline
 
+        pipeline.use_airflow_connection()
         return pipeline.run_gate(job, run_id)
 
-    @task
+    @task(doc_md="""`dbt build` for the period as `chiso_transformer` (one build at a time).""")
     def build_marts(job):
         from chiso import pipeline
 
+        pipeline.use_airflow_connection()
         return pipeline.build_marts(job)
 
-    @task
+    @task(doc_md="""Reports for the period under the reports folder, read as `chiso_auditor`.""")
     def publish(job, run_id=None):
         from chiso import pipeline
 
+        pipeline.use_airflow_connection()
         return pipeline.publish_reports(job, run_id)
 
     publish(build_marts(gate(land())))

@@ -364,6 +364,11 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "init":
         warehouse.bootstrap(dsn, force=True)
         log.info("warehouse ready")
+        if "AIRFLOW_HOME" not in os.environ:  # a deployment's Airflow (compose) has its own
+            from chiso import orchestrator
+
+            home = orchestrator.prepare_airflow_home(dsn)
+            log.info("Airflow home ready: AIRFLOW_HOME=%s airflow tasks list chiso_monthly", home)
     print(dsn)
     return 0
 

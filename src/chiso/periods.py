@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 CYCLES = ("calendar", "15th")
 
@@ -62,3 +62,19 @@ def period_range(spec: str, cycle: str | None = None) -> list[Period]:
     if periods[-1].label != last:
         raise ValueError(f"period range {spec!r} ends before it starts")
     return periods
+
+
+VIETNAM = "Asia/Ho_Chi_Minh"
+
+
+def reporting_month(logical_date: datetime | None) -> str:
+    """The month a scheduled run scores: the month before its logical date, read in Vietnam
+    time. The monthly schedule fires on the 5th (Vietnam) for the month just ended, and an
+    Airflow 3 cron run's logical date is the instant it fires: at 00:30 on the 1st in
+    Hà Nội it is still the previous month in UTC, so the zone is explicit, never the
+    server's. A manual run without a logical date scores the month before today's."""
+    from zoneinfo import ZoneInfo
+
+    local = (logical_date or datetime.now(UTC)).astimezone(ZoneInfo(VIETNAM))
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    return f"{year:04d}-{month:02d}"

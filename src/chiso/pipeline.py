@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2.extras
 
 from chiso import gate, inventory, landing, publish, transform, warehouse
-from chiso.periods import default_cycle, period_window
+from chiso.periods import default_cycle, period_window, reporting_month
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,10 @@ class Job:
     batch_ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(cls, params: dict, data_interval_start: datetime | None = None) -> dict:
-        """Run conf/params, with defaults for scheduled runs (the data interval's month)."""
-        period = params.get("period") or (data_interval_start or datetime.now()).strftime("%Y-%m")
+    def from_params(cls, params: dict, logical_date: datetime | None = None) -> dict:
+        """Run conf/params, with defaults for scheduled runs: the month before the run's
+        logical date in Vietnam time (chiso.periods.reporting_month)."""
+        period = params.get("period") or reporting_month(logical_date)
         job = cls(
             submissions=params.get("submissions") or os.environ.get("CHISO_SUBMISSIONS_DIR", "submissions"),
             period=period,
@@ -45,6 +46,24 @@ class Job:
     @staticmethod
     def with_batches(job: dict, batch_ids: list[str]) -> dict:
         return {**job, "batch_ids": batch_ids}
+
+
+WAREHOUSE_CONN_ID = "chiso_warehouse"
+
+
+def use_airflow_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str:
+    """Inside a task: the warehouse is the Airflow connection `chiso_warehouse` when it is
+    defined (UI, `airflow connections add`, AIRFLOW_CONN_CHISO_WAREHOUSE, a secrets
+    backend), else WAREHOUSE_URL, else the embedded server. Returns where it came from."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return "WAREHOUSE_URL" if os.environ.get("WAREHOUSE_URL") else "embedded"
+    os.environ["WAREHOUSE_URL"] = warehouse.dsn_from_connection(conn)
+    return f"connection {conn_id}"
 
 
 def land_submissions(job: dict, run_id: str) -> list[str]:

