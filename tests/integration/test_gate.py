@@ -280,7 +280,13 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             sources=with_ho_so(
                 "WI",
                 dossier(1, dossier_id="WI-1", _row=16),
-                dossier(2, dossier_id="WI-2", received_at="2025-08-31 10:00", _row=17),
+                dossier(2, dossier_id="WI-2", received_at="2025-10-02 10:00", due_at="2025-10-10 17:00",
+                        completed_at=None, result_returned_at=None, status="in_progress", _row=17),
+                # carried over from August and processed in September: belongs in the file
+                dossier(3, dossier_id="WI-3", received_at="2025-08-20 08:00", _row=18),
+                # received and finished in August: an earlier period's dossier (warn)
+                dossier(4, dossier_id="WI-4", received_at="2025-08-05 08:00", due_at="2025-08-15 17:00",
+                        completed_at="2025-08-12 10:00", result_returned_at="2025-08-13", _row=19),
             ),
         )
         land(cur, "unknown_unit", "99999", sources=clean_submission("UU"))
@@ -353,6 +359,19 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
                 dossier(2, dossier_id="EL-2"),
             ),
         )
+        # the clean unit delivered HS-0001 in August too, still open then: a carry-over by
+        # the same unit, not a dossier delivered elsewhere (the clean batch stays clean)
+        land(
+            cur,
+            "clean_august",
+            unit["clean"],
+            period="2025-08",
+            start="2025-08-01",
+            end="2025-08-31",
+            status="passed",
+            sources={"ho_so": [dossier(1, dossier_id="HS-0001", received_at="2025-08-29 08:00",
+                                       completed_at=None, result_returned_at=None, status="in_progress")]},
+        )
         for month in ("06", "07", "08"):
             land(
                 cur,
@@ -412,7 +431,7 @@ def test_clean_submission_passes(gated: dict[str, Any], db_url: str) -> None:
     ("batch_id", "rule", "source_row", "field", "value"),
     [
         ("fee", "ho_so.amounts_not_negative", 3, "fee_amount", "-5000"),
-        ("window", "ho_so.received_in_period", 17, "received_at", "2025-08-31 10:00"),
+        ("window", "ho_so.received_in_period", 17, "received_at", "2025-10-02 10:00"),
         ("unknown_unit", "batches.unit_code_valid", None, "unit_code", "99999"),
         ("dup", "ho_so.dossier_id_unique", 2, "dossier_id", "DU-1"),
         ("orphan_payment", "thanh_toan.dossier_exists", 3, "dossier_id", "OP-9999"),
@@ -456,8 +475,8 @@ def test_errors_quarantine_with_reason_and_violations(
 
 def test_reason_reads_like_an_auditor_wrote_it(gated: dict[str, Any]) -> None:
     assert (
-        "ho_so.csv row 17 field received_at value '2025-08-31 10:00' — "
-        "received date outside the period 2025-09-01..2025-09-30"
+        "ho_so.csv row 17 field received_at value '2025-10-02 10:00' — "
+        "received date after the period 2025-09-01..2025-09-30"
     ) in reasons_of(gated, "window")
     assert "unit_code value '99999' (not a 2025 commune code)" in reasons_of(gated, "unknown_unit")
     assert "pakn.xlsx row 7 field received_at: cannot read cell" in reasons_of(gated, "unreadable")
@@ -502,6 +521,16 @@ def test_report_arithmetic_shows_both_figures(gated: dict[str, Any], db_url: str
            where batch_id = 'figures' and expectation = 'report_figures.received_is_sum_of_channels'""",
     )
     assert channels == [(True,)]  # 851 + 28 = 879
+
+
+def test_carried_over_dossiers_belong_in_the_file(db_url: str, gated: dict[str, Any]) -> None:
+    """Received before the period and processed in it: no finding; finished before it: a warning."""
+    flagged = query(
+        db_url,
+        """select expectation, source_row, severity from audit.rule_violations
+           where run_id = 'run-1' and batch_id = 'window' and source_row in (18, 19)""",
+    )
+    assert flagged == [("ho_so.carried_over_processed_in_period", 19, "warn")]
 
 
 def test_cross_batch_and_volume_details(gated: dict[str, Any]) -> None:
@@ -587,7 +616,7 @@ def test_gate_is_cheap_at_scale(db_url: str, context_dir: Path, units: list[str]
                 # One bad row in every tenth batch: the gate must find it among 200k.
                 fee_amount="-1" if (b % 10 == 0 and i == 500) else "50000",
             )
-            ho_so_csv.writerow(["2025-10", batch_id, path, i + 2, *[row[c] for c in columns]])
+            ho_so_csv.writerow(["2025-10", batch_id, path, i + 2, *[row.get(c) for c in columns]])
     with contextlib.closing(psycopg2.connect(db_url)) as conn, conn.cursor() as cur:
         for target, buf in (
             (

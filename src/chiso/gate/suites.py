@@ -397,10 +397,16 @@ def _date_order(suite: str, check: dict[str, Any]) -> tuple[str, str]:
 def _in_period(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     column = f"t.{_ident(check['column'])}"
     day = f"cast({read_as('timestamp', column)} as date)"
+    # bound 'end': only a date after the period is outside (an item carried over from
+    # an earlier period belongs in the file); 'both' (default): either side
+    if check.get("bound", "both") == "end":
+        inside, beyond = f"{_iso_prefix(column)} <= s.day_to", f"{day} > s.period_end"
+    else:
+        inside = f"{_iso_prefix(column)} between s.day_from and s.day_to"
+        beyond = f"{day} < s.period_start or {day} > s.period_end"
     outside = (
         f"coalesce(case when {column} is null then false when {column} like '____-__-__%'"
-        f" and {_iso_prefix(column)} between s.day_from and s.day_to then false"
-        f" else {day} < s.period_start or {day} > s.period_end end, false)"
+        f" and {inside} then false else {beyond} end, false)"
     )
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(check["column"])} as field,
         {column} as value, null::text as detail
@@ -482,6 +488,15 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
 def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
     key = _ident(check["column"])
     months = int(check.get("history_months", 1))
+    # other_units_only: the same unit delivering an item again for another period is a
+    # carry-over (a dossier received in one month and processed in the next), not a
+    # double count: months count only what was received in them, rollups keep the
+    # latest delivery of an item.
+    units_only = bool(check.get("other_units_only", False))
+    distinct = "min(unit_code) <> max(unit_code)" if units_only else (
+        "min(unit_code || '/' || period) <> max(unit_code || '/' || period)")
+    other = "d.unit_code <> m.unit_code" if units_only else (
+        "(d.unit_code <> m.unit_code or d.period <> m.period)")
     # Other deliveries = the current (passed/warned) batches and the other batches of this run,
     # of another unit or period in the same province: a dossier delivered twice would be
     # counted twice in the province's scores. Other periods are looked at `history_months`
@@ -518,7 +533,7 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
         select key, province_code
         from deliveries
         group by key, province_code
-        having min(unit_code || '/' || period) <> max(unit_code || '/' || period)
+        having {distinct}
     )
     select h.batch_id, h.source_file, h.source_row, {_lit(key)} as field, h.key as value,
         'also delivered by unit ' || h.other_unit || ' for ' || h.other_period
@@ -535,7 +550,7 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
         join deliveries d
           on d.key = m.key
          and d.province_code = m.province_code
-         and (d.unit_code <> m.unit_code or d.period <> m.period)
+         and {other}
     ) h
     where h.k = 1"""
 
