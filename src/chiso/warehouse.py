@@ -88,7 +88,7 @@ def dsn_from_connection(conn: Any) -> str:
         netloc = f"{user}@"
     else:
         netloc = f"{user}@{host or 'localhost'}" + (f":{conn.port}" if conn.port else "")
-    query = ("?" + urlencode(extra)) if extra else ""
+    query = ("?" + urlencode(extra, quote_via=quote)) if extra else ""
     return f"postgresql://{netloc}/{quote(conn.schema or DATABASE)}{query}"
 
 
