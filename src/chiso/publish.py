@@ -23,6 +23,10 @@ def publish(period: str, province: str | None, run_id: str, dsn: str | None = No
         order by province_code, rank_in_province nulls last, unit_code"""
     (out / "unit_ranking.csv").write_text(
         warehouse.query_csv(ranking_sql, dsn, params=(period, province, province)), encoding="utf-8")
+    # the quarter and the year to date as they stand after this month (index-766.md §3)
+    for rollup in rollups_of(period):
+        (out / f"unit_ranking_{rollup}.csv").write_text(
+            warehouse.query_csv(ranking_sql, dsn, params=(rollup, province, province)), encoding="utf-8")
     _ranking_chart(out / "unit_ranking.png", period, province, dsn)
     docs = None
     try:
@@ -34,6 +38,11 @@ def publish(period: str, province: str | None, run_id: str, dsn: str | None = No
     _dq_summary(out / "dq_summary.html", period, province, docs, run_id, dsn)
     log.info("reports for %s in %s", period, out)
     return out
+
+
+def rollups_of(month: str) -> tuple[str, str]:
+    """The quarter and year labels a month belongs to: 2025-09 → (2025-Q3, 2025)."""
+    return f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}", month[:4]
 
 
 def _ranking_chart(path: Path, period: str, province: str | None, dsn: str | None) -> None:
