@@ -225,6 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    config.pseudonym_key()  # before Airflow starts: no key, no run (config.py says how to set one)
     for period in period_range(args.period, args.cycle):
         _run_one(args.submissions, period.label, args.province, args.cycle)
         print_ranking(period.label, args.province, limit=10)
@@ -320,10 +321,48 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from chiso.extract import extract_report, render
 
     report = extract_report(args.file, province_hint=args.province)
-    sys.stdout.write(render(report, args.format))
+    sys.stdout.write(whole_numbers(render(report, args.format), args.format))
     for warning in report.warnings:
         log.warning("line %s: %s", warning.line_no, warning.message)
     return 0
+
+
+WHOLE_UNITS = ("count", "rank")
+
+
+def whole_numbers(text: str, fmt: str) -> str:
+    """Counts and ranks as integers (1069, not 1069.0), and whole maxima (100, not 100.0),
+    in rendered extraction output: a spreadsheet or a reader sees what the report said."""
+    import json
+
+    def whole(value, unit_is_whole: bool):
+        if isinstance(value, float) and value.is_integer() and unit_is_whole:
+            return int(value)
+        return value
+
+    if fmt == "json":
+        document = json.loads(text)
+        items = [f for key in ("figures", "candidates") for f in document.get(key) or []
+                 if isinstance(f, dict)]
+        for figure in items:
+            figure["value"] = whole(figure.get("value"), figure.get("unit") in WHOLE_UNITS)
+            figure["max_value"] = whole(figure.get("max_value"), True)
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows:
+            return text
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            for column, applies in (("value", row.get("unit") in WHOLE_UNITS), ("max_value", True)):
+                if applies and row.get(column, "").endswith(".0") and \
+                        row[column][:-2].lstrip("-").isdigit():
+                    row[column] = row[column][:-2]
+            writer.writerow(row)
+        return out.getvalue()
+    return text
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
