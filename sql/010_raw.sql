@@ -169,6 +169,26 @@ create table if not exists raw.report_figures (
     source_text     text
 );
 create index if not exists report_figures_batch on raw.report_figures (batch_id);
+-- chiso.extract ≥ 2: how sure each figure is; candidates (status 'candidate') are kept for
+-- review and never reconciled; the extractor version says which extraction a row comes from.
+alter table raw.report_figures
+    add column if not exists status            text not null default 'figure',  -- figure | candidate
+    add column if not exists confidence        numeric,
+    add column if not exists support           text,     -- how it was read; '+rule' / '-rule'
+    add column if not exists extractor_version text;
+-- A report's warnings (arithmetic that does not add up, conflicting statements): never figures.
+create table if not exists raw.report_warnings (
+    batch_id          text not null,
+    source_file       text not null,
+    file_sha256       text not null,
+    unit_code         text,
+    period            text,
+    rule              text not null,
+    message           text,
+    line_no           integer,
+    extractor_version text
+);
+create index if not exists report_warnings_batch on raw.report_warnings (batch_id);
 
 -- A month's partitions of the data tables; landing calls it before loading a period.
 -- Rows of that month already sitting in the default partition (loaded by hand, without

@@ -27,6 +27,11 @@ renamed as (
     from figures
     left join batches
         on figures.batch_id = batches.batch_id
+    -- only figures: a candidate (chiso.extract too unsure) is never reconciled, and a
+    -- warning is not a figure (older extractions stored them as 'warning:<rule>' rows)
+    where
+        coalesce(figures.status, 'figure') = 'figure'
+        and figures.figure not like 'warning:%'
 )
 
 select * from renamed

@@ -134,7 +134,10 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines | forward)
     figures += extract_prose(doc, sentences)
     figures.sort(key=lambda f: f.line_no)
-    figures, candidates, conflicts = resolve(figures)
+    spare = {
+        k: [(n.value, n.percent) for c in sentence for n in c.numbers] for k, sentence in enumerate(sentences)
+    }
+    figures, candidates, conflicts = resolve(figures, spare)
     figures += _derived(figures)
     _fill_rank_maxima(figures)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 from collections import defaultdict
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default=",".join(LEVELS))
     parser.add_argument("--wrong", action="store_true", help="list the wrong figures")
     args = parser.parse_args(argv)
+    logging.getLogger("chiso.extract").setLevel(logging.ERROR)  # ambiguous names of test units
     cases = corpus_cases() + generated_cases(args.generated)
     results = evaluate(cases, args.levels.split(","), args.seeds)
     print(f"{len(cases)} documents, {args.seeds} noisy copies each per level\n")

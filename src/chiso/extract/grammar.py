@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexicon import is_syllable, levenshtein, match_tags
+from .lexicon import VOCAB, is_syllable, levenshtein, match_tags
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
+from .sections import heading_level
 from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
 
@@ -49,6 +50,25 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
             continue
         prev = out[-1] if out else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.kind == "num" and len(tok.text) == 1 and nxt is not None and nxt.kind == "word":
+            # '9 iai quyet' = 'giải quyết': a letter read as a digit, then split off
+            letter = _DIGIT_LETTER.get(tok.text)
+            if letter and not is_syllable(nxt.text) and letter + nxt.text in VOCAB:
+                out.append(Token("word", letter + nxt.text, tok.start, nxt.end))
+                drop.add(i + 1)
+                continue
+        if (
+            tok.kind == "num"
+            and tok.text in _OCR_SO
+            and nxt is not None
+            and nxt.text in ("ho", "hd")
+            and (prev is None or prev.kind != "word" or prev.text in ("tong", "cac", "la"))
+            and _number_later_in_clause(tokens, i + 1)
+        ):
+            # 'Tóng 56 hô sơ có nghĩa vụ tài chính 312', '56 hồ sơ thanh toán trực tuyến: 81':
+            # 'số' read as digits, with the count itself further on
+            out.append(Token("word", "so", tok.start, tok.end))
+            continue
         if tok.kind == "num" and len(tok.text) <= 2:
             glued_symbol = nxt is not None and nxt.start == tok.end and nxt.text in "&¢€@"
             after_ty = prev is not None and prev.kind == "word" and prev.text in ("ty", "ti")
@@ -62,6 +82,19 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
                 continue
         out.append(tok)
     return out
+
+
+_DIGIT_LETTER = {"9": "g", "0": "o", "1": "l", "5": "s", "6": "b", "8": "b", "4": "a", "3": "a"}
+_OCR_SO = {"56", "50", "86", "80", "36", "30", "s6", "5o"}
+
+
+def _number_later_in_clause(tokens: list[Token], start: int) -> bool:
+    for tok in tokens[start : start + 14]:
+        if tok.kind == "nl" or (tok.kind == "punct" and tok.text in ",;.()"):
+            return False
+        if tok.kind == "num":
+            return True
+    return False
 
 
 def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, int]]) -> dict[int, Number]:
@@ -170,6 +203,22 @@ class Clause:
     sentence: int = 0
 
     @property
+    def damaged(self) -> bool:
+        """Holds a number OCR damaged beyond reading ('S25', '19B', 'l76'): it cannot label
+        the next clause, whose number is not its."""
+        toks = self.tokens
+        for k, t in enumerate(toks):
+            if t.kind == "num" and not any(n.start == t.start for n in self.numbers):
+                glued = (k + 1 < len(toks) and toks[k + 1].start == t.end and toks[k + 1].kind == "word") or (
+                    k > 0 and toks[k - 1].end == t.start and toks[k - 1].kind == "word"
+                )
+                if glued:
+                    return True
+            if t.kind == "word" and sum(c.isdigit() for c in t.text) >= 2:
+                return True  # 'S25': digits OCR left inside a word
+        return False
+
+    @property
     def words(self) -> list[str]:
         return [t.text for t in self.tokens if t.kind == "word"]
 
@@ -242,6 +291,8 @@ def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:
     prev, nxt = tokens[j], tokens[k]
     if prev.kind == "punct" and prev.text in ".;:!?":
         return False
+    if heading_level(doc.lines[doc.line_no(prev.start) - 1]) is not None:
+        return False  # a heading ends at its line, whatever the next line starts with
     return nxt.kind == "word" and doc.text[nxt.start].islower()
 
 
@@ -268,6 +319,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
     foreign = foreign_unit_offsets(doc)
     parent_topic: set[str] = set()  # the topic of a line that ended 'trong đó:'
     last_topic: set[str] = set()
+    damaged_before = False
     for sentence in sentences:
         if _is_trong_do(sentence[-1]) and len(sentence) == 1:
             parent_topic = set(last_topic)  # a 'Trong đó:' line: its items share the topic above
@@ -276,6 +328,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
         state = _State(early_seen=early_seen, topic=set(parent_topic))
         label_here = False  # the pending label belongs to this sentence
         own_topic = False
+        sentence_read = sentence_numbers = False
         for k, clause in enumerate(sentence):
             if not clause.numbers and not _may_matter(clause):
                 label = None
@@ -307,8 +360,20 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
                 _remember_topic(state, clause.tags)
                 continue
             adjacent = label is not None and (clause.first_in_sentence or label_here)
-            figures.extend(_read_clause(doc, clause, state, label if adjacent else None))
+            read = _read_clause(doc, clause, state, label if adjacent else None)
+            if damaged_before:
+                # the item just above was unreadable ('Giái quyettrưoc hạn: 288'): this one's
+                # meaning may depend on it ('đúng hạn' after 'trước hạn' is the exact part)
+                for fig in read:
+                    fig.confidence = round(fig.confidence - NEIGHBOUR_PENALTY, 3)
+                    fig.support.append("unreadable_line_before")
+            figures.extend(read)
+            sentence_read |= bool(read)
+            sentence_numbers |= bool(clause.numbers)
             label, label_here = None, False
+        damaged_before = sentence_numbers and not sentence_read and any(
+            garbled(c.words) for c in sentence
+        )
         early_seen = state.early_seen
         last_topic = set(state.topic)
         if _is_trong_do(sentence[-1]):
@@ -342,7 +407,7 @@ def foreign_unit_offsets(doc: Document) -> list[int]:
             mentions.append((m.start(), fold_stream(" ".join(words))))
     if not mentions:
         return []
-    header_end = doc.line_starts[min(len(doc.line_starts), 12) - 1]
+    header_end = doc.line_starts[max(1, min(12, len(doc.line_starts) // 3)) - 1]
     counts: dict[str, int] = {}
     for _, name in mentions:
         counts[name] = counts.get(name, 0) + 1
@@ -357,7 +422,7 @@ def foreign_unit_offsets(doc: Document) -> list[int]:
 def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:
     """A number-less clause with content labels the next number; consecutive ones add up
     ('Tỉ lệ số hoá hồ sơ, kết quả giải quyết TTHC: 99,1%')."""
-    if not clause.tags - {"DOSSIER"}:
+    if not clause.tags - {"DOSSIER"} or clause.damaged:
         return None, False
     if label is None or not label_here:
         return clause, True
@@ -432,7 +497,10 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
         if number.percent and _word_after(clause, number) in _DOSSIER_WORDS:
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         evidence = _evidence(window_tags, own_window, label, clause)
-        garbled = _garbled_before(clause, number)
+        garbled = _garbled_before(clause, number, label)
+        # '… giải quyết 20 12,53 96': numbers side by side are a table row whose columns
+        # are not known, not a sentence
+        side_by_side = (k > 0 and not left) or (k + 1 < len(windows) and not windows[k + 1][1])
         readings = decide(window_tags, number, tuple(before[-8:]), state.last_name, state.early_seen)
         if not readings and len(windows) > 1:
             evidence = "right_window"
@@ -451,6 +519,9 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             if garbled:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("garbled_words_before")
+            if side_by_side and not number.percent:
+                fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
+                fig.support.append("numbers_side_by_side")
             out.append(fig)
             state.last_name = reading.name
             if reading.name == "dossiers_resolved_early":
@@ -489,10 +560,19 @@ OCR_PENALTY = 0.1  # a keyword that matched only through OCR damage
 # an unreadable word among the three before the number may be the qualifier that names it
 # ('đang giải quyết trong hari 102' may be 'trong hạn')
 GARBLE_PENALTY = 0.35
+NEIGHBOUR_PENALTY = 0.25
 
 
-def _garbled_before(clause: Clause, number: Number) -> bool:
+def _garbled_before(clause: Clause, number: Number, label: Clause | None = None) -> bool:
+    """An unreadable word among the two before the number (the label's, if the clause has
+    none) or the one right after it."""
     before = [t.text for t in clause.tokens if t.kind == "word" and t.end <= number.start]
+    after = [t.text for t in clause.tokens if t.kind == "word" and t.start >= number.end][:1]
+    if after and not is_syllable(after[0]) and not _known_word(after[0]) and len(after[0]) >= 5:
+        if not match_tags(after):
+            return True
+    if not before and label is not None:
+        before = label.words[-1:]
     if not before:
         return False
     matched = {k for m in match_tags(before) for k in range(m.start, m.end)}

@@ -133,7 +133,8 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
     "VISITS": ("lượt truy cập", "truy cập", "lượt khách", "lượt công dân", "lượt người"),
     # letters
     "SCORE": ("điểm", "số điểm", "tổng điểm", "điểm số", "đạt điểm"),
-    "RANK": ("xếp hạng", "xếp thứ", "đứng thứ", "thứ hạng", "vị trí thứ", "hạng", "xếp vị trí"),
+    # not a bare 'hạng': OCR splits 'tháng', 'Thắng' into 't hang'
+    "RANK": ("xếp hạng", "xếp thứ", "đứng thứ", "thứ hạng", "vị trí thứ", "xếp vị trí", "hạng thứ"),
     "INCREASE": ("tăng", "tăng lên"),
     "DECREASE": ("giảm", "giảm xuống", "sụt giảm"),
     "COMPARE": ("so với", "so cùng kỳ"),
@@ -162,7 +163,8 @@ for _code, (_max, _phrases) in GROUPS.items():
 # A match of the key tag inside one of these longer phrases is not that concept
 # ('thời điểm' is not a score; 'hệ thống thông tin giải quyết' is not a resolution).
 CANCELLED_BY: dict[str, tuple[str, ...]] = {
-    "SCORE": ("thời điểm", "địa điểm", "điểm tiếp nhận", "điểm bưu chính"),
+    "SCORE": ("thời điểm", "địa điểm", "điểm tiếp nhận", "điểm bưu chính", "dứt điểm", "trọng điểm",
+              "thí điểm", "điểm nóng", "điểm mới"),
     "RESOLVED": (
         "hệ thống thông tin giải quyết",
         "thông tin giải quyết",
@@ -187,6 +189,9 @@ CANCELLED_BY: dict[str, tuple[str, ...]] = {
     "RECEIVED": ("bộ phận tiếp nhận", "tiếp nhận và trả kết quả"),
     "NEW": ("mô hình mới", "ban hành mới"),
     "G_TDGQ": ("tiến độ xử lý",),
+    # the data reused is 'dữ liệu (đã) số hóa': a reuse rate whose keyword OCR lost is not a
+    # digitisation rate
+    "DIGITISED": ("dữ liệu số hóa", "dữ liệu đã số hóa", "dữ liệu số hoá", "liệu số hóa"),
 }
 
 

@@ -27,6 +27,7 @@ from .model import CONFIDENT, Figure
 BREAK_PENALTY = 0.2
 CONFIRM_SHARE = 0.6
 CONFLICT_PENALTY = 0.25
+REASSIGNED = 0.45  # before the rules it now satisfies confirm it
 
 
 def _outcomes(values: dict[str, float], maxima: dict[str, float | None]):
@@ -54,10 +55,13 @@ def _objective(values: dict[str, float], maxima: dict[str, float | None]) -> tup
     return score, broken
 
 
-def resolve(readings: list[Figure]) -> tuple[list[Figure], list[Figure], list[tuple[Figure, Figure]]]:
-    """(figures, candidates, conflicts): conflicts are (kept, other) pairs of one name."""
+def resolve(
+    readings: list[Figure], numbers: dict[int, list[tuple[float, bool]]] | None = None
+) -> tuple[list[Figure], list[Figure], list[tuple[Figure, Figure]]]:
+    """(figures, candidates, conflicts): conflicts are (kept, other) pairs of one name.
+    `numbers`: every number of each sentence (value, is a percentage), for reassignments."""
     kept, conflicts = _one_value_per_name(readings)
-    kept = _best_assignment(kept)
+    kept = _best_assignment(kept, numbers or {})
     _confidence(kept)
     figures = [f for f in kept if f.confidence >= CONFIDENT]
     candidates = [f for f in kept if f.confidence < CONFIDENT]
@@ -105,36 +109,56 @@ def _one_value_per_name(readings: list[Figure]) -> tuple[list[Figure], list[tupl
     return out, conflicts
 
 
-def _best_assignment(figures: list[Figure]) -> list[Figure]:
+def _alternatives(figures: list[Figure], numbers: dict[int, list[tuple[float, bool]]]):
+    """Other assignments of a sentence's numbers: two figures swap values, or a figure takes
+    a number of its sentence that no figure took ('Số hồ sơ … thanh toán trực tuyến: 81'
+    after OCR turned 'Số' into '56')."""
+    for i, j in itertools.combinations(range(len(figures)), 2):
+        a, b = figures[i], figures[j]
+        if (
+            a.sentence is None
+            or a.sentence != b.sentence
+            or a.unit != b.unit
+            or a.value == b.value
+            or a.derived
+            or b.derived
+        ):
+            continue
+        yield {i: b.value, j: a.value}, f"swapped_with:{b.name}", f"swapped_with:{a.name}"
+    for i, fig in enumerate(figures):
+        if fig.sentence is None or fig.derived or fig.sentence not in numbers:
+            continue
+        taken = {f.value for f in figures if f.sentence == fig.sentence}
+        for value, percent in numbers[fig.sentence]:
+            if value in taken or percent != (fig.unit == "percent"):
+                continue
+            if fig.unit == "count" and not float(value).is_integer():
+                continue
+            yield {i: value}, f"reassigned_from:{fig.value:g}", ""
+
+
+def _best_assignment(figures: list[Figure], numbers: dict[int, list[tuple[float, bool]]]) -> list[Figure]:
     for _ in range(3):
         values = {f.name: f.value for f in figures}
         maxima = {f.name: f.max_value for f in figures}
         base_score, base_broken = _objective(values, maxima)
         if base_broken == 0:
             return figures
-        best: tuple[float, int, int] | None = None
-        for i, j in itertools.combinations(range(len(figures)), 2):
-            a, b = figures[i], figures[j]
-            if (
-                a.sentence is None
-                or a.sentence != b.sentence
-                or a.unit != b.unit
-                or a.value == b.value
-                or a.derived
-                or b.derived
-            ):
-                continue
-            trial = {**values, a.name: b.value, b.name: a.value}
+        best = None
+        for change, note_a, note_b in _alternatives(figures, numbers):
+            trial = {**values, **{figures[k].name: v for k, v in change.items()}}
             score, broken = _objective(trial, maxima)
-            if broken < base_broken and score > base_score and (best is None or score > best[0]):
-                best = (score, i, j)
+            if broken < base_broken and score >= base_score + 2 and (best is None or score > best[0]):
+                best = (score, change, note_a, note_b)
         if best is None:
             return figures
-        _, i, j = best
-        a, b = figures[i], figures[j]
+        _, change, note_a, note_b = best
         figures = list(figures)
-        figures[i] = replace(a, value=b.value, support=[*a.support, f"swapped_with:{b.name}"])
-        figures[j] = replace(b, value=a.value, support=[*b.support, f"swapped_with:{a.name}"])
+        for (k, value), note in zip(change.items(), (note_a, note_b), strict=False):
+            fig = figures[k]
+            # an assignment the words did not make: only the arithmetic vouches for it
+            figures[k] = replace(fig, value=value, support=[*fig.support, note],
+                                 confidence=min(fig.confidence, REASSIGNED))
     return figures
 
 
@@ -159,6 +183,12 @@ def _confidence(figures: list[Figure]) -> None:
             if fig is not None:
                 fig.confidence = 1 - (1 - fig.confidence) * (1 - CONFIRM_SHARE)
                 fig.support.append(f"+{outcome.rule.name}")
+    for fig in figures:
+        # a value the words did not give it needs two rules to vouch for it
+        if any(n.startswith("reassigned_from:") for n in fig.support):
+            confirmations = sum(1 for n in fig.support if n.startswith("+"))
+            if confirmations < 2:
+                fig.confidence = min(fig.confidence, REASSIGNED)
     for fig in figures:
         # '921/921 hồ sơ': the denominator is a total the report states too
         if fig.unit == "count" and fig.max_value and fig.name not in FRACTION_BASES:

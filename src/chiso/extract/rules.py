@@ -58,6 +58,8 @@ def decide(
     if "RANK" in tags:
         return _rank(tags, number, before)
     group_max = [GROUPS[g][0] for g in groups_in(tags)]
+    if "SCORE" in tags and "DOSSIER" in tags and not group_max:
+        return []  # '… 01 hồ sơ … điểm': points are not counted in dossiers
     if "SCORE" in tags or (number.denominator is not None and number.denominator in group_max):
         return _score(tags, number)
     name = _count(tags, early_seen)
