@@ -322,10 +322,12 @@ def test_ranking_dense_with_quarantined_unit_unranked(built: str) -> None:
     # the superseded batch of the quarantined unit never reaches the facts
     assert query(built, "select count(*) from marts.fct_dossiers where unit_code = '11533'") == [(0,)]
     # Hải Phòng has 114 units: in 2025-09 three sent a batch (one quarantined), 111 nothing;
-    # in 2025-08 only 11557 did.
-    assert query(built, "select period, units, units_quarantined, units_without_submission"
+    # in 2025-08 only 11557 did. Q3 and the year to date hold both months: 11557 and 11560
+    # ranked, 11533 off the ranking for its quarantined September.
+    assert query(built, "select period, period_type, units, units_quarantined, units_without_submission"
                         " from marts.province_summary where province_code = '31' order by period") == [
-        ("2025-08", 1, 0, 113), ("2025-09", 2, 1, 111)]
+        ("2025", "year", 2, 1, 111), ("2025-08", "month", 1, 0, 113), ("2025-09", "month", 2, 1, 111),
+        ("2025-Q3", "quarter", 2, 1, 111)]
 
 
 def test_lineage_counts_equal_scores(built: str) -> None:
@@ -338,19 +340,19 @@ def test_lineage_counts_equal_scores(built: str) -> None:
                    count(*) filter (where in_denominator) as denominator
             from marts.criterion_lineage group by 1, 2, 3
         )
-        select s.unit_code, s.criterion_code, s.numerator, s.denominator, l.numerator, l.denominator
+        select s.unit_code, s.criterion_code, s.numerator, s.counted_denominator, l.numerator, l.denominator
         from marts.criterion_scores s
         left join lineage l using (unit_code, period, criterion_code)
-        where s.numerator <> coalesce(l.numerator, 0) or s.denominator <> coalesce(l.denominator, 0)
+        where s.numerator <> coalesce(l.numerator, 0) or s.counted_denominator <> coalesce(l.denominator, 0)
         """,
     )
     assert mismatches == []
     # an auditor reaches the file and row behind a late dossier
     assert query(
         built,
-        "select source_file, file_sha256, source_row from marts.criterion_lineage"
-        " where unit_code = '11560' and criterion_code = '2.1' and item_id = 'D4'",
-    ) == [("31/11560/2025-09/ho_so.csv", "sha-a9-ho-so", 5)]
+        "select period, source_file, file_sha256, source_row from marts.criterion_lineage"
+        " where unit_code = '11560' and criterion_code = '2.1' and item_id = 'D4' order by period",
+    ) == [(period, "31/11560/2025-09/ho_so.csv", "sha-a9-ho-so", 5) for period in ("2025", "2025-09", "2025-Q3")]
 
 
 def test_reconciliation_and_overdue(built: str) -> None:

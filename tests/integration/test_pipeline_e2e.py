@@ -30,7 +30,26 @@ def test_every_unit_is_ranked_each_period(demo_warehouse):
     dsn, _ = demo_warehouse
     assert rows(dsn, "select period, count(*), count(rank_in_province), max(units_in_province) "
                      "from marts.unit_ranking group by 1 order by 1") == [
-        ("2025-08", 12, 12, 12), ("2025-09", 12, 12, 12)]
+        ("2025", 12, 12, 12), ("2025-08", 12, 12, 12), ("2025-09", 12, 12, 12), ("2025-Q3", 12, 12, 12)]
+
+
+def test_quarter_is_scored_from_its_own_dossiers(demo_warehouse):
+    """Every dossier is received in one month: a quarter's received dossiers are the sum of its
+    months'; one still open at a month's end is judged again at the quarter's end, so the
+    quarter's on-time count can only be lower than the months' sum, never higher."""
+    dsn, _ = demo_warehouse
+    assert rows(dsn, """
+        select count(*) from marts.criterion_scores q
+        join (select unit_code, criterion_code, sum(numerator) as n, sum(counted_denominator) as d
+              from marts.criterion_scores where period_type = 'month' group by 1, 2) m
+          using (unit_code, criterion_code)
+        where q.period = '2025-Q3' and q.criterion_code in ('1.4', '2.1', '4.2', '5.4')
+          and (q.counted_denominator <> m.d or q.numerator > m.n)""") == [(0,)]
+    # the year to date spans the same two months here: the same scores as the quarter
+    assert rows(dsn, """
+        select count(*) from marts.unit_ranking y
+        join marts.unit_ranking q using (unit_code)
+        where y.period = '2025' and q.period = '2025-Q3' and y.total_points <> q.total_points""") == [(0,)]
 
 
 def test_total_is_the_sum_of_six_groups_and_points_within_bounds(demo_warehouse):
@@ -94,7 +113,7 @@ def test_lineage_counts_equal_the_scores(demo_warehouse):
                    from marts.criterion_lineage group by 1, 2, 3) l
           using (unit_code, period, criterion_code)
         where s.criterion_code <> '4.7'
-          and (coalesce(l.n, 0) <> s.numerator or coalesce(l.d, 0) <> s.denominator)""") == [(0,)]
+          and (coalesce(l.n, 0) <> s.numerator or coalesce(l.d, 0) <> s.counted_denominator)""") == [(0,)]
 
 
 def test_reports_are_published(demo_warehouse):
