@@ -51,6 +51,7 @@ class Tally:
     candidates: int = 0
     by_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     wrong_examples: list[str] = field(default_factory=list)
+    missing_by_name: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
     def add(self, kind: str, right: int = 0, missing: int = 0, wrong: int = 0) -> None:
         self.right += right
@@ -179,6 +180,8 @@ def score(case: Case, text: str, tally: Tally, workdir: Path) -> None:
             tally.add(kind, right=1)
         else:
             tally.add(kind, missing=1)
+            as_candidate = any(c.name == name and abs(c.value - value) < 1e-6 for c in report.candidates)
+            tally.missing_by_name[f"{case.name.split('_')[0]}:{name}"][int(as_candidate)] += 1
     for name, fig in got.items():
         if fig.derived and name not in case.expected:
             continue
@@ -243,12 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generated", type=int, default=12, help="generator reports in the corpus")
     parser.add_argument("--levels", default=",".join(LEVELS))
     parser.add_argument("--wrong", action="store_true", help="list the wrong figures")
+    parser.add_argument("--missing", action="store_true", help="count missing figures by name")
     args = parser.parse_args(argv)
     logging.getLogger("chiso.extract").setLevel(logging.ERROR)  # ambiguous names of test units
     cases = corpus_cases() + generated_cases(args.generated)
     results = evaluate(cases, args.levels.split(","), args.seeds)
     print(f"{len(cases)} documents, {args.seeds} noisy copies each per level\n")
     print(table(results))
+    if args.missing:
+        for level, t in results.items():
+            top = sorted(t.missing_by_name.items(), key=lambda kv: -sum(kv[1]))[:25]
+            print(f"[{level}] missing (absent, candidate): "
+                  + ", ".join(f"{k} {a}/{c}" for k, (a, c) in top))
     if args.wrong:
         for level, t in results.items():
             for line in t.wrong_examples:

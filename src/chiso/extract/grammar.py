@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexicon import VOCAB, is_syllable, levenshtein, match_tags
+from .lexicon import VOCAB, is_syllable, levenshtein, match_tags, ocr_syllable
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
@@ -208,7 +208,7 @@ class Clause:
         the next clause, whose number is not its."""
         toks = self.tokens
         for k, t in enumerate(toks):
-            if t.kind == "num" and not any(n.start == t.start for n in self.numbers):
+            if t.kind == "num" and len(t.text) >= 2 and not any(n.start == t.start for n in self.numbers):
                 glued = (k + 1 < len(toks) and toks[k + 1].start == t.end and toks[k + 1].kind == "word") or (
                     k > 0 and toks[k - 1].end == t.start and toks[k - 1].kind == "word"
                 )
@@ -519,6 +519,9 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             if garbled:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("garbled_words_before")
+            if clause.damaged:
+                fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
+                fig.support.append("unreadable_number_in_clause")
             if side_by_side and not number.percent:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("numbers_side_by_side")
@@ -568,7 +571,7 @@ def _garbled_before(clause: Clause, number: Number, label: Clause | None = None)
     none) or the one right after it."""
     before = [t.text for t in clause.tokens if t.kind == "word" and t.end <= number.start]
     after = [t.text for t in clause.tokens if t.kind == "word" and t.start >= number.end][:1]
-    if after and not is_syllable(after[0]) and not _known_word(after[0]) and len(after[0]) >= 5:
+    if after and not ocr_syllable(after[0]) and not _known_word(after[0]) and len(after[0]) >= 5:
         if not match_tags(after):
             return True
     if not before and label is not None:
@@ -577,7 +580,7 @@ def _garbled_before(clause: Clause, number: Number, label: Clause | None = None)
         return False
     matched = {k for m in match_tags(before) for k in range(m.start, m.end)}
     return any(
-        not is_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
+        not ocr_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
         for k, w in enumerate(before)
         if k >= len(before) - 2
     )
@@ -587,7 +590,7 @@ def garbled(words: list[str]) -> bool:
     """Some word is neither a syllable, nor an abbreviation, nor part of a keyword match."""
     matched = {k for m in match_tags(words) for k in range(m.start, m.end)}
     return any(
-        not is_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
+        not ocr_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
         for k, w in enumerate(words)
     )
 

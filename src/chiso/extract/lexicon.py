@@ -230,6 +230,21 @@ def is_syllable(word: str) -> bool:
     return bool(_SYLLABLE.match(word))
 
 
+@lru_cache(maxsize=50_000)
+def ocr_syllable(word: str) -> bool:
+    """A syllable, or one once a single OCR confusion is undone ('diioc' = 'được', 'curig' =
+    'cung', 'kbai' = 'khai', 'triuh' = 'trình'): damaged, but not unreadable."""
+    if is_syllable(word):
+        return True
+    for wrong, right in (*OCR_UNDO, ("u", "n"), ("n", "u"), ("e", "c"), ("c", "e"), ("l", "i"), ("i", "l")):
+        k = word.find(wrong)
+        while k >= 0:
+            if is_syllable(word[:k] + right + word[k + len(wrong):]):
+                return True
+            k = word.find(wrong, k + 1)
+    return False
+
+
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
@@ -242,14 +257,22 @@ def word_distance(doc_word: str, lex_word: str) -> int:
     becomes the lexicon word once one OCR confusion is undone costs 1."""
     if doc_word == lex_word:
         return 0
+    if undoes_to(doc_word, lex_word):
+        return 1
+    return _plain_distance(doc_word, lex_word)
+
+
+@lru_cache(maxsize=200_000)
+def undoes_to(doc_word: str, lex_word: str) -> bool:
+    """Undoing one OCR confusion of the model turns `doc_word` into `lex_word`."""
     for wrong, right in OCR_UNDO:
         if wrong in doc_word and wrong not in lex_word:
             k = doc_word.find(wrong)
             while k >= 0:
                 if doc_word[:k] + right + doc_word[k + len(wrong):] == lex_word:
-                    return 1
+                    return True
                 k = doc_word.find(wrong, k + 1)
-    return _plain_distance(doc_word, lex_word)
+    return False
 
 
 def _plain_distance(doc_word: str, lex_word: str) -> int:
@@ -317,13 +340,15 @@ def neighbours(doc_word: str) -> tuple[str, ...]:
 
 
 def _window_cost(window: Sequence[str], phrase: tuple[str, ...], budget: int) -> int:
-    cost, exact = 0, 0
+    cost, spent, exact = 0, 0, 0
     for dw, lw in zip(window, phrase, strict=True):
         d = word_distance(dw, lw)
-        if d == 0:
-            exact += 1
+        known_confusion = d == 1 and undoes_to(dw, lw)
+        if d == 0 or known_confusion:
+            exact += 1  # a confusion the OCR model explains is as good as the word
         cost += d
-        if cost > budget:
+        spent += 0 if known_confusion else d
+        if spent > budget:
             return 99
     if len(phrase) == 1:
         # a lone word may only differ in its vowels (where OCR loses diacritics):
