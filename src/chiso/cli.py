@@ -153,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="one SQL statement (e.g. \"select * from marts.dq_results limit 5\")")
     p.add_argument("--admin", action="store_true",
                    help="run as the bootstrap account in a read-write transaction; default is the "
-                        "read-only chiso_auditor role (e.g. chiso sql --admin \"vacuum …\")")
+                        "read-only chiso_auditor role (e.g. chiso sql --admin \"delete from audit.inventory "
+                        "where run_id = 'test' returning *\")")
     p.set_defaults(func=cmd_sql)
 
     p = _sub(sub, "db", "warehouse: url | init | stop | serve (embedded server on 127.0.0.1)",
