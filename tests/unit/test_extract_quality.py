@@ -120,7 +120,7 @@ def test_other_units_figures_in_a_province_letter(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- OCR model
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.text(alphabet="aăâeêioôơuưyđAĂÂĐáàảãạấầẩẫậếềểễệốồổỗộớờởỡợứừửữự 0123456789.,", max_size=80),
        st.sampled_from(sorted(LEVELS)), st.integers(0, 1000))
 def test_confusion_model_is_deterministic_and_keeps_lines(text: str, level: str, seed: int) -> None:
@@ -132,7 +132,7 @@ def test_confusion_model_is_deterministic_and_keeps_lines(text: str, level: str,
     assert strip_diacritics(text).isascii() or not text.isascii()
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000))
 def test_noisy_copies_of_a_report_are_never_confidently_wrong(seed: int, tmp_path_factory) -> None:
     case = next(c for c in corpus_cases() if c.name == "monthly_tan_phong_form")

@@ -57,6 +57,9 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
                 out.append(Token("word", letter + nxt.text, tok.start, nxt.end))
                 drop.add(i + 1)
                 continue
+        if tok.kind == "num" and tok.text in _OCR_SO and prev is not None and prev.text in ("ho", "hd"):
+            out.append(Token("word", "so", tok.start, tok.end))  # 'hồ 56' is 'hồ sơ'
+            continue
         if (
             tok.kind == "num"
             and tok.text in _OCR_SO

@@ -39,6 +39,11 @@ def groups_in(tags: set[str]) -> list[str]:
     return [g for g in GROUPS if f"G_{g}" in tags]
 
 
+def _rate_verb(word: str) -> bool:
+    """'đạt', 'chiếm', 'bằng', also as OCR reads 'đạt' ('dal', 'dai', 'đạl')."""
+    return word in _RATE_VERBS or (len(word) == 3 and word[:2] == "da" and word[2] in "lit")
+
+
 def decide(
     tags: set[str],
     number: Number,
@@ -49,7 +54,7 @@ def decide(
     """Figures for `number` in a clause carrying `tags`; `before` = the words just before it."""
     if tags & BLOCKING:
         return []  # another agency's figures, a target/instruction, or a year-to-date sum
-    if number.percent and before and before[-1] in _RATE_VERBS:
+    if number.percent and before and _rate_verb(before[-1]):
         tags = tags | {"RATE"}
     if number.denominator and before and before[-1] in _ORDINAL:
         tags = tags | {"RANK"}  # 'đứng thứ 38/114'

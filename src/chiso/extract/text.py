@@ -148,7 +148,7 @@ OCR_DIGITS = {"0": "o", "1": "l", "3": "a", "4": "a", "6": "o", "9": "o"}
 @lru_cache(maxsize=4096)
 def fold_char(ch: str) -> str:
     """One character in, one character out: lower case, no diacritics, đ → d."""
-    if ch in "đĐ":
+    if ch in "đĐÐð":  # Đ, and the look-alike Ð OCR gives for it
         return "d"
     if ch in "\t\n":
         return ch
