@@ -121,6 +121,8 @@ CERTIFIED_COPY = BASE_PROCEDURES[0]
 CORE_COUNT = 40  # every commune handles the 40 most frequent procedures
 POOL_SIZE = 620
 PROVINCE_POOL_SIZE = 520
+# Procedures whose receipts carry no appointment date (the one-stop system sets none).
+NO_APPOINTMENT_SHARE = 0.08
 FEE_LEVELS = np.array([2_000, 10_000, 20_000, 30_000, 50_000, 100_000, 200_000, 500_000])
 
 
@@ -136,6 +138,7 @@ class ProcedurePool:
     online_capable: np.ndarray  # float, how far the procedure can go online (0 none … 1 full)
     returns_paper_result: np.ndarray  # bool
     is_certified_copy: np.ndarray  # bool
+    no_appointment: np.ndarray  # bool, dossiers get no appointment date (2.1 counts the time limit)
 
     def __len__(self) -> int:
         return len(self.code)
@@ -170,6 +173,8 @@ def national_pool(seed: int) -> ProcedurePool:
     fee[certified] = 2_000
     online_capable[certified] = 1.0
     paper[certified] = True
+    # Drawn apart so that adding it left the other attributes as they were.
+    no_appointment = (np.random.default_rng([seed, 766_003]).random(size) < NO_APPOINTMENT_SHARE) & ~certified
     return ProcedurePool(
         code=codes,
         name=np.array(names, dtype=object),
@@ -179,6 +184,7 @@ def national_pool(seed: int) -> ProcedurePool:
         online_capable=online_capable,
         returns_paper_result=paper,
         is_certified_copy=certified,
+        no_appointment=no_appointment,
     )
 
 

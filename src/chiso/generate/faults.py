@@ -117,7 +117,9 @@ def _load(path: Path) -> Table:
         elif kind == "boolean":
             table[name] = values == "true"
         elif kind in ("integer", "numeric", "amount"):
-            table[name] = pd.to_numeric(pd.Series(values)).to_numpy().astype(np.int64)
+            numbers = pd.to_numeric(pd.Series(values).replace("", None))
+            # a blank stays NaN in a float column, which the writers print as a blank cell
+            table[name] = numbers.to_numpy(dtype=float if numbers.isna().any() else np.int64, copy=True)
         else:
             table[name] = np.where(values == "", None, values).astype(object)
     return table
@@ -258,9 +260,12 @@ def _empty_file(root: Path, folder: Path, period: str, rng: np.random.Generator)
 def _missing_column(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:
     path = _file(folder, "ho_so")
     ho_so = _load(path)
-    del ho_so["due_at"]
+    # a required column: due_at, once the example, may be blank since the contract allowed
+    # procedures without an appointment date
+    del ho_so["received_at"]
     path = _save(ho_so, path)
-    return Fault(folder.parent.name, "missing_column", _rel(root, path), "no due_at (Ngày hẹn trả) column")
+    return Fault(folder.parent.name, "missing_column", _rel(root, path),
+                 "no received_at (Ngày tiếp nhận) column")
 
 
 def _completed_before_received(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:

@@ -2,38 +2,59 @@
 
 Everything is drawn with numpy for the whole unit at once. Dates follow one snapshot: the
 unit exports at the end of the period, so a dossier finished after that moment is still
-in progress in the file, and statuses always agree with the dates.
+in progress in the file, and statuses always agree with the dates. Working days are the
+warehouse's (chiso.workdays). Small, unit-dependent shares of the rows take the cases the
+scoring rules treat apart (2.1, 3.3, 3.6, 5.2: supplements, refusals and results without a
+completion time, dossiers without an appointment date, blank or unexpected fees, feedback
+steps on and just past their limits), so that each clause moves the demo's scores;
+tests/unit/test_generate_branches.py checks that every one occurs.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chiso import workdays
 from chiso.generate.catalogue import ProcedurePool, UnitCatalogue
 from chiso.generate.units import Profile, Unit
 from chiso.periods import Period
 
-Table = dict[str, np.ndarray]  # contract column → values (datetime64[s] with NaT, bool, int64, object)
+# contract column → values: datetime64[s] with NaT for a blank, bool, int64, float64 for a
+# whole-number column that may be blank (NaN; the writers print whole numbers), object
+Table = dict[str, np.ndarray]
 
 DAY = np.timedelta64(1, "D")
-# Public holidays (Tết, Hùng Kings, 30/4–1/5, National Day): desks are closed and deadlines
-# skip them, as the one-stop systems count working days.
-HOLIDAYS = np.array([
-    "2024-01-01", "2024-02-08", "2024-02-09", "2024-02-12", "2024-02-13", "2024-02-14", "2024-04-18",
-    "2024-04-29", "2024-04-30", "2024-05-01", "2024-09-02", "2024-09-03",
-    "2025-01-01", "2025-01-27", "2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-04-07",
-    "2025-04-30", "2025-05-01", "2025-05-02", "2025-09-01", "2025-09-02",
-    "2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-04-27",
-    "2026-04-30", "2026-05-01", "2026-09-01", "2026-09-02",
-], dtype="datetime64[D]")
 OPENING, OFFICE_SECONDS = 27_000, 36_000  # 07:30, ten hours
 SECONDS_PER_DAY = 86_400
 # Hourly shape of online submissions: citizens file in the evening too, rarely at night.
 ONLINE_HOURS = np.array([1, 1, 1, 1, 1, 2, 4, 7, 10, 11, 10, 8, 6, 7, 9, 10, 9, 7, 6, 7, 8, 7, 5, 2], float)
+FREE_PROCEDURE_CHARGES = np.array([5_000, 10_000, 20_000, 30_000], float)
+
+
+@functools.cache
+def _calendar() -> tuple[np.datetime64, np.ndarray, np.ndarray, np.ndarray]:
+    """Vietnam's working days as the warehouse counts them (chiso.workdays: public holidays,
+    Tết, the Saturdays worked in exchange): the first day, per day whether it is a working
+    day and its running working-day number, and the working days in order."""
+    rows = [line.split(",", 3) for line in workdays.working_days_csv().getvalue().splitlines()]
+    first = np.datetime64(rows[0][0], "D")
+    working = np.array([r[1] == "true" for r in rows])
+    number = np.array([int(r[2]) for r in rows], dtype=np.int64)
+    days = first + np.arange(len(rows))
+    return first, working, number, days[working]
+
+
+def working_day_after(days: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+    """The n-th working day after each day (counted from the next day, as limits are);
+    n = 0 is the day itself when it is a working day, else the next working day."""
+    first, working, number, working_days = _calendar()
+    index = (days.astype("datetime64[D]") - first).astype(np.int64)
+    return working_days[np.where(np.asarray(n) > 0, number[index] + n - 1, number[index] - working[index])]
 
 
 def _text(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -92,8 +113,11 @@ def _snapshot(period: Period) -> np.datetime64:
 def _period_days(period: Period) -> tuple[np.ndarray, np.ndarray]:
     days = np.arange(np.datetime64(period.start, "D"), np.datetime64(period.end, "D") + DAY)
     weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    # Holidays count as Sundays: no desk service, fewer online filings.
-    weekday = np.where(np.isin(days, HOLIDAYS), 6, weekday)
+    first, working, _, _ = _calendar()
+    working = working[(days - first).astype(np.int64)]
+    # Holidays count as Sundays (no desk service, fewer online filings); a Saturday worked in
+    # exchange for a day off counts as a weekday.
+    weekday = np.where(working, np.where(weekday >= 5, 0, weekday), np.where(weekday < 5, 6, weekday))
     return days, weekday
 
 
@@ -118,7 +142,7 @@ def _received_at(rng: np.random.Generator, period: Period, online: np.ndarray) -
 def _add_working_days(moment: np.ndarray, working_days: np.ndarray) -> np.ndarray:
     """Appointment = the n-th working day after reception, at the same (office) time of day."""
     day = moment.astype("datetime64[D]")
-    due_day = np.busday_offset(day, working_days, roll="forward", holidays=HOLIDAYS)
+    due_day = working_day_after(day, working_days)
     time_of_day = np.clip((moment - day.astype("datetime64[s]")).astype(np.int64), 28_800, 61_200)
     return due_day.astype("datetime64[s]") + time_of_day.astype("timedelta64[s]")
 
@@ -132,7 +156,7 @@ def _office_hours(moment: np.ndarray, not_before: np.ndarray) -> np.ndarray:
     window (keeping the order of events within a day) and move weekends to the next working day."""
     day = moment.astype("datetime64[D]")
     time_of_day = (moment - day.astype("datetime64[s]")).astype(np.int64)
-    day = np.busday_offset(day, 0, roll="forward", holidays=HOLIDAYS)
+    day = working_day_after(day, 0)
     office = day.astype("datetime64[s]") + _seconds(OPENING + time_of_day * OFFICE_SECONDS // SECONDS_PER_DAY)
     return np.maximum(office, not_before)
 
@@ -141,6 +165,7 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
              pool: ProcedurePool, period: Period, scale: float) -> Table:
     n = max(5, round(profile.monthly_dossiers * scale * float(np.clip(rng.normal(1.0, 0.075), 0.85, 1.15))))
     snapshot = _snapshot(period)
+    not_a_time = np.datetime64("NaT", "s")
 
     pick = rng.choice(len(catalogue.index), n, p=catalogue.weight)
     procedure = catalogue.index[pick]
@@ -153,28 +178,54 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
     received = _received_at(rng, period, online)
     order = np.argsort(received, kind="stable")
     received, procedure, channel, online = received[order], procedure[order], channel[order], online[order]
-    due = _add_working_days(received, pool.processing_days[procedure])
+    limit = pool.processing_days[procedure]
+    due = _add_working_days(received, limit)
 
-    supplements = rng.choice([0, 1, 2], n, p=[0.9, 0.08, 0.02])
-    # More than one supplement request counts the dossier overdue (spec 2.1), so such
-    # dossiers are the late ones here too.
-    late = (rng.random(n) > profile.on_time) | (supplements == 2)
+    # A request for a supplement stops the clock: the deadline moves by the working days the
+    # dossier waited for the applicant (spec 2.1). More than one request counts the dossier
+    # overdue whatever the dates, and is drawn like the others: most still finish in time.
+    draw = rng.random(n)
+    supplements = np.select([draw < profile.supplement_rate * 0.8, draw < profile.supplement_rate],
+                            [1, rng.integers(2, 4, n)], 0)
+    waited = rng.integers(1, 6, n) + (supplements - 1) * rng.integers(1, 4, n)
+    supplement_days = np.where(supplements > 0, waited, 0)
+    moved_due = _add_working_days(due, supplement_days)
+    late = rng.random(n) > profile.on_time
     outcome = rng.random(n)
     refused = outcome < 0.01
     withdrawn = (outcome >= 0.01) & (outcome < 0.015)
-    allowed = (due - received).astype(np.int64)
-    on_time_end = received + _seconds(allowed * rng.beta(1.1, 2.8, n))
-    late_end = due + _seconds(3_600 + rng.exponential(2.5, n) * SECONDS_PER_DAY)
+    allowed = (moved_due - received).astype(np.int64)
+    # Supplemented dossiers use more of their (moved) time: a share finish after the
+    # appointment written on the receipt but before the moved deadline.
+    share = np.where(supplements > 0, rng.beta(2.5, 1.3, n), rng.beta(1.1, 2.8, n))
+    on_time_end = received + _seconds(allowed * share)
+    late_end = moved_due + _seconds(3_600 + rng.exponential(2.5, n) * SECONDS_PER_DAY)
     end = np.where(late & ~refused & ~withdrawn, late_end, on_time_end)
+
+    # Procedures without an appointment date: the desk works to the legal limit (plus the
+    # supplement wait), counted in working days after reception, often finishing on its last day.
+    no_date = pool.no_appointment[procedure] | (rng.random(n) < profile.missing_due)
+    budget = limit + supplement_days
+    in_time = np.where(rng.random(n) < 0.3, budget, rng.integers(0, budget + 1))
+    overrun = budget + rng.geometric(0.4, n)
+    end_day = working_day_after(received.astype("datetime64[D]"), np.where(late, overrun, in_time))
+    undated_end = np.maximum(end_day.astype("datetime64[s]") + _seconds(rng.uniform(27_000, 61_200, n)),
+                             received + np.timedelta64(900, "s"))
+    end = np.where(no_date & ~refused & ~withdrawn, undated_end, end)
+
     end = np.where(refused, received + _seconds(allowed * rng.random(n) * 0.5), end)
     end = np.where(withdrawn, received + _seconds(rng.uniform(0.1, 2.0, n) * SECONDS_PER_DAY), end)
     end = _office_hours(end, received + np.timedelta64(900, "s"))
     finished = end <= snapshot
-    completed = np.where(finished, end, np.datetime64("NaT", "s"))
+    # Some systems record a refusal without a completion date (2.1 counts it late).
+    undated_refusal = refused & (rng.random(n) < profile.refused_undated)
+    completed = np.where(finished & ~undated_refusal, end, not_a_time)
     handed = _office_hours(end + _seconds(rng.exponential(0.6, n) * SECONDS_PER_DAY),
                            end + np.timedelta64(300, "s"))
     returned = finished & ~refused & ~withdrawn & (handed <= snapshot) & (rng.random(n) < 0.93)
-    result_returned = np.where(returned, handed, np.datetime64("NaT", "s"))
+    result_returned = np.where(returned, handed, not_a_time)
+    # ... and some only the moment the result was handed over (2.1's end time then).
+    completed = np.where(returned & (rng.random(n) < profile.returned_only), not_a_time, completed)
     status = np.select(
         [~finished, refused, withdrawn, returned],
         ["in_progress", "refused", "withdrawn", "returned"],
@@ -186,9 +237,15 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
     # Digitised dossiers are mostly the ones that also got an e-result (SO_HOA needs both).
     digitised_rate = np.where(has_e_result, min(1.0, profile.digitised * 1.1), profile.digitised * 0.7)
     digitised = rng.random(n) < digitised_rate
-    fee = pool.fee[procedure].copy()
+    fee_bearing = pool.fee[procedure] > 0
+    fee = pool.fee[procedure].astype(float)
     fee = np.where(pool.is_certified_copy[procedure], 2_000 * rng.integers(1, 11, n), fee)
     fee = np.where(rng.random(n) < 0.08, 0, fee)  # exemptions: poor households, people with merit
+    # Data-entry habits 3.6 has to survive: a fee-bearing dossier with the fee left blank, and
+    # a charge (copies, delivery) typed on a dossier of a procedure without a fee.
+    fee = np.where(fee_bearing & (rng.random(n) < profile.fee_blank), np.nan, fee)
+    fee = np.where(~fee_bearing & (rng.random(n) < profile.fee_on_free),
+                   rng.choice(FREE_PROCEDURE_CHARGES, n), fee)
 
     day_of_receipt = pc.strftime(pa.array(received), format="%y%m%d")
     day_number = received.astype("datetime64[D]")
@@ -208,18 +265,19 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
         "procedure_code": pool.code[procedure].astype(object),
         "received_at": received,
         "channel": channel,
-        "due_at": due,
+        "due_at": np.where(no_date, not_a_time, due),
         "completed_at": completed,
         "result_returned_at": result_returned,
         "status": status,
         "supplement_count": supplements.astype(np.int64),
+        "supplement_days": supplement_days.astype(np.int64),
         "synced_to_national_portal": rng.random(n) < profile.sync,
         "has_e_result": has_e_result,
         "digitised": digitised,
         "reused_data": rng.random(n) < profile.reused,
         "citizen_db_data": rng.random(n) < profile.citizen_db,
         "personal_storage_linked": rng.random(n) < profile.personal_storage,
-        "fee_amount": fee.astype(np.int64),
+        "fee_amount": fee,
         "applicant_ref": _text(_padded(citizen, 12)),
     }
 
@@ -258,12 +316,14 @@ def payments(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Tabl
 
 def feedback(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Table, period: Period) -> Table:
     snapshot = _snapshot(period)
+    not_a_time = np.datetime64("NaT", "s")
     busy = float(np.clip(profile.monthly_dossiers / 900, 0.3, 2.0))
-    k = int(min(5, rng.poisson(profile.feedback_rate * busy)))
+    k = int(min(15, rng.poisson(profile.feedback_rate * busy)))
     days, weekday = _period_days(period)
-    workdays = days[weekday < 5]
-    received = (rng.choice(workdays, k).astype("datetime64[s]")
-                + _seconds(rng.uniform(27_000, 61_200, k)))
+    # The portal takes feedback every day; staff answer on working days.
+    weight = np.where(weekday < 5, 1.0, 0.35)
+    received = (rng.choice(days, k, p=weight / weight.sum()).astype("datetime64[s]")
+                + _seconds(rng.uniform(25_000, 75_000, k)))
     linked = rng.random(k) < 0.55
     dossier_index = rng.integers(0, len(ho_so["dossier_id"]), k)
     dossier_id = np.where(linked, ho_so["dossier_id"][dossier_index], None).astype(object)
@@ -273,16 +333,35 @@ def feedback(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Tabl
     received = np.minimum(received, snapshot - np.timedelta64(3_600, "s"))
     order = np.argsort(received, kind="stable")
     received, dossier_id = received[order], dossier_id[order]
+    received_day = received.astype("datetime64[D]")
     due = _add_working_days(received, np.full(k, 15))
-    refused = rng.random(k) < 0.05
-    on_time = rng.random(k) < profile.feedback_on_time
-    allowed = (due - received).astype(np.int64)
-    end = np.where(on_time, received + _seconds(allowed * rng.beta(1.5, 2.5, k)),
-                   due + _seconds(rng.exponential(3.0, k) * SECONDS_PER_DAY + 3_600))
-    end = np.where(refused, received + _seconds(rng.uniform(0.2, 2.0, k) * SECONDS_PER_DAY), end)
-    end = _office_hours(end, received + np.timedelta64(1_800, "s"))
+
+    # 5.2's limits are working days counted after the day of reception: a refusal within 2,
+    # an answer within 15, a request for more information within 5, publication within 2 of
+    # the answer. Each step lands on a working day; staff often act on the last allowed
+    # day, and a late one mostly on the day after.
+    refused = rng.random(k) < 0.08
+    slack = 1.0 - profile.feedback_on_time
+    on_time = rng.random(k) >= slack
+    answer = np.where(on_time, np.where(rng.random(k) < 0.2, 15, rng.integers(1, 15, k)),
+                      np.where(rng.random(k) < 0.4, 16, rng.integers(17, 26, k)))
+    refusal = np.where(rng.random(k) >= slack + 0.15, rng.integers(0, 3, k), rng.integers(3, 6, k))
+    step = np.where(refused, refusal, answer)
+    end = _at_office(working_day_after(received_day, step), rng, received + np.timedelta64(1_800, "s"))
     handled = end <= snapshot
     status = np.select([~handled, refused], ["in_progress", "refused"], "handled").astype(object)
+
+    asked_step = np.where(rng.random(k) >= slack + 0.1, rng.integers(1, 6, k), rng.integers(6, 9, k))
+    asks = ~refused & (rng.random(k) < profile.feedback_supplement) & (asked_step < step)
+    asked = _at_office(working_day_after(received_day, asked_step), rng,
+                       received + np.timedelta64(1_800, "s"))
+    asks &= asked <= snapshot
+    published_step = np.where(rng.random(k) >= slack + 0.1, rng.integers(0, 3, k), rng.integers(3, 6, k))
+    published = _at_office(working_day_after(end.astype("datetime64[D]"), published_step), rng,
+                           end + np.timedelta64(1_800, "s"))
+    publishes = handled & (status == "handled") & (rng.random(k) < profile.feedback_published)
+    publishes &= published <= snapshot
+
     draw = rng.random(k)
     rating = np.where(draw < profile.unsatisfied, "unsatisfied", np.where(draw < 0.7, "satisfied", "none"))
     rating = np.where(handled, rating, "none").astype(object)
@@ -292,11 +371,19 @@ def feedback(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Tabl
         "dossier_id": dossier_id,
         "received_at": received,
         "due_at": due,
-        "handled_at": np.where(handled, end, np.datetime64("NaT", "s")),
+        "handled_at": np.where(handled, end, not_a_time),
+        "supplement_requested_at": np.where(asks, asked, not_a_time),
+        "published_at": np.where(publishes, published, not_a_time),
         "status": status,
         "rating": rating,
         "repeated": rng.random(k) < 0.1,
     }
+
+
+def _at_office(day: np.ndarray, rng: np.random.Generator, not_before: np.ndarray) -> np.ndarray:
+    """A moment in office hours (08:00-17:00) of each day, not before `not_before`."""
+    moment = day.astype("datetime64[s]") + _seconds(rng.uniform(28_800, 61_200, len(day)))
+    return np.maximum(moment, not_before)
 
 
 def procedures(rng: np.random.Generator, profile: Profile, catalogue: UnitCatalogue,
@@ -313,6 +400,9 @@ def procedures(rng: np.random.Generator, profile: Profile, catalogue: UnitCatalo
         "publicised_on_time": rng.random(n) < profile.publicised_on_time,
         "publication_complete": stable.random(n) < profile.publication_complete,
         "e_certified_copy": catalogue.e_certified_copy,
+        # a few rows without the legal time limit: 2.1 then counts an undated dossier late
+        "time_limit_days": np.where(stable.random(n) < profile.limit_missing, np.nan,
+                                    pool.processing_days[index].astype(float)),
     }
 
 
@@ -322,10 +412,15 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
     snapshot = _snapshot(period)
     received = len(ho_so["dossier_id"])
     online = int((ho_so["channel"] == "online").sum())
-    finished = ~np.isnat(ho_so["completed_at"])
-    on_time = int((finished & (ho_so["completed_at"] <= ho_so["due_at"])).sum())
-    in_progress_on_time = int((~finished & (ho_so["due_at"] >= snapshot)).sum())
+    # As the warehouse counts a commune report's figures (int_figures_computed): resolved
+    # means completed in the period, on time by the appointment date; a dossier without an
+    # appointment date is neither, one without a completion time still in progress.
+    completed, due = ho_so["completed_at"], ho_so["due_at"]
+    finished = ~np.isnat(completed)
+    on_time = int((finished & ~np.isnat(due) & (completed <= due)).sum())
+    resolved_late = int((finished & ~np.isnat(due) & (completed > due)).sum())
     in_progress = int((~finished).sum())
+    in_progress_overdue = int((~finished & (due < snapshot)).sum())
     carried = int(rng.binomial(max(received, 1), 0.015))
     system_ministry = int(rng.binomial(received, 0.04))
     resolved = np.isin(ho_so["status"], ["completed", "returned"])
@@ -342,9 +437,9 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
         postal=int((ho_so["channel"] == "postal").sum()),
         total=carried + received,
         on_time=on_time,
-        in_progress_on_time=in_progress_on_time,
-        resolved_late=received - in_progress - on_time,
-        in_progress_overdue=in_progress - in_progress_on_time,
+        in_progress_on_time=in_progress - in_progress_overdue,
+        resolved_late=resolved_late,
+        in_progress_overdue=in_progress_overdue,
         system_city=received - system_ministry,
         system_ministry=system_ministry,
         procedures_full=int((danh_muc["service_level"] == "full").sum()),

@@ -58,6 +58,17 @@ class Profile:
     csv_style: str  # plain | excel (UTF-8 BOM, CRLF)
     json_source: str | None  # one source delivered as JSON instead
     writes_report: bool
+    # the cases of 2.1, 3.6 and 5.2 that plain data never reaches (drawn last, so that
+    # adding them left the other fields as they were)
+    supplement_rate: float  # dossiers with a request for a supplement
+    missing_due: float  # dossiers whose appointment date the system left blank
+    returned_only: float  # returned dossiers with a return time but no completion time
+    refused_undated: float  # refusals recorded without a completion time
+    fee_blank: float  # dossiers of fee-bearing procedures with the fee left blank
+    fee_on_free: float  # dossiers of procedures without a fee that carry a charge
+    limit_missing: float  # catalogue rows without the legal time limit
+    feedback_supplement: float  # feedback items with a request for more information
+    feedback_published: float  # answered feedback items published
 
 
 def load_units() -> list[Unit]:
@@ -111,8 +122,9 @@ def profile_for(unit: Unit, seed: int, *, mixed_formats: bool) -> Profile:
         publicised_on_time=_unit_between(rng, quality, 0.5, 1.0, 0.25),
         publication_complete=_unit_between(rng, quality, 0.88, 1.0, 0.2),
         offers_e_copy=bool(rng.random() < 0.9),
-        # Weaker units draw more complaints.
-        feedback_rate=float(rng.choice([0.0, 0.3, 1.0, 2.5], p=[0.35, 0.3, 0.25, 0.1])) * (1.6 - quality),
+        # Weaker units draw more complaints; about 1.3 items per 1,000 dossiers overall, as
+        # Phú Thọ's 247 for 184,513 dossiers in 8/2026 (index-766.md §6 B).
+        feedback_rate=float(rng.choice([0.0, 0.7, 2.3, 5.8], p=[0.35, 0.3, 0.25, 0.1])) * (1.6 - quality),
         feedback_on_time=_unit_between(rng, quality, 0.5, 1.0, 0.25),
         unsatisfied=_unit_between(rng, 1.0 - quality, 0.0, 0.35, 0.2),
         file_format=file_format,
@@ -120,4 +132,13 @@ def profile_for(unit: Unit, seed: int, *, mixed_formats: bool) -> Profile:
         csv_style="excel" if rng.random() < 0.35 else "plain",
         json_source=json_source,
         writes_report=bool(rng.random() < 0.2),
+        supplement_rate=_unit_between(rng, 1.0 - quality, 0.03, 0.14),
+        missing_due=_unit_between(rng, 1.0 - quality, 0.0, 0.02),
+        returned_only=_unit_between(rng, 1.0 - quality, 0.01, 0.10),
+        refused_undated=_unit_between(rng, 1.0 - quality, 0.1, 0.6),
+        fee_blank=_unit_between(rng, 1.0 - quality, 0.0, 0.05),
+        fee_on_free=_unit_between(rng, 1.0 - quality, 0.0, 0.01),
+        limit_missing=_unit_between(rng, 1.0 - quality, 0.0, 0.04),
+        feedback_supplement=_unit_between(rng, quality, 0.05, 0.3),
+        feedback_published=_unit_between(rng, quality, 0.2, 0.8),
     )

@@ -67,6 +67,13 @@ def _timestamps(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[s]"), mask=np.isnat(values))
 
 
+def _whole_numbers(values: np.ndarray) -> pa.Array:
+    """An integer or amount column as text; NaN in a float column is a blank cell."""
+    if values.dtype.kind == "f":
+        return pc.cast(pc.cast(pa.array(values, from_pandas=True), pa.int64()), pa.string())
+    return pc.cast(pa.array(values), pa.string())
+
+
 def _mapped(values: np.ndarray, mapping: dict[str, str]) -> pa.Array:
     encoded = pc.dictionary_encode(_strings(values))
     dictionary = [mapping.get(v, v) for v in encoded.dictionary.to_pylist()]
@@ -97,7 +104,9 @@ def csv_cells(table: Table, source: Source) -> tuple[list[str], list[pa.Array]]:
             cells.append(pc.strftime(_timestamps(values), format="%Y-%m-%d %H:%M:%S"))
         elif kind == "boolean":
             cells.append(pc.if_else(pa.array(values, pa.bool_()), "true", "false"))
-        elif kind in ("integer", "numeric", "amount"):
+        elif kind in ("integer", "amount"):
+            cells.append(_whole_numbers(values))
+        elif kind == "numeric":
             cells.append(pc.cast(pa.array(values), pa.string()))
         else:
             cells.append(_csv_quoted(_strings(values)))
@@ -122,6 +131,8 @@ def write_json(table: Table, source: Source, path: Path) -> None:
         values, kind = table[name], source.column(name).kind
         if kind in ("timestamp", "date"):
             frame[name] = pc.strftime(_timestamps(values), format="%Y-%m-%dT%H:%M:%S").to_pandas()
+        elif kind in ("integer", "amount") and values.dtype.kind == "f":
+            frame[name] = pd.array(values, dtype="Int64")  # whole numbers, NaN as null
         else:
             frame[name] = values
     text = pd.DataFrame(frame).to_json(orient="records", force_ascii=False, indent=1)
@@ -183,7 +194,9 @@ def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel",
         elif column.kind == "boolean":
             yes, no = VIETNAMESE_BOOLEANS
             cells.append(_text_cells(letter, rows, pc.if_else(pa.array(values, pa.bool_()), yes, no)))
-        elif column.kind in ("integer", "numeric", "amount"):
+        elif column.kind in ("integer", "amount"):
+            cells.append(_number_cells(letter, rows, _whole_numbers(values)))
+        elif column.kind == "numeric":
             cells.append(_number_cells(letter, rows, pc.cast(pa.array(values), pa.string())))
         elif column.kind == "enum":
             cells.append(_text_cells(letter, rows, _mapped(values, vietnamese_enum(source, name))))
