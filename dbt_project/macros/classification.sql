@@ -35,9 +35,9 @@ select
     -- CKMB 1.4 synchronised to the national portal
     is_received_in_period as crit_1_4_den,
     is_received_in_period and synced_to_national_portal as crit_1_4_num,
-    -- TDGQ 2.1 on time
-    is_received_in_period as crit_2_1_den,
-    is_received_in_period and is_on_time as crit_2_1_num,
+    -- TDGQ 2.1 on time, over the dossiers received or processed in the period
+    is_handled_in_period as crit_2_1_den,
+    is_handled_in_period and is_on_time as crit_2_1_num,
     -- DVCTT 3.3 filed online, synchronised, e-result where a paper result is due.
     -- The spec's online ÷ received × sync rate: the portal's channel sums count only
     -- dossiers synced to it, so synced online dossiers ÷ all received is the same.
@@ -64,9 +64,10 @@ select
     -- SHHS 4.5 population-database data
     is_received_in_period as crit_4_5_den,
     is_received_in_period and citizen_db_data as crit_4_5_num,
-    -- MDHL 5.4 not late and no feedback (any feedback about the dossier counts)
-    is_received_in_period as crit_5_4_den,
-    is_received_in_period and is_on_time and feedback_items = 0 as crit_5_4_num
+    -- MDHL 5.4 not late and no feedback (any feedback about the dossier counts), over
+    -- the same dossiers as 2.1 (Phú Thọ 8/2026: both over 184,513)
+    is_handled_in_period as crit_5_4_den,
+    is_handled_in_period and is_on_time and feedback_items = 0 as crit_5_4_num
 from (
     select
         items.*,
@@ -76,6 +77,21 @@ from (
             and items.dossier_status is distinct from 'withdrawn',
             false
         ) as is_received_in_period,
+        -- "received or processed" (2.1, 5.4): received by the period's end and not
+        -- finished before it began, withdrawn dossiers excluded, so a dossier carried
+        -- over from an earlier period counts while it is open or in the period it is
+        -- finished. Evidence: Phú Thọ 8/2026 scores 2.1 over 184,513 dossiers while 3.3's
+        -- "all received" is 152,595 (index-766.md §6B).
+        coalesce(
+            items.dossier_status is distinct from 'withdrawn'
+            and cast(items.received_at as date) <= items.period_end
+            and (
+                cast(items.received_at as date) >= items.period_start
+                or coalesce(items.completed_at, items.result_returned_at) is null
+                or cast(coalesce(items.completed_at, items.result_returned_at) as date) >= items.period_start
+            ),
+            false
+        ) as is_handled_in_period,
         -- 2.1: finished by the deadline, or still open within it at the end of the
         -- period. The end time is when it was processed (completed_at), else when the
         -- result was returned (§2.2: "đã xử lý xong" > "đã trả kết quả" > refused/

@@ -28,7 +28,8 @@ feedback as (
 dossier_figures as (
     -- A commune report counts as the one-stop system does: every dossier received in the
     -- period whatever its later status (withdrawn included, unlike criterion 2.1), and
-    -- every dossier finished in the period, on time when finished by its due date.
+    -- every dossier finished in the period, on time when finished by its deadline (2.1's,
+    -- supplement time deducted).
     select
         batch_id,
         count(*) filter (where is_delivered_in_period) as dossiers_received,
@@ -36,8 +37,10 @@ dossier_figures as (
         count(*) filter (where is_delivered_in_period and channel = 'direct') as dossiers_received_direct,
         count(*) filter (where is_delivered_in_period and channel = 'postal') as dossiers_received_postal,
         count(*) filter (where is_resolved_in_period) as dossiers_resolved,
-        count(*) filter (where is_resolved_in_period and completed_at <= due_at) as dossiers_resolved_on_time,
-        count(*) filter (where is_resolved_in_period and completed_at > due_at) as dossiers_resolved_late,
+        count(*) filter (where is_resolved_in_period and completed_at <= deadline_at) as dossiers_resolved_on_time,
+        count(*) filter (
+            where is_resolved_in_period and (completed_at > deadline_at or deadline_at is null)
+        ) as dossiers_resolved_late,
         count(*) filter (where completed_at is null) as dossiers_in_progress,
         count(*) filter (where crit_3_6_num) as dossiers_paid_online
     from (

@@ -164,13 +164,14 @@ def _date_outside_period(root: Path, folder: Path, period: str, rng: np.random.G
     path = _file(folder, "ho_so")
     ho_so = _load(path)
     row = _row(rng, np.ones(len(ho_so["dossier_id"]), bool))
-    # Before the start of both cycles (the 15th cycle starts earlier), whichever one the run uses.
-    earliest = min(period_window(period, "calendar").start, period_window(period, "15th").start)
-    moment = np.datetime64(earliest - timedelta(days=3), "s") + np.timedelta64(9 * 3600, "s")
+    # After the end of both cycles, whichever one the run uses: a dossier received before
+    # the period is a carry-over the file may hold, one received after it cannot be there.
+    latest = max(period_window(period, "calendar").end, period_window(period, "15th").end)
+    moment = np.datetime64(latest + timedelta(days=3), "s") + np.timedelta64(9 * 3600, "s")
     ho_so["received_at"][row] = moment
     path = _save(ho_so, path)
     return Fault(folder.parent.name, "date_outside_period", _rel(root, path),
-                 f"dossier {ho_so['dossier_id'][row]}: received_at {moment} before {earliest}")
+                 f"dossier {ho_so['dossier_id'][row]}: received_at {moment} after {latest}")
 
 
 def _duplicate_dossier_id(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:
