@@ -469,7 +469,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     rate_text = "n/a" if rate is None else f"{float(rate):.2%}"
     points_text = f"{float(points or 0):g} of {float(max_points or 0):g} points"
     summary = (f"criterion {criterion} ({group}, {name}), unit {unit}, {period}: "
-               f"{numerator} of {denominator} = {rate_text}, {points_text}")
+               f"{_count(numerator)} of {_count(denominator)} = {rate_text}, {points_text}")
     if args.format == "csv":
         # Data on stdout, the score on stderr: the output pipes straight into a spreadsheet.
         log.info("%s", summary)
@@ -498,6 +498,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
                       (sha256 or "")[:12])
     out.print(table)
     return 0
+
+
+def _count(value) -> str:
+    """A count as an integer (12, not 12.0 or 12.0000), whatever numeric type the mart uses."""
+    if value is None:
+        return "n/a"
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
 def _no_score(cur, unit: str, period: str, criterion: str) -> str:
