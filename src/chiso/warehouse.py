@@ -147,7 +147,18 @@ def sibling_database(name: str, dsn: str | None = None) -> str:
 
 
 def connect(dsn: str | None = None) -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(dsn or url())
+    dsn = dsn or url()
+    try:
+        conn = psycopg2.connect(dsn)
+    except psycopg2.OperationalError as err:
+        role = role_of(dsn)
+        variable = next((v for name, v in ROLES.values() if name == role), None)
+        if variable and ("password" in str(err) or "authentication" in str(err)):
+            raise psycopg2.OperationalError(
+                f"{str(err).strip()} — {role} logs in with the password in {variable} "
+                "(set it, and run `chiso db init` as an account that may alter roles, or set "
+                "it in the server's init)") from None
+        raise
     conn.set_client_encoding("UTF8")
     return conn
 
