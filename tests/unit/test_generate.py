@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import re
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from chiso.generate.writers import VIETNAMESE_ENUMS
 from chiso.periods import period_range, period_window
 from chiso.readers import FileError, read_table
 from chiso.sources import SOURCES, VIETNAMESE_VALUES, fold, header_lookup
+from chiso.workdays import working_days_csv
 
 PERIODS = "2025-08:2025-09"
 
@@ -58,6 +60,38 @@ def when(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         return datetime.strptime(text, "%d/%m/%Y %H:%M" if " " in text else "%d/%m/%Y")
+
+
+@functools.cache
+def calendar() -> tuple[dict[date, int], list[date]]:
+    """chiso.workdays: each day's running number of working days, and the working days."""
+    numbers, working = {}, []
+    for line in working_days_csv().getvalue().splitlines():
+        day, is_working, number = line.split(",", 3)[:3]
+        numbers[date.fromisoformat(day)] = int(number)
+        if is_working == "true":
+            working.append(date.fromisoformat(day))
+    return numbers, working
+
+
+def working_day_after(day: date, n: int) -> date:
+    numbers, working = calendar()
+    return working[numbers[day] + n - 1]
+
+
+def deadline(ho_so: dict[str, list[str]], i: int, limits: dict[str, str]) -> datetime | None:
+    """2.1's deadline: the appointment moved on by the supplement's working days, else the
+    start of the first working day past reception + time limit + supplement days."""
+    due, waited = ho_so["due_at"][i], int(ho_so["supplement_days"][i] or 0)
+    if due:
+        due_at = when(due)
+        moved = working_day_after(due_at.date(), waited) if waited else due_at.date()
+        return datetime.combine(moved, due_at.time())
+    limit = limits.get(ho_so["procedure_code"][i], "")
+    if not limit:
+        return None
+    return datetime.combine(working_day_after(when(ho_so["received_at"][i]).date(), int(limit) + waited + 1),
+                            datetime.min.time())
 
 
 def contract_table(path: Path) -> dict[str, list[str]]:
@@ -301,12 +335,13 @@ def test_report_figures_match_the_data_unless_planted(haiphong):
         expected_received = planted[received_key]["reported"] if received_key in planted else received
         assert (reported_online, reported_received) == (expected_online, expected_received), path
         # On time and late as the warehouse counts a report's figures (int_figures_computed):
-        # completed by the appointment date or after it; no completion time or no appointment
-        # date is neither.
-        dated = [(when(c), when(d)) for c, d in zip(ho_so["completed_at"], ho_so["due_at"], strict=True)
-                 if c and d]
-        computed = {"dossiers_resolved_on_time": sum(c <= d for c, d in dated),
-                    "dossiers_resolved_late": sum(c > d for c, d in dated)}
+        # completed by 2.1's deadline or not; no completion time is neither.
+        catalogue = contract_table(next(path.parent.glob("danh_muc_tthc.*")))
+        limits = dict(zip(catalogue["procedure_code"], catalogue["time_limit_days"], strict=True))
+        completed = [(when(c), deadline(ho_so, i, limits)) for i, c in enumerate(ho_so["completed_at"]) if c]
+        on_time_count = sum(d is not None and c <= d for c, d in completed)
+        computed = {"dossiers_resolved_on_time": on_time_count,
+                    "dossiers_resolved_late": len(completed) - on_time_count}
         on_time = re.search(r"giải quyết đúng hạn ([\d.]+) hồ sơ", text)[1]
         late = re.search(r"giải quyết đúng hạn [\d.]+ hồ sơ[,;] (?:giải quyết )?quá hạn ([\d.]+) hồ sơ", text)
         assert late or "không có hồ sơ quá hạn" in text, path

@@ -406,6 +406,23 @@ def procedures(rng: np.random.Generator, profile: Profile, catalogue: UnitCatalo
     }
 
 
+def deadline_at(ho_so: Table, danh_muc: Table) -> np.ndarray:
+    """2.1's deadline as the warehouse computes it (int_dossiers_classified): the appointment
+    moved on by the supplement's working days, else the start of the first working day past
+    reception + the catalogue's time limit + supplement days; NaT when neither is known."""
+    due, waited = ho_so["due_at"], ho_so["supplement_days"]
+    dated = ~np.isnat(due)
+    moved = _add_working_days(np.where(dated, due, ho_so["received_at"]), waited)
+    moved = np.where(waited > 0, moved, due)
+    limits = dict(zip(danh_muc["procedure_code"], danh_muc["time_limit_days"], strict=True))
+    limit = np.array([limits.get(code, np.nan) for code in ho_so["procedure_code"]], dtype=float)
+    known = ~np.isnan(limit)
+    days = np.where(known, limit, 0).astype(np.int64) + waited + 1
+    past_limit = working_day_after(ho_so["received_at"].astype("datetime64[D]"), days).astype("datetime64[s]")
+    not_a_time = np.datetime64("NaT", "s")
+    return np.where(dated, moved, np.where(known, past_limit, not_a_time))
+
+
 def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) -> Figures:
     ho_so, thanh_toan = tables["ho_so"], tables["thanh_toan"]
     pakn, danh_muc = tables["pakn"], tables["danh_muc_tthc"]
@@ -413,14 +430,14 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
     received = len(ho_so["dossier_id"])
     online = int((ho_so["channel"] == "online").sum())
     # As the warehouse counts a commune report's figures (int_figures_computed): resolved
-    # means completed in the period, on time by the appointment date; a dossier without an
-    # appointment date is neither, one without a completion time still in progress.
-    completed, due = ho_so["completed_at"], ho_so["due_at"]
+    # means completed in the period, on time when completed by 2.1's deadline (late without
+    # one); a dossier without a completion time is still in progress.
+    completed, deadline = ho_so["completed_at"], deadline_at(ho_so, danh_muc)
     finished = ~np.isnat(completed)
-    on_time = int((finished & ~np.isnat(due) & (completed <= due)).sum())
-    resolved_late = int((finished & ~np.isnat(due) & (completed > due)).sum())
+    on_time = int((finished & (completed <= deadline)).sum())
+    resolved_late = int(finished.sum()) - on_time
     in_progress = int((~finished).sum())
-    in_progress_overdue = int((~finished & (due < snapshot)).sum())
+    in_progress_overdue = int((~finished & ~(deadline >= snapshot)).sum())
     carried = int(rng.binomial(max(received, 1), 0.015))
     system_ministry = int(rng.binomial(received, 0.04))
     resolved = np.isin(ho_so["status"], ["completed", "returned"])
