@@ -43,6 +43,7 @@ _SENTENCE_PUNCT = set(".!?")
 def repair_tokens(tokens: list[Token]) -> list[Token]:
     """Undo OCR that turned letters into digits: 'ty 16'/'Ty 1&' = 'tỷ lệ', '1€ phí' = 'lệ
     phí', '80 hoa'/'86 liệu' = 'số hóa'/'số liệu'."""
+    tokens = split_merged(tokens)
     out: list[Token] = []
     drop: set[int] = set()
     for i, tok in enumerate(tokens):
@@ -74,7 +75,12 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
             continue
         if tok.kind == "num" and len(tok.text) <= 2:
             glued_symbol = nxt is not None and nxt.start == tok.end and nxt.text in "&¢€@"
-            after_ty = prev is not None and prev.kind == "word" and prev.text in ("ty", "ti")
+            before_prev = out[-2].text if len(out) >= 2 else ""
+            after_ty = (
+                prev is not None
+                and prev.kind == "word"
+                and (prev.text in ("ty", "ti", "fy", "tv") or (prev.text == "ly" and before_prev not in _LY_WORDS))
+            )
             if tok.text.startswith("1") and (after_ty or (tok.text == "1" and glued_symbol)):
                 out.append(Token("word", "le", tok.start, tok.end))
                 if glued_symbol:
@@ -84,6 +90,50 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
                 out.append(Token("word", "so", tok.start, tok.end))
                 continue
         out.append(tok)
+    return out
+
+
+_LY_WORDS = {"xu", "quan", "ly", "tam", "dia", "ho", "nguyen"}  # 'xử lý', 'quản lý': 'lý', not 'tỷ'
+
+
+def split_merged(tokens: list[Token]) -> list[Token]:
+    """Undo OCR's split and merged words: 'ha n' → 'han', 'ti ép' → 'tiep' (a fragment and its
+    neighbour make a keyword word), 'sơthanh' → 'so' + 'thanh' (two keyword words)."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (
+            tok.kind == "word"
+            and nxt is not None
+            and nxt.kind == "word"
+            and nxt.start == tok.end + 1
+            and tok.text + nxt.text in VOCAB
+            and not (tok.text in VOCAB and nxt.text in VOCAB)
+        ):
+            out.append(Token("word", tok.text + nxt.text, tok.start, nxt.end))
+            i += 2
+            continue
+        if (
+            tok.kind == "word"
+            and len(tok.text) >= 5
+            and len(tok.text) == tok.end - tok.start
+            and not is_syllable(tok.text)
+            and tok.text not in VOCAB
+        ):
+            for k in range(2, len(tok.text) - 1):
+                left, right = tok.text[:k], tok.text[k:]
+                if left in VOCAB and right in VOCAB:
+                    out.append(Token("word", left, tok.start, tok.start + k))
+                    out.append(Token("word", right, tok.start + k, tok.end))
+                    break
+            else:
+                out.append(tok)
+            i += 1
+            continue
+        out.append(tok)
+        i += 1
     return out
 
 
@@ -205,21 +255,9 @@ class Clause:
     fuzzy: bool = False  # a keyword was read through OCR damage
     sentence: int = 0
 
-    @property
-    def damaged(self) -> bool:
-        """Holds a number OCR damaged beyond reading ('S25', '19B', 'l76'): it cannot label
-        the next clause, whose number is not its."""
-        toks = self.tokens
-        for k, t in enumerate(toks):
-            if t.kind == "num" and len(t.text) >= 2 and not any(n.start == t.start for n in self.numbers):
-                glued = (k + 1 < len(toks) and toks[k + 1].start == t.end and toks[k + 1].kind == "word") or (
-                    k > 0 and toks[k - 1].end == t.start and toks[k - 1].kind == "word"
-                )
-                if glued:
-                    return True
-            if t.kind == "word" and sum(c.isdigit() for c in t.text) >= 2:
-                return True  # 'S25': digits OCR left inside a word
-        return False
+    # holds a number OCR damaged beyond reading ('S25', '19B', '1b0', '58ho'): it cannot
+    # label the next clause, and its readable numbers may have taken the lost one's label
+    damaged: bool = False
 
     @property
     def words(self) -> list[str]:
@@ -245,7 +283,9 @@ def split_sentences(
     def close_clause(colon: bool = False) -> None:
         nonlocal current, current_numbers
         if current:
-            clauses.append(Clause(current, current_numbers, colon, not clauses, sentence=len(sentences)))
+            clause = Clause(current, current_numbers, colon, not clauses, sentence=len(sentences))
+            clause.damaged = _damaged(doc, current, current_numbers)
+            clauses.append(clause)
         current, current_numbers = [], []
 
     def close_sentence() -> None:
@@ -279,6 +319,25 @@ def split_sentences(
                 current_numbers.append(numbers[i])
     close_sentence()
     return sentences
+
+
+_RUN = re.compile(r"\w+")
+_TIME = re.compile(r"^\d{1,2}h\d{0,2}$")
+
+
+def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
+    """A run of letters and digits with two or more digits that gave no number."""
+    starts = {n.start for n in numbers}
+    for t in tokens:
+        if t.kind not in ("num", "word") or t.start in starts:
+            continue
+        m = _RUN.match(doc.text, t.start)
+        run = m.group() if m else ""
+        if _TIME.match(run):
+            continue  # '11h00'
+        if sum(c.isdigit() for c in run) >= 2 and any(c.isalpha() for c in run):
+            return True
+    return False
 
 
 def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:

@@ -26,7 +26,7 @@ from .model import CONFIDENT, Figure
 
 BREAK_PENALTY = 0.2
 CONFIRM_SHARE = 0.6
-CONFLICT_PENALTY = 0.25
+CONFLICT_PENALTY = 0.35  # a name stated with two values the rules cannot choose between
 REASSIGNED = 0.45  # before the rules it now satisfies confirm it
 
 
