@@ -79,7 +79,10 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
             after_ty = (
                 prev is not None
                 and prev.kind == "word"
-                and (prev.text in ("ty", "ti", "fy", "tv") or (prev.text == "ly" and before_prev not in _LY_WORDS))
+                and (
+                    prev.text in ("ty", "ti", "fy", "tv")
+                    or (prev.text == "ly" and before_prev not in _LY_WORDS)
+                )
             )
             if tok.text.startswith("1") and (after_ty or (tok.text == "1" and glued_symbol)):
                 out.append(Token("word", "le", tok.start, tok.end))

@@ -250,6 +250,9 @@ def _read_block(
             if row.fuzzy:
                 confidence -= 0.1
                 support.append("ocr_keyword")
+            if header and len(header) != len(row.cells):
+                confidence -= GARBLE_PENALTY  # OCR split or merged a column ('|' for 'l')
+                support.append("columns_misaligned")
             if garbled(list(_phrase(_label(row)))):
                 confidence -= GARBLE_PENALTY
                 support.append("garbled_words_before")
