@@ -36,6 +36,7 @@ def _mark_run_failed(context):
     """A failed task marks the run failed in audit.runs (a killed run is found by the next)."""
     from chiso import pipeline
 
+    pipeline.use_airflow_connection()
     pipeline.mark_failed(context["run_id"], f"task {context['ti'].task_id}: {context.get('exception')}")
 
 
