@@ -62,7 +62,7 @@ REASON_WORDS = {
     "truncated_xlsx": ("xlsx", "truncated"),
     "wrong_encoding": ("utf-8",),
     "empty_file": ("empty",),
-    "missing_column": ("due_at",),
+    "missing_column": ("received_at",),
 }
 
 
