@@ -167,7 +167,7 @@ def _generated_truth(text: str, f) -> dict[str, float]:
     return {k: float(v) for k, v in truth.items()}
 
 
-def score(case: Case, text: str, tally: Tally, workdir: Path) -> None:
+def score(case: Case, text: str, tally: Tally, workdir: Path, seed: int = 0) -> None:
     path = workdir / f"{case.name}{case.suffix}"
     path.write_text(text, encoding="utf-8")
     report = extract_report(path, province_hint=case.province_hint)
@@ -189,7 +189,7 @@ def score(case: Case, text: str, tally: Tally, workdir: Path) -> None:
             tally.add(fig.unit, wrong=1)
             if len(tally.wrong_examples) < 40:
                 tally.wrong_examples.append(
-                    f"{case.name}: {name}={fig.value:g} (stated {case.expected.get(name)}) "
+                    f"{case.name}#{seed}: {name}={fig.value:g} (stated {case.expected.get(name)}) "
                     f"conf {fig.confidence:.2f} line {fig.line_no}: {fig.source_text[:90]!r}"
                 )
 
@@ -206,7 +206,7 @@ def evaluate(
             for case in cases:
                 for seed in _seeds(level, seeds):
                     score(case, confuse(case.text, level, seed) if level != "clean" else case.text,
-                          tally, workdir)
+                          tally, workdir, seed)
             out[level] = tally
     return out
 

@@ -324,7 +324,7 @@ def split_sentences(
     return sentences
 
 
-_RUN = re.compile(r"\w+")
+_RUN = re.compile(r"\w+(?:[.,]\w+)*")
 _TIME = re.compile(r"^\d{1,2}h\d{0,2}$")
 
 
@@ -531,6 +531,9 @@ def _may_matter(clause: Clause) -> bool:
 def _remember_topic(state: _State, tags: set[str]) -> None:
     topic = tags & TOPICS
     if topic:
+        if not any(t.startswith("G_") for t in topic):
+            # 'Dịch vụ công trực tuyến: … điểm, xếp thứ 21': the group stays the sentence's
+            topic |= {t for t in state.topic if t.startswith("G_")}
         state.topic = topic
 
 

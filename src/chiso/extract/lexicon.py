@@ -399,3 +399,28 @@ def match_tags(words: Sequence[str]) -> list[Match]:
             c.tag == m.tag and c.start <= m.start and m.end <= c.end and c.words != m.words for c in cancelled
         )
     ]
+
+
+def repair_words(words: Sequence[str]) -> list[str]:
+    """Undo OCR's split and merged words in a word list (table headers and labels): 'ti ep'
+    → 'tiep' when the halves make a keyword word, 'sothanh' → 'so thanh'."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is not None and w + nxt in VOCAB and not (w in VOCAB and nxt in VOCAB):
+            out.append(w + nxt)
+            i += 2
+            continue
+        if len(w) >= 5 and not is_syllable(w) and w not in VOCAB:
+            for k in range(2, len(w) - 1):
+                if w[:k] in VOCAB and w[k:] in VOCAB:
+                    out += [w[:k], w[k:]]
+                    break
+            else:
+                out.append(w)
+        else:
+            out.append(w)
+        i += 1
+    return out

@@ -15,8 +15,8 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
-from .grammar import GARBLE_PENALTY, garbled
-from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags
+from .grammar import GARBLE_PENALTY, NEIGHBOUR_PENALTY, garbled
+from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags, repair_words
 from .model import Figure
 from .numbers import Number
 from .rules import TOPICS, decide
@@ -223,7 +223,9 @@ def _read_block(
     topic: set[str] = set()
     last_name: str | None = None
     early_seen = False  # after a 'Trước hạn' row, 'Đúng hạn' is the exact-deadline part
+    unreadable_before = False  # the row above had numbers but an unreadable label
     for row in rows:
+        produced = len(figures)
         if len(untagged) > 1 and row in untagged:
             continue
         label_tags = set(row.label_tags)
@@ -256,6 +258,9 @@ def _read_block(
             if garbled(list(_phrase(_label(row)))):
                 confidence -= GARBLE_PENALTY
                 support.append("garbled_words_before")
+            if unreadable_before:
+                confidence -= NEIGHBOUR_PENALTY
+                support.append("unreadable_line_before")
             for reading in decide(tags, number, before, last_name, early_seen):
                 source = " ".join(doc.lines[row.line_no - 1].split())
                 figures.append(
@@ -273,6 +278,9 @@ def _read_block(
                 )
                 last_name = reading.name
                 early_seen |= reading.name == "dossiers_resolved_early"
+        unreadable_before = len(figures) == produced and bool(nums_by_line.get(row.line_no)) and garbled(
+            list(_phrase(_label(row)))
+        )
     return figures
 
 
@@ -304,7 +312,7 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
                 ]
             continue
         label = " ".join(c for c, v in zip(cells, values, strict=True) if not v)
-        matches = match_tags(_phrase(label))
+        matches = match_tags(repair_words(_phrase(label)))
         rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches)))
     return header, rows
 
@@ -319,7 +327,7 @@ def _header_tags(header: list[str]) -> list[tuple[str, set[str]]]:
     out: list[tuple[str, set[str]]] = []
     topic: set[str] = set()
     for head in header:
-        tags = {m.tag for m in match_tags(_phrase(head))}
+        tags = {m.tag for m in match_tags(repair_words(_phrase(head)))}
         if tags & TOPICS:
             topic = tags & TOPICS
         elif tags and topic:
