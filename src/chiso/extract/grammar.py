@@ -412,9 +412,9 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
                 if "NEG" in clause.tags:
                     # 'không có hồ sơ quá hạn' denies any overdue dossier, so no inherited topic
                     # 'không có phản ánh, kiến nghị quá hạn': the rest of the negated phrase
-                    denied = set(clause.tags)
+                    denied = _denied(matches) | (clause.tags & BLOCKING)
                     for after in sentence[k + 1 :]:
-                        if after.numbers:
+                        if after.numbers or not denied & {"FEEDBACK"}:
                             break
                         denied |= {m.tag for m in match_tags(after.words)}
                     for name in zero_by_negation(denied):
@@ -446,6 +446,21 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
         elif own_topic:
             parent_topic = set()
     return figures
+
+
+_NEGATION_REACH = 4  # 'không có hồ sơ nào quá hạn': what is denied follows the 'không' closely
+
+
+def _denied(matches: list) -> set[str]:
+    """The tags a 'không' denies: NEG and what starts within a few words after it."""
+    negs = [m for m in matches if m.tag == "NEG"]
+    if not negs:
+        return set()
+    out = {"NEG"}
+    for m in matches:
+        if any(n.end <= m.start <= n.end + _NEGATION_REACH for n in negs):
+            out.add(m.tag)
+    return out
 
 
 def _is_trong_do(clause: Clause) -> bool:

@@ -248,7 +248,7 @@ def ocr_syllable(word: str) -> bool:
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
-            ("f", "t"), ("v", "u"), ("q", "g"))
+            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"))
 
 
 @lru_cache(maxsize=200_000)
@@ -351,9 +351,11 @@ def _window_cost(window: Sequence[str], phrase: tuple[str, ...], budget: int) ->
         if spent > budget:
             return 99
     if len(phrase) == 1:
-        # a lone word may only differ in its vowels (where OCR loses diacritics):
-        # 'khéng' is 'không', but 'phong' is not
-        return cost if cost == 0 or _skeleton(window[0]) == _skeleton(phrase[0]) else 99
+        # a lone word may only differ in its vowels (where OCR loses diacritics) or by a
+        # confusion the OCR model explains: 'khéng' is 'không', 'g1am' is 'giảm', but
+        # 'phong' is not 'không'
+        ok = cost == 0 or spent == 0 or _skeleton(window[0]) == _skeleton(phrase[0])
+        return cost if ok else 99
     return cost if exact * 2 >= len(phrase) else 99
 
 

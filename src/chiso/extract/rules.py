@@ -7,6 +7,7 @@ within the deadline, not resolved on time), and read tags as a set, so 'giải q
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .lexicon import GROUPS, TOTAL_MAX
@@ -39,6 +40,15 @@ def groups_in(tags: set[str]) -> list[str]:
     return [g for g in GROUPS if f"G_{g}" in tags]
 
 
+def _decimals(raw: str) -> int:
+    digits = raw.split("/")[0].rstrip("% ").replace(" ", "")
+    if "," in digits:
+        return len(digits.rsplit(",", 1)[1])
+    if "." in digits and not re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits):
+        return len(digits.rsplit(".", 1)[1])
+    return 0
+
+
 def _rate_verb(word: str) -> bool:
     """'đạt', 'chiếm', 'bằng', also as OCR reads 'đạt' ('dal', 'dai', 'đạl')."""
     return word in _RATE_VERBS or (len(word) == 3 and word[:2] == "da" and word[2] in "lit")
@@ -58,6 +68,8 @@ def decide(
         tags = tags | {"RATE"}
     if number.denominator and before and before[-1] in _ORDINAL:
         tags = tags | {"RANK"}  # 'đứng thứ 38/114'
+    if _decimals(number.raw) > 2:
+        return []  # published with two decimals at most: '8,0919' is '8,09' and '19' merged
     if number.percent:
         return _rate(tags, number, last_name)
     if "RANK" in tags:

@@ -19,7 +19,7 @@ from .grammar import GARBLE_PENALTY, NEIGHBOUR_PENALTY, garbled
 from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases, match_tags, repair_words
 from .model import Figure
 from .numbers import Number
-from .rules import TOPICS, decide
+from .rules import TOPICS, _decimals, decide
 from .text import Document, Token, fold_stream
 from .vocabulary import UNIT_OF
 
@@ -62,6 +62,8 @@ def score_rows(doc: Document, tokens: list[Token], numbers: dict[int, Number]) -
         if any(tokens[k].kind == "word" for k in after):
             continue
         nums = [numbers[k] for k in after if k in numbers and not numbers[k].percent]
+        if any(_decimals(n.raw) > 2 for n in nums):
+            continue  # '8,0919': a score and a rank merged by OCR
         if len(nums) >= 2:
             rows.append(ScoreRow(line_no, group, nums))
     return rows if len({r.group for r in rows}) >= 2 else []
