@@ -189,6 +189,14 @@ create table if not exists raw.report_warnings (
     extractor_version text
 );
 create index if not exists report_warnings_batch on raw.report_warnings (batch_id);
+-- The report as delivered (bytes; sha256 as in raw.files), so it can be extracted again.
+create table if not exists raw.report_documents (
+    batch_id          text not null,
+    source_file       text not null,
+    file_sha256       text not null,
+    content           bytea not null,
+    primary key (batch_id, source_file)
+);
 
 -- A month's partitions of the data tables; landing calls it before loading a period.
 -- Rows of that month already sitting in the default partition (loaded by hand, without

@@ -303,7 +303,7 @@ def copy_table(cur, target: str, table: pa.Table) -> None:
 
 def _land_report(cur, batch_id: str, path: Path, relative: str, sha256: str,
                  submission: Submission) -> int:
-    from chiso.extract import ExtractionError, extract_report
+    from chiso.extract import ExtractionError, extract_report, store
 
     try:
         report = extract_report(path, province_hint=submission.province_code)
@@ -311,30 +311,10 @@ def _land_report(cur, batch_id: str, path: Path, relative: str, sha256: str,
         # The message names the file by its absolute path: name it as the batch knows it.
         message = str(err).replace(str(path), relative)
         raise FileError(message if message.startswith(relative) else f"{relative}: {message}") from None
-    unit_code = report.unit_code or submission.unit_code
-    # Figures and candidates (status 'candidate': too unsure to reconcile) go to report_figures,
-    # warnings to report_warnings, each stamped with the extractor's version.
-    rows = [
-        (batch_id, relative, sha256, report.document_kind, unit_code, report.unit_name,
-         report.period, f.name.lower(), f.value, f.unit, f.max_value, f.line_no, f.source_text,
-         f.status, f.confidence, ";".join(f.support), report.extractor_version)
-        for f in [*report.figures, *report.candidates]
-    ]
-    if rows:
-        cur.executemany(
-            """insert into raw.report_figures (batch_id, source_file, file_sha256, document_kind,
-                   unit_code, unit_name, period, figure, value, value_unit, max_value, line_no,
-                   source_text, status, confidence, support, extractor_version)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            rows,
-        )
-    if report.warnings:
-        cur.executemany(
-            """insert into raw.report_warnings (batch_id, source_file, file_sha256, unit_code,
-                   period, rule, message, line_no, extractor_version)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [(batch_id, relative, sha256, unit_code, report.period, w.rule, w.message, w.line_no,
-              report.extractor_version) for w in report.warnings],
-        )
+    # Extraction is its own step: the document as delivered, then its figures, candidates
+    # and warnings in their own tables, stamped with the extractor version (re-extracted by
+    # chiso.extract.store.reextract when the extractor changes).
+    store.keep_document(cur, batch_id, relative, sha256, path.read_bytes())
+    store.insert(cur, report, batch_id, relative, sha256, submission.unit_code)
     return len(report.figures)
 

@@ -628,6 +628,7 @@ def _figure_sum(suite: str, check: dict[str, Any]) -> str:
             {pivots}
             from {_scoped()}
             where t.figure in ({figure_list})
+              and coalesce(t.status, 'figure') = 'figure'  -- chiso.extract's candidates are not figures
             group by t.batch_id, t.source_file
         ) q
     ) p
