@@ -22,6 +22,13 @@ from chiso.periods import CYCLES, default_cycle, period_range
 
 # Off a terminal (a pipe, a CI log) lines are never wrapped: paths stay whole.
 console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
+
+
+def stdout() -> Console:
+    """Tables and text for stdout; off a terminal as wide as they need (never cut at 80)."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=100_000, soft_wrap=True)
 log = logging.getLogger("chiso")
 
 
@@ -121,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cycle", choices=CYCLES, default=default_cycle(),
                    help="reporting cycle: calendar month, or 15th of the previous month to the "
                         "14th (default: %(default)s, CHISO_PERIOD_CYCLE; e.g. --cycle 15th)")
+    p.add_argument("--publish", action="store_true",
+                   help="publish each period after its build: its scores are frozen, later changes "
+                        "become restatements (e.g. chiso run --period 2025-09 --publish)")
     p.set_defaults(func=cmd_run)
 
     p = _sub(sub, "generate", "write realistic synthetic submissions",
@@ -188,6 +198,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table on the terminal, or CSV to stdout (default: %(default)s; e.g. --format csv)")
     p.set_defaults(func=cmd_explain)
 
+    p = _sub(sub, "publish", "freeze a period's scores, ranks and ratings as published",
+             "chiso publish --period 2025-09 --province 31 --note \"công văn 123/UBND\"")
+    p.add_argument("--period", required=True,
+                   help="YYYY-MM, YYYY-Qn or YYYY, as scored in the marts (e.g. --period 2025-Q3)")
+    p.add_argument("--province", default=None,
+                   help="2-digit province code (default: every province; e.g. --province 31)")
+    p.add_argument("--note", default=None, help="a note kept with the publication (e.g. the letter's number)")
+    p.set_defaults(func=cmd_publish)
+
+    p = _sub(sub, "restatements", "what changed in a period's published figures since publication, and why",
+             "chiso restatements --period 2025-09")
+    p.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY (e.g. --period 2025-09)")
+    p.set_defaults(func=cmd_restatements)
+
+    p = _sub(sub, "evidence", "write an auditor's evidence pack of a publication, or verify one",
+             "chiso evidence --period 2025-09 --province 31 --out evidence; "
+             "chiso evidence verify evidence/evidence-2025-09-31-….zip")
+    p.add_argument("action", nargs="?", choices=("write", "verify"), default="write",
+                   help="write (default) a pack of the latest publication; verify a pack: every "
+                        "file's sha256, then the scores recomputed from its inputs")
+    p.add_argument("pack", nargs="?", type=Path, help="the pack (folder or .zip) to verify")
+    p.add_argument("--period", default=None, help="published period to pack (e.g. --period 2025-09)")
+    p.add_argument("--province", default=None, help="province of the publication (e.g. --province 31)")
+    p.add_argument("--publication", default=None,
+                   help="a publication id instead of the latest (see marts.published_unit_ranking)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the pack (default: <state dir>/evidence; e.g. --out /tmp/evidence)")
+    p.add_argument("--no-recompute", action="store_true",
+                   help="verify only the files' sha256, without re-running the pipeline")
+    p.set_defaults(func=cmd_evidence)
+
     p = _sub(sub, "bench", "measure the pipeline against raw COPY", "chiso bench --units 200")
     p.add_argument("--units", type=int, default=None,
                    help="limit the national month to N units (default: all 3,321; e.g. --units 200)")
@@ -232,12 +273,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     config.pseudonym_key()  # before Airflow starts: no key, no run (config.py says how to set one)
     for period in period_range(args.period, args.cycle):
-        _run_one(args.submissions, period.label, args.province, args.cycle)
+        _run_one(args.submissions, period.label, args.province, args.cycle, args.publish)
         print_ranking(period.label, args.province, limit=10)
     return 0
 
 
-def _run_one(submissions: Path, period: str, province: str | None, cycle: str) -> None:
+def _run_one(submissions: Path, period: str, province: str | None, cycle: str,
+             publish: bool = False) -> None:
     from chiso import orchestrator
 
     if not submissions.is_dir():
@@ -247,7 +289,7 @@ def _run_one(submissions: Path, period: str, province: str | None, cycle: str) -
     except ScopeError as err:
         raise UsageError(str(err)) from None
     with console.status(f"running chiso_monthly for {period} (Airflow dags test)…"):
-        result = orchestrator.run_period(submissions, period, province, cycle)
+        result = orchestrator.run_period(submissions, period, province, cycle, publish)
     log.info("period %s done in %.0f s (log: %s)", period, result.seconds, result.log_file)
     print_inventory(period, province)
 
@@ -296,9 +338,9 @@ def print_ranking(period: str, province: str | None, limit: int | None = None) -
     shown = rows if limit is None else rows[:limit]
     for row in shown:
         table.add_row(*("" if value is None else str(value) for value in row))
-    Console().print(table)
+    stdout().print(table)
     if limit is not None and len(rows) > limit:
-        Console().print(f"… {len(rows) - limit} more units: chiso sql \"select * from marts.unit_ranking "
+        stdout().print(f"… {len(rows) - limit} more units: chiso sql \"select * from marts.unit_ranking "
                         f"where period = '{period}'\"")
 
 
@@ -384,6 +426,41 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except psycopg2.errors.ReadOnlySqlTransaction:
         raise UsageError("chiso sql is read-only; chiso sql --admin runs writes as the "
                          "bootstrap account") from None
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from chiso import publication
+
+    if args.province:
+        _safe(args.province)
+    publication_id = publication.publish(args.period, args.province, note=args.note)
+    console.print(f"published {publication_id}: chiso sql \"select * from marts.published_unit_ranking "
+                  f"where publication_id = '{publication_id}'\"", soft_wrap=True)
+    return 0
+
+
+def cmd_restatements(args: argparse.Namespace) -> int:
+    from chiso import publication
+
+    sys.stdout.write(publication.restatements(args.period))
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from chiso import publication
+
+    if args.action == "verify":
+        if args.pack is None:
+            raise UsageError("chiso evidence verify needs the pack: chiso evidence verify PACK.zip")
+        result = publication.verify_evidence(args.pack, recompute=not args.no_recompute)
+        console.print(str(result), soft_wrap=True)
+        return 0 if (result.identical or (args.no_recompute and not result.problems)) else 1
+    if not args.period and not args.publication:
+        raise UsageError("chiso evidence needs --period (or --publication)")
+    out = args.out or config.state_dir() / "evidence"
+    archive = publication.write_evidence(args.period or "", args.province, out, args.publication)
+    console.print(f"evidence pack: {archive.with_suffix('')} and {archive}", soft_wrap=True)
     return 0
 
 
@@ -483,7 +560,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         writer.writerows(items)
         sys.stdout.write(buffer.getvalue())
         return 0
-    out = Console()
+    out = stdout()
     out.print(summary)
     if not items:
         out.print("nothing in the denominator")

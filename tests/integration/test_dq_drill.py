@@ -453,6 +453,7 @@ def test_explain_table_is_readable(cli_env, capsys):
                       where unit_code = %s and period = %s and criterion_code = '3.1'""", (unit, PERIOD))
     out = _chiso(capsys, "explain", "--unit", unit, "--period", PERIOD, "--criterion", "3.1")
     assert "item_type,item_id" not in out  # a table, not CSV
+    numerator, denominator = int(numerator), int(denominator)  # counts print as integers
     assert "criterion 3.1" in out and unit in out and f"{numerator} of {denominator}" in out
     assert "procedure" in out and f"files in {PROVINCE}/{unit}/{PERIOD}/" in " ".join(out.split())
     numbered = [line.split() for line in out.splitlines() if re.match(r"^\s*\d+\s+\S+\s+(yes|no)\s", line)]
