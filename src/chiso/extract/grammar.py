@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexicon import VOCAB, is_syllable, levenshtein, match_tags, ocr_syllable
+from .lexicon import VOCAB, is_syllable, levenshtein, match_tags, ocr_syllable, vocab_form
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
@@ -65,7 +65,8 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
             tok.kind == "num"
             and tok.text in _OCR_SO
             and nxt is not None
-            and nxt.text in ("ho", "hd")
+            and nxt.kind == "word"
+            and (nxt.text in ("ho", "hd") or (prev is not None and prev.text == "tong"))
             and (prev is None or prev.kind != "word" or prev.text in ("tong", "cac", "la"))
             and _number_later_in_clause(tokens, i + 1)
         ):
@@ -112,10 +113,10 @@ def split_merged(tokens: list[Token]) -> list[Token]:
             and nxt is not None
             and nxt.kind == "word"
             and nxt.start == tok.end + 1
-            and tok.text + nxt.text in VOCAB
+            and vocab_form(tok.text + nxt.text)
             and not (tok.text in VOCAB and nxt.text in VOCAB)
         ):
-            out.append(Token("word", tok.text + nxt.text, tok.start, nxt.end))
+            out.append(Token("word", vocab_form(tok.text + nxt.text) or "", tok.start, nxt.end))
             i += 2
             continue
         if (

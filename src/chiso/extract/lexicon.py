@@ -248,7 +248,7 @@ def ocr_syllable(word: str) -> bool:
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
-            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"))
+            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"))
 
 
 @lru_cache(maxsize=200_000)
@@ -354,7 +354,8 @@ def _window_cost(window: Sequence[str], phrase: tuple[str, ...], budget: int) ->
         # a lone word may only differ in its vowels (where OCR loses diacritics) or by a
         # confusion the OCR model explains: 'khéng' is 'không', 'g1am' is 'giảm', but
         # 'phong' is not 'không'
-        ok = cost == 0 or spent == 0 or _skeleton(window[0]) == _skeleton(phrase[0])
+        explained = spent == 0 and not is_syllable(window[0])  # 'long' is a word, not 'tổng'
+        ok = cost == 0 or explained or _skeleton(window[0]) == _skeleton(phrase[0])
         return cost if ok else 99
     return cost if exact * 2 >= len(phrase) else 99
 
@@ -411,8 +412,9 @@ def repair_words(words: Sequence[str]) -> list[str]:
     while i < len(words):
         w = words[i]
         nxt = words[i + 1] if i + 1 < len(words) else None
-        if nxt is not None and w + nxt in VOCAB and not (w in VOCAB and nxt in VOCAB):
-            out.append(w + nxt)
+        joined = vocab_form(w + nxt) if nxt is not None else None
+        if joined and not (w in VOCAB and nxt in VOCAB):
+            out.append(joined)
             i += 2
             continue
         if len(w) >= 5 and not is_syllable(w) and w not in VOCAB:
@@ -426,3 +428,18 @@ def repair_words(words: Sequence[str]) -> list[str]:
             out.append(w)
         i += 1
     return out
+
+
+@lru_cache(maxsize=50_000)
+def vocab_form(word: str) -> str | None:
+    """The keyword word `word` is, as it stands or once one OCR confusion is undone."""
+    if word in VOCAB:
+        return word
+    for wrong, right in OCR_UNDO:
+        k = word.find(wrong)
+        while k >= 0:
+            fixed = word[:k] + right + word[k + len(wrong):]
+            if fixed in VOCAB:
+                return fixed
+            k = word.find(wrong, k + 1)
+    return None

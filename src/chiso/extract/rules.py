@@ -72,6 +72,8 @@ def decide(
         return []  # published with two decimals at most: '8,0919' is '8,09' and '19' merged
     if number.percent:
         return _rate(tags, number, last_name)
+    if "RATE" in tags and before and _rate_verb(before[-1]) and number.denominator is None:
+        return []  # 'tỷ lệ … đạt 96': a rate whose '%' OCR lost, not a count
     if "RANK" in tags:
         return _rank(tags, number, before)
     group_max = [GROUPS[g][0] for g in groups_in(tags)]

@@ -62,8 +62,8 @@ def score_rows(doc: Document, tokens: list[Token], numbers: dict[int, Number]) -
         if any(tokens[k].kind == "word" for k in after):
             continue
         nums = [numbers[k] for k in after if k in numbers and not numbers[k].percent]
-        if any(_decimals(n.raw) > 2 for n in nums):
-            continue  # '8,0919': a score and a rank merged by OCR
+        if any(_decimals(n.raw) > 2 for n in nums) or any(n.value > 1000 for n in nums):
+            continue  # '8,0919', '2012,53': a score and its neighbour merged by OCR
         if len(nums) >= 2:
             rows.append(ScoreRow(line_no, group, nums))
     return rows if len({r.group for r in rows}) >= 2 else []
@@ -138,6 +138,8 @@ def score_table_figures(doc: Document, rows: list[ScoreRow]) -> list[Figure]:
             doc.line_starts[row.line_no - 1] + len(doc.lines[row.line_no - 1]),
         )
         suffix = "total" if row.group == "TOTAL" else row.group
+        if vals["score"].value > cap + 1e-9:
+            continue  # no score exceeds its maximum: the row was misread
         entries = [(f"score_{suffix}", vals["score"].value, cap)]
         if "rank" in vals:
             entries.append(
