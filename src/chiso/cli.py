@@ -218,15 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("write", "verify"), default="write",
                    help="write (default) a pack of the latest publication; verify a pack: every "
                         "file's sha256, then the scores recomputed from its inputs")
-    p.add_argument("pack", nargs="?", type=Path, help="the pack (folder or .zip) to verify")
+    p.add_argument("pack", nargs="?", type=Path, help="the pack (folder or .zip) to verify "
+                   "(e.g. chiso evidence verify evidence/evidence-2025-09-31-….zip)")
     p.add_argument("--period", default=None, help="published period to pack (e.g. --period 2025-09)")
     p.add_argument("--province", default=None, help="province of the publication (e.g. --province 31)")
     p.add_argument("--publication", default=None,
-                   help="a publication id instead of the latest (see marts.published_unit_ranking)")
+                   help="a publication id instead of the latest (see marts.published_unit_ranking; "
+                        "e.g. --publication 2025-09-31-20251005T060000000000)")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for the pack (default: <state dir>/evidence; e.g. --out /tmp/evidence)")
     p.add_argument("--no-recompute", action="store_true",
-                   help="verify only the files' sha256, without re-running the pipeline")
+                   help="verify only the files' sha256, without re-running the pipeline "
+                        "(e.g. chiso evidence verify PACK.zip --no-recompute)")
     p.set_defaults(func=cmd_evidence)
 
     p = _sub(sub, "bench", "measure the pipeline against raw COPY", "chiso bench --units 200")
