@@ -437,8 +437,9 @@ def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
             sentence_read |= bool(read)
             sentence_numbers |= bool(clause.numbers)
             label, label_here = None, False
-        damaged_before = sentence_numbers and not sentence_read and any(
-            garbled(c.words) for c in sentence
+        damaged_before = not sentence_read and (
+            (sentence_numbers and any(garbled(c.words) for c in sentence))
+            or any(c.damaged for c in sentence)
         )
         early_seen = state.early_seen
         last_topic = set(state.topic)
