@@ -16,8 +16,9 @@ from chiso.extract import extract_report
 from chiso.extract.arithmetic import RULES, TOLERANCE, evaluate
 from chiso.extract.evaluate import corpus_cases, generated_cases
 from chiso.extract.evaluate import evaluate as run_evaluation
-from chiso.extract.model import CONFIDENT
+from chiso.extract.model import Figure
 from chiso.extract.ocr import LEVELS, confuse, strip_diacritics
+from chiso.extract.resolve import resolve
 
 ROOT = Path(__file__).parents[2]
 
@@ -63,20 +64,41 @@ def test_rule_verdicts() -> None:
 # --------------------------------------------------------------------------- confidence
 
 
-def test_swapped_counts_are_put_back_by_the_arithmetic(tmp_path: Path) -> None:
-    """The two counts of one sentence read against each other's labels: the assignment that
-    makes received = online + in person wins."""
-    report = _report(
-        tmp_path,
-        "Tiếp nhận 500 hồ sơ, trong đó trực tiếp 420 hồ sơ, trực tuyến 80 hồ sơ; tỷ lệ trực "
-        "tuyến đạt 84%.\n",
-    )
-    got = {f.name: f.value for f in report.figures}
-    # as written the sentence is self-consistent except the rate: 420 online would be 84%
-    assert got["dossiers_received"] == 500
-    assert {got.get("dossiers_received_online"), got.get("dossiers_received_direct")} <= {420, 80, None}
-    for fig in report.figures:
-        assert fig.confidence >= CONFIDENT and fig.support
+def _fig(name: str, value: float, sentence: int, unit: str = "count") -> Figure:
+    return Figure(name, value, unit, None, 1, "…", confidence=0.7, support=["keyword"], sentence=sentence)
+
+
+def test_swapped_counts_are_put_back_by_the_arithmetic() -> None:
+    """Two counts of one sentence read against each other's labels ('trực tuyến và trực
+    tiếp lần lượt 30 và 70 hồ sơ' read the wrong way round): the assignment that makes the
+    online rate and received = online + in person hold wins."""
+    readings = [
+        _fig("dossiers_received", 100, 0),
+        _fig("dossiers_received_online", 70, 1),
+        _fig("dossiers_received_direct", 30, 1),
+        _fig("rate_online", 30, 2, "percent"),
+    ]
+    figures, candidates, _ = resolve(readings)
+    got = {f.name: f for f in figures}
+    assert got["dossiers_received_online"].value == 30 and got["dossiers_received_direct"].value == 70
+    assert "swapped_with:dossiers_received_direct" in got["dossiers_received_online"].support
+    assert "+rate_online_matches_counts" in got["dossiers_received_online"].support
+    assert candidates == []
+
+
+def test_a_number_no_label_took_is_tried_by_the_arithmetic() -> None:
+    """OCR turned 'Số' into '56' ('56 hồ sơ thanh toán trực tuyến: 81'): the sentence's
+    unread 81 satisfies paid ÷ fee-bearing = rate, so it replaces 56, but as a candidate unless
+    two rules vouch for it."""
+    readings = [
+        _fig("dossiers_fee_bearing", 96, 0),
+        _fig("dossiers_paid_online", 56, 0),
+        _fig("rate_paid_online", 84.38, 0, "percent"),
+    ]
+    figures, candidates, _ = resolve(readings, {0: [(96, False), (56, False), (81, False), (84.38, True)]})
+    paid = next(f for f in [*figures, *candidates] if f.name == "dossiers_paid_online")
+    assert paid.value == 81 and "reassigned_from:56" in paid.support
+    assert paid in candidates  # one rule only
 
 
 def test_confirmed_figures_are_surer_than_unconfirmed_ones(tmp_path: Path) -> None:
