@@ -78,6 +78,7 @@ figure stated twice with different values; the first statement is kept).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,7 +86,7 @@ from .arithmetic import DERIVATIONS
 from .checks import check
 from .dates import find_period
 from .grammar import extract_prose, find_numbers, repair_tokens, split_sentences
-from .model import Figure, Finding, Report, render
+from .model import CONFIDENT, Figure, Finding, Report, render
 from .numbers import format_number
 from .resolve import resolve
 from .sections import forward_lines
@@ -138,7 +139,11 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
         k: [(n.value, n.percent) for c in sentence for n in c.numbers] for k, sentence in enumerate(sentences)
     }
     figures, candidates, conflicts = resolve(figures, spare)
-    figures += _derived(figures)
+    _later_months(doc, figures, candidates, period.end)
+    damaged = {k for k, sentence in enumerate(sentences) if any(c.damaged for c in sentence)}
+    derived = _derived(figures, {c.name for c in candidates}, damaged)
+    figures += [f for f in derived if f.confidence >= CONFIDENT]
+    candidates += [f for f in derived if f.confidence < CONFIDENT]
     _fill_rank_maxima(figures)
 
     resolution = gazetteer().resolve(doc, province_hint)
@@ -178,13 +183,22 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
 
 
 
-def _derived(figures: list[Figure]) -> list[Figure]:
+# a derived total is not read off the page: the page may state another one we could not read
+DERIVED_DOUBT = 0.15
+
+
+def _derived(
+    figures: list[Figure], unsure: set[str] = frozenset(), damaged: set[int] = frozenset()
+) -> list[Figure]:
     """Totals a document states only as parts (trước hạn + đúng hạn; trong hạn + quá hạn;
-    kỳ trước chuyển sang + tiếp nhận mới)."""
+    kỳ trước chuyển sang + tiếp nhận mới); none where the total was read, if unsurely, or
+    where a part's sentence holds a number OCR made unreadable (it may be the total)."""
     by = {f.name: f for f in figures}
     out = []
     for total, parts in DERIVATIONS:
-        if total in by or not all(p in by for p in parts):
+        if total in by or total in unsure or not all(p in by for p in parts):
+            continue
+        if any(by[p].sentence in damaged for p in parts if by[p].sentence is not None):
             continue
         first = by[parts[0]]
         source = " … ".join(dict.fromkeys(by[p].source_text for p in parts))
@@ -197,12 +211,39 @@ def _derived(figures: list[Figure]) -> list[Figure]:
                 first.line_no,
                 source,
                 derived=True,
-                confidence=min(by[p].confidence for p in parts),
+                confidence=round(min(by[p].confidence for p in parts) - DERIVED_DOUBT, 3),
                 support=["derived"],
             )
         )
         by[total] = out[-1]
     return out
+
+
+_MONTH = re.compile(r"thang\s+(\d{1,2})\s*(?:/|nam)\s*(\d{4})")
+LATER_MONTH_DOUBT = 0.35
+
+
+def _later_months(doc, figures: list[Figure], candidates: list[Figure], end) -> None:
+    """A figure on a line that names a month after the report's period is a target or a
+    plan ('Trong tháng 9/2025 phường phấn đấu giải quyết 100% …' in August's report), even
+    when OCR hid the 'phấn đấu'."""
+    if end is None:
+        return
+    for fig in list(figures):
+        if fig.line_no < 1 or fig.line_no > len(doc.lines):
+            continue
+        start = doc.line_starts[fig.line_no - 1]
+        line = doc.folded[start : start + len(doc.lines[fig.line_no - 1])]
+        later = False
+        for m in _MONTH.finditer(line):
+            month, year = int(m.group(1)), int(m.group(2))
+            later |= 1 <= month <= 12 and (year, month) > (end.year, end.month)
+        if later:
+            fig.confidence = round(fig.confidence - LATER_MONTH_DOUBT, 3)
+            fig.support.append("later_month_on_line")
+            if fig.confidence < CONFIDENT:
+                figures.remove(fig)
+                candidates.append(fig)
 
 
 def _fill_rank_maxima(figures: list[Figure]) -> None:
