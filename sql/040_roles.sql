@@ -35,6 +35,8 @@ create table if not exists audit.bootstrap (digest text not null);
 grant usage on schema raw, audit, ref, util to chiso_loader;
 grant create on schema audit to chiso_loader;  -- the gate's scratch tables (audit.gate_*)
 grant select, insert, update on all tables in schema raw to chiso_loader;
+-- re-extraction replaces a report's figures and warnings (chiso.extract.store)
+grant delete on raw.report_figures, raw.report_warnings to chiso_loader;
 grant select, insert, update, delete on all tables in schema audit to chiso_loader;
 revoke insert, update, delete on audit.bootstrap from chiso_loader;
 grant select on all tables in schema ref to chiso_loader;

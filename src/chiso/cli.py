@@ -162,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="province code to disambiguate unit names (e.g. --province 31)")
     p.set_defaults(func=cmd_extract)
 
+    p = _sub(sub, "extract", "extract landed reports again (after an extractor change)",
+             "chiso extract --reprocess")
+    p.add_argument("--reprocess", action="store_true", required=True,
+                   help="re-extract the stored reports whose figures an older extractor wrote")
+    p.add_argument("--force", action="store_true",
+                   help="re-extract every stored report, whatever version wrote it")
+    p.set_defaults(func=cmd_reextract)
+
     p = _sub(sub, "sql", "run a query on the warehouse, CSV to stdout (read-only unless --admin)",
              "chiso sql \"select unit_name, total_points from marts.unit_ranking limit 5\"")
     p.add_argument("query", help="one SQL statement (e.g. \"select * from marts.dq_results limit 5\")")
@@ -374,6 +382,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     sys.stdout.write(whole_numbers(render(report, args.format), args.format))
     for warning in report.warnings:
         log.warning("line %s: %s", warning.line_no, warning.message)
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from chiso.extract import EXTRACTOR_VERSION, store
+
+    done = store.reextract_warehouse(force=args.force)
+    print(f"{done['reextracted']} of {done['documents']} stored reports extracted again with "
+          f"extractor {EXTRACTOR_VERSION}" + (f"; {done['unreadable']} unreadable, kept as they were"
+                                              if done["unreadable"] else ""))
     return 0
 
 

@@ -27,7 +27,7 @@ def dag():
 
 def test_dag_and_tasks_are_documented_and_owned(dag):
     assert dag.description and "### chiso_monthly" in dag.doc_md
-    assert [t.task_id for t in dag.tasks] == ["land", "gate", "build_marts", "publish"]
+    assert [t.task_id for t in dag.tasks] == ["land", "gate", "reextract_reports", "build_marts", "publish"]
     for task in dag.tasks:
         assert task.owner == "chiso" and task.doc_md, task.task_id
         assert task.retries >= 1  # every task touches the warehouse
@@ -109,4 +109,4 @@ def test_the_stock_airflow_cli_lists_the_tasks(tmp_path):
                                "AIRFLOW_HOME": str(home)},
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["build_marts", "gate", "land", "publish"]
+    assert proc.stdout.split() == ["build_marts", "gate", "land", "publish", "reextract_reports"]

@@ -118,3 +118,11 @@ def reextract(cur, force: bool = False) -> dict[str, int]:
             done["reextracted"] += 1
     log.info("re-extracted %(reextracted)d of %(documents)d stored reports", done)
     return done
+
+
+def reextract_warehouse(dsn: str | None = None, force: bool = False) -> dict[str, int]:
+    """`reextract` on the warehouse as the loader (the DAG task, `chiso extract --reprocess`)."""
+    from chiso import warehouse
+
+    with warehouse.cursor(dsn or warehouse.role_url("loader")) as cur:
+        return reextract(cur, force=force)
