@@ -165,9 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(sub, "extract", "extract landed reports again (after an extractor change)",
              "chiso extract --reprocess")
     p.add_argument("--reprocess", action="store_true", required=True,
-                   help="re-extract the stored reports whose figures an older extractor wrote")
+                   help="re-extract the stored reports whose figures an older extractor wrote "
+                        "(e.g. chiso extract --reprocess)")
     p.add_argument("--force", action="store_true",
-                   help="re-extract every stored report, whatever version wrote it")
+                   help="re-extract every stored report, whatever version wrote it "
+                        "(e.g. chiso extract --reprocess --force)")
     p.set_defaults(func=cmd_reextract)
 
     p = _sub(sub, "sql", "run a query on the warehouse, CSV to stdout (read-only unless --admin)",
