@@ -139,7 +139,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
         k: [(n.value, n.percent) for c in sentence for n in c.numbers] for k, sentence in enumerate(sentences)
     }
     figures, candidates, conflicts = resolve(figures, spare)
-    _later_months(doc, figures, candidates, period.end)
+    _later_months(doc, figures, candidates, period.end, period.period)
     damaged = {k for k, sentence in enumerate(sentences) if any(c.damaged for c in sentence)}
     derived = _derived(figures, {c.name for c in candidates}, damaged)
     figures += [f for f in derived if f.confidence >= CONFIDENT]
@@ -223,11 +223,15 @@ _MONTH = re.compile(r"thang\s+(\d{1,2})\s*(?:/|nam)\s*(\d{4})")
 LATER_MONTH_DOUBT = 0.35
 
 
-def _later_months(doc, figures: list[Figure], candidates: list[Figure], end) -> None:
+def _later_months(doc, figures: list[Figure], candidates: list[Figure], end, label: str | None) -> None:
     """A figure on a line that names a month after the report's period is a target or a
     plan ('Trong tháng 9/2025 phường phấn đấu giải quyết 100% …' in August's report), even
     when OCR hid the 'phấn đấu'."""
-    if end is None:
+    if end is not None:
+        last = (end.year, end.month)
+    elif label:
+        last = (int(label[:4]), int(label[5:7]))
+    else:
         return
     for fig in list(figures):
         if fig.line_no < 1 or fig.line_no > len(doc.lines):
@@ -237,7 +241,7 @@ def _later_months(doc, figures: list[Figure], candidates: list[Figure], end) -> 
         later = False
         for m in _MONTH.finditer(line):
             month, year = int(m.group(1)), int(m.group(2))
-            later |= 1 <= month <= 12 and (year, month) > (end.year, end.month)
+            later |= 1 <= month <= 12 and (year, month) > last
         if later:
             fig.confidence = round(fig.confidence - LATER_MONTH_DOUBT, 3)
             fig.support.append("later_month_on_line")
