@@ -63,6 +63,9 @@ default_args = {"owner": "chiso", "retries": 1, "retry_delay": pendulum.duration
                              title="Submissions folder",
                              description="root of <province>/<unit>/<YYYY-MM>/; empty: "
                                          "CHISO_SUBMISSIONS_DIR"),
+        "publish": Param(False, type="boolean", title="Publish",
+                         description="freeze the period's scores after the build (a publication: "
+                                     "later changes become restatements)"),
         "cycle": Param(None, type=["null", "string"], enum=[None, "calendar", "15th"],
                        title="Period cycle",
                        description="calendar month or 15th-14th; empty: CHISO_PERIOD_CYCLE"),
@@ -99,7 +102,9 @@ def chiso_monthly():
         store.reextract_warehouse()
         return job
 
-    @task(doc_md="""`dbt build` for the period as `chiso_transformer` (one build at a time).""")
+    @task(doc_md="""`dbt build` for the period as `chiso_transformer` (one build at a time); a
+    published figure it changes is written to the restatement ledger with its cause, and with
+    the `publish` param the period's scores are frozen as a publication.""")
     def build_marts(job):
         from chiso import pipeline
 

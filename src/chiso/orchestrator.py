@@ -141,7 +141,8 @@ def prepare_airflow_home(dsn: str) -> Path:
     return Path(env["AIRFLOW_HOME"])
 
 
-def run_period(submissions: Path, period: str, province: str | None, cycle: str) -> RunResult:
+def run_period(submissions: Path, period: str, province: str | None, cycle: str,
+               publish: bool = False) -> RunResult:
     dsn = warehouse.url()
     warehouse.bootstrap(dsn)
     env = airflow_env(dsn)
@@ -151,6 +152,7 @@ def run_period(submissions: Path, period: str, province: str | None, cycle: str)
         "period": period,
         "province": province or None,
         "cycle": cycle,
+        "publish": publish,
     }
     note = f"period {period}, province {province or 'all'}, {cycle} cycle (chiso run)"
     # One log per run: concurrent or repeated runs of a period never share a file.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg2.extras
 
-from chiso import gate, inventory, landing, publish, transform, warehouse
+from chiso import gate, inventory, landing, publication, publish, transform, warehouse
 from chiso.periods import default_cycle, period_window, reporting_month
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ class Job:
     period: str
     province: str | None
     cycle: str
+    publish: bool = False  # freeze the period's scores after the build (chiso.publication)
     batch_ids: list[str] = field(default_factory=list)
 
     @classmethod
@@ -40,6 +41,7 @@ class Job:
             period=period,
             province=params.get("province") or None,
             cycle=params.get("cycle") or default_cycle(),
+            publish=bool(params.get("publish")),
         )
         return asdict(job)
 
@@ -84,9 +86,12 @@ def land_submissions(job: dict, run_id: str) -> list[str]:
                 (run_id, window.label, run_id),
             )
             cur.execute(
-                """insert into audit.runs (run_id, period, province_code) values (%s, %s, %s)
-                   on conflict (run_id) do update set status = 'running', finished_at = null""",
-                (run_id, window.label, province),
+                """insert into audit.runs (run_id, period, province_code, submissions_root)
+                   values (%s, %s, %s, %s)
+                   on conflict (run_id) do update
+                   set status = 'running', finished_at = null,
+                       submissions_root = excluded.submissions_root""",
+                (run_id, window.label, province, str(root.resolve())),
             )
             cur.execute("select province_code, array_agg(code) from ref.communes group by 1")
             units = {code: set(codes) for code, codes in cur.fetchall()}
@@ -147,7 +152,11 @@ def build_marts(job: dict) -> dict:
     dsn = warehouse.role_url("transformer")
     with warehouse.advisory_lock("chiso.dbt_build", dsn):  # dbt replaces shared tables
         transform.build(job["period"], dsn)
-    return job
+        # a published figure the build changed goes to the restatement ledger, with its cause
+        restated = publication.record_restatements([job["period"], *publish.rollups_of(job["period"])], dsn)
+        if job.get("publish"):
+            job = {**job, "publication_id": publication.publish(job["period"], job["province"], dsn)}
+    return {**job, "restated": restated}
 
 
 def mark_failed(run_id: str, reason: str) -> None:
