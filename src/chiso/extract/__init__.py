@@ -69,10 +69,19 @@ Vocabulary (`VOCABULARY`; `derived` figures are sums of stated ones, e.g. early 
 | `rank_SHHS` | rank | rank in group SHHS (max_value = units ranked) |
 | `score_change` | points | change of the total score versus the previous period (points) |
 
-Warnings (`Report.warnings`, severity 'warn'): total_equals_carried_plus_received,
-channels_sum_to_received, resolved_equals_on_time_plus_late, group_scores_sum_to_total (also
-a score above its maximum), rate_matches_counts, date_contradiction, conflicting_values (one
-figure stated twice with different values; the first statement is kept).
+Confidence: every figure has `confidence` (0–1) and `support` (how its name was read, and
+the arithmetic rules of `arithmetic.RULES` it satisfies '+rule' or breaks '-rule'); `resolve`
+chooses between readings with the report's own arithmetic. Readings below `CONFIDENT` (0.5)
+are `Report.candidates`, never figures. `ocr` is the OCR confusion model, `evaluate` the
+measured noisy-corpus evaluation, `store` the warehouse side (re-extraction).
+
+Warnings (`Report.warnings`, severity 'warn'): the hard rules of `arithmetic.RULES`
+(total_equals_carried_plus_received, channels_sum_to_received,
+resolved_equals_on_time_plus_late, on_time_equals_early_plus_exact,
+in_progress_equals_on_time_plus_overdue, group_scores_sum_to_total (also a score above its
+maximum), rate_online_matches_counts, rate_on_time_matches_counts,
+rate_paid_online_matches_counts), date_contradiction, conflicting_values (one figure stated
+twice with different values; the arithmetic chooses, else the first is kept, unsure).
 """
 
 from __future__ import annotations
