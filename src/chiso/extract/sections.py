@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import repair_words, vocab_form
 from .text import Document
 
 # heading kinds → level (smaller is higher); Markdown headings use their number of '#'
@@ -43,6 +44,18 @@ def heading_level(line: str) -> int | None:
     return None
 
 
+_GLUED_DIGIT = re.compile(r"(?<=[a-z])[01346]|[01346](?=[a-z])")
+_DIGIT_AS = {"0": "o", "1": "l", "3": "a", "4": "a", "6": "o"}
+
+
+def _readable(folded: str) -> str:
+    """A heading as OCR should have read it: 'Phan 3nh kien nghi' = 'phan anh kien nghi',
+    'PliAN ANH' = 'phan anh', 'C6NG K HAI' = 'cong khai' (what the patterns are matched on)."""
+    text = _GLUED_DIGIT.sub(lambda m: _DIGIT_AS[m.group()], folded)
+    words = [vocab_form(w) or w for w in re.findall(r"[a-z]+", text)]
+    return " ".join(repair_words(words))
+
+
 def forward_lines(doc: Document) -> set[int]:
     """1-based numbers of the lines inside forward-looking sections (headings included)."""
     lines: set[int] = set()
@@ -50,7 +63,7 @@ def forward_lines(doc: Document) -> set[int]:
     for no, line in enumerate(doc.lines, start=1):
         level = heading_level(line)
         if level is not None:
-            folded = doc.folded[doc.line_starts[no - 1] : doc.line_starts[no - 1] + len(line)]
+            folded = _readable(doc.folded[doc.line_starts[no - 1] : doc.line_starts[no - 1] + len(line)])
             forward = bool(_FORWARD.search(folded)) and not _BACKWARD.search(folded)
             if open_level is not None and level <= open_level and not forward:
                 open_level = None
