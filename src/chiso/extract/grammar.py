@@ -127,8 +127,8 @@ def split_merged(tokens: list[Token]) -> list[Token]:
             and tok.text not in VOCAB
         ):
             for k in range(2, len(tok.text) - 1):
-                left, right = tok.text[:k], tok.text[k:]
-                if left in VOCAB and right in VOCAB:
+                left, right = vocab_form(tok.text[:k]), vocab_form(tok.text[k:])
+                if left and right:
                     out.append(Token("word", left, tok.start, tok.start + k))
                     out.append(Token("word", right, tok.start + k, tok.end))
                     break

@@ -248,7 +248,7 @@ def ocr_syllable(word: str) -> bool:
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
-            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"))
+            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"))
 
 
 @lru_cache(maxsize=200_000)
@@ -419,8 +419,9 @@ def repair_words(words: Sequence[str]) -> list[str]:
             continue
         if len(w) >= 5 and not is_syllable(w) and w not in VOCAB:
             for k in range(2, len(w) - 1):
-                if w[:k] in VOCAB and w[k:] in VOCAB:
-                    out += [w[:k], w[k:]]
+                left, right = vocab_form(w[:k]), vocab_form(w[k:])
+                if left and right:
+                    out += [left, right]
                     break
             else:
                 out.append(w)
