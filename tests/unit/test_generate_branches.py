@@ -199,7 +199,14 @@ def test_dossier_on_time_rule_reaches_every_branch(tables, calendar):
         "finished after due_at": dated & finished & (count == 0) & (end > d["due_at"]),
     })
     limits = tables["danh_muc_tthc"]["time_limit_days"]
+    every = tables["ho_so"]
+    carried = every["received_at"].dt.normalize() < every["period_start"]
+    carried_end = every["completed_at"].fillna(every["result_returned_at"])
     _check({
+        # "received or processed in the period" (2.1, 5.4): in the month's file, not in the
+        # criteria over dossiers received; the quarter takes their latest state
+        "carried over from the month before, finished in this one": carried & carried_end.notna(),
+        "carried over from the month before, still open": carried & carried_end.isna(),
         "withdrawn dossier (excluded from 2.1)": withdrawn,
         "catalogue procedure with time_limit_days": limits.notna(),
         "catalogue procedure without time_limit_days": limits.isna(),

@@ -28,7 +28,7 @@ from chiso.generate.faults import FAULT_KINDS, Fault, inject_faults
 from chiso.generate.report import error_records, render, with_reporting_error
 from chiso.generate.units import Profile, Unit, load_provinces, load_units, profile_for
 from chiso.generate.writers import write_table
-from chiso.periods import Period
+from chiso.periods import Period, period_window
 from chiso.sources import SOURCES
 
 __all__ = ["FAULT_KINDS", "Fault", "GenerationSummary", "generate", "inject_faults", "select_units"]
@@ -136,6 +136,9 @@ def _unit_period(out: Path, unit: Unit, profile: Profile, unit_catalogue: cat.Un
             rng, profile, unit_catalogue, pool, np.random.default_rng([seed, int(unit.code), 766_301])
         ),
     }
+    # after payments and feedback, which concern this month's dossiers: their draws stay put
+    generated["ho_so"] = tables.appended(
+        ho_so, _carried_over(unit, profile, unit_catalogue, pool, period, seed, scale))
     if profile.file_format == "xlsx" and profile.xlsx_dates == "text":
         # 'dd/mm/yyyy HH:MM' drops the seconds: truncate first, so that the report's figures
         # and the warehouse see the same instants (a dossier 30 s late reads as on time).
@@ -168,6 +171,18 @@ def _unit_period(out: Path, unit: Unit, profile: Profile, unit_catalogue: cat.Un
         files.append(path)
         errors = error_records(planted)
     return _Written(files, rows, profile.writes_report, errors)
+
+
+def _carried_over(unit: Unit, profile: Profile, unit_catalogue: cat.UnitCatalogue, pool: cat.ProcedurePool,
+                  period: Period, seed: int, scale: float) -> tables.Table:
+    """The previous month's dossiers still open at its end, as they stand at this one's."""
+    previous = period_window(period.previous_label, "calendar" if period.start.day == 1 else "15th")
+
+    def seen(as_of: np.datetime64 | None) -> tables.Table:
+        rng = np.random.default_rng([seed, int(unit.code), _period_seed(previous), 766_400])
+        return tables.dossiers(rng, unit, profile, unit_catalogue, pool, previous, scale, as_of=as_of)
+
+    return tables.carried_over(seen(None), seen(tables.snapshot_of(period)))
 
 
 def _write_manifest(out: Path, *, province: str | None, periods: list[Period], seed: int, scale: float,

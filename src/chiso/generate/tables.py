@@ -105,7 +105,19 @@ class UnitPeriod:
     figures: Figures | None = None
 
 
-def _snapshot(period: Period) -> np.datetime64:
+def carried_over(previous_month: Table, now: Table) -> Table:
+    """The previous month's dossiers still open at its end, as they stand now: they belong in
+    this month's file (received or processed in the period). `previous_month` and `now` are
+    the same draw seen at the two moments, row for row."""
+    still_open = previous_month["status"] == "in_progress"
+    return {name: values[still_open] for name, values in now.items()}
+
+
+def appended(table: Table, more: Table) -> Table:
+    return {name: np.concatenate([values, more[name]]) for name, values in table.items()}
+
+
+def snapshot_of(period: Period) -> np.datetime64:
     """The moment the unit exports its data: the last second of the period."""
     return np.datetime64(period.end, "D").astype("datetime64[s]") + np.timedelta64(SECONDS_PER_DAY - 1, "s")
 
@@ -162,9 +174,11 @@ def _office_hours(moment: np.ndarray, not_before: np.ndarray) -> np.ndarray:
 
 
 def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: UnitCatalogue,
-             pool: ProcedurePool, period: Period, scale: float) -> Table:
+             pool: ProcedurePool, period: Period, scale: float, as_of: np.datetime64 | None = None) -> Table:
+    """The period's dossiers as the unit exports them at the period's end, or `as_of` a later
+    moment (the same dossiers, the same draws: only what has finished by then differs)."""
     n = max(5, round(profile.monthly_dossiers * scale * float(np.clip(rng.normal(1.0, 0.075), 0.85, 1.15))))
-    snapshot = _snapshot(period)
+    snapshot = snapshot_of(period) if as_of is None else as_of
     not_a_time = np.datetime64("NaT", "s")
 
     pick = rng.choice(len(catalogue.index), n, p=catalogue.weight)
@@ -283,7 +297,7 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
 
 
 def payments(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Table, period: Period) -> Table:
-    snapshot = _snapshot(period)
+    snapshot = snapshot_of(period)
     payable = (ho_so["fee_amount"] > 0) & (ho_so["status"] != "withdrawn")
     paying = np.flatnonzero(payable & (rng.random(len(payable)) < profile.payment_coverage))
     m = len(paying)
@@ -315,7 +329,7 @@ def payments(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Tabl
 
 
 def feedback(rng: np.random.Generator, unit: Unit, profile: Profile, ho_so: Table, period: Period) -> Table:
-    snapshot = _snapshot(period)
+    snapshot = snapshot_of(period)
     not_a_time = np.datetime64("NaT", "s")
     busy = float(np.clip(profile.monthly_dossiers / 900, 0.3, 2.0))
     k = int(min(15, rng.poisson(profile.feedback_rate * busy)))
@@ -426,9 +440,11 @@ def deadline_at(ho_so: Table, danh_muc: Table) -> np.ndarray:
 def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) -> Figures:
     ho_so, thanh_toan = tables["ho_so"], tables["thanh_toan"]
     pakn, danh_muc = tables["pakn"], tables["danh_muc_tthc"]
-    snapshot = _snapshot(period)
-    received = len(ho_so["dossier_id"])
-    online = int((ho_so["channel"] == "online").sum())
+    snapshot = snapshot_of(period)
+    # rows received before the period are dossiers carried over from the month before
+    fresh = ho_so["received_at"] >= np.datetime64(period.start, "D").astype("datetime64[s]")
+    received = int(fresh.sum())
+    online = int((fresh & (ho_so["channel"] == "online")).sum())
     # As the warehouse counts a commune report's figures (int_figures_computed): resolved
     # means completed in the period, on time when completed by 2.1's deadline (late without
     # one); a dossier without a completion time is still in progress.
@@ -438,7 +454,7 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
     resolved_late = int(finished.sum()) - on_time
     in_progress = int((~finished).sum())
     in_progress_overdue = int((~finished & ~(deadline >= snapshot)).sum())
-    carried = int(rng.binomial(max(received, 1), 0.015))
+    carried = int((~fresh).sum())
     system_ministry = int(rng.binomial(received, 0.04))
     resolved = np.isin(ho_so["status"], ["completed", "returned"])
     fee_dossiers = ho_so["fee_amount"] > 0
@@ -450,8 +466,8 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
         carried_over=carried,
         received=received,
         online=online,
-        direct=int((ho_so["channel"] == "direct").sum()),
-        postal=int((ho_so["channel"] == "postal").sum()),
+        direct=int((fresh & (ho_so["channel"] == "direct")).sum()),
+        postal=int((fresh & (ho_so["channel"] == "postal")).sum()),
         total=carried + received,
         on_time=on_time,
         in_progress_on_time=in_progress - in_progress_overdue,
@@ -464,8 +480,8 @@ def figures(rng: np.random.Generator, tables: dict[str, Table], period: Period) 
         feedback=len(pakn["feedback_id"]),
         feedback_handled=int((pakn["status"] != "in_progress").sum()),
         e_result_rate=_rate(int(ho_so["has_e_result"].sum()), int(resolved.sum())),
-        digitised_rate=_rate(int(ho_so["digitised"].sum()), received),
-        reused_rate=_rate(int(ho_so["reused_data"].sum()), received),
+        digitised_rate=_rate(int((fresh & ho_so["digitised"]).sum()), received),
+        reused_rate=_rate(int((fresh & ho_so["reused_data"]).sum()), received),
         online_payment_rate=_rate(int((paid_online & fee_dossiers).sum()), int(fee_dossiers.sum())),
     )
 
