@@ -172,7 +172,7 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
             continue
         nxt, nxt2, nxt3 = at(i + 1), at(i + 2), at(i + 3)
         prev, prev2 = at(i - 1), at(i - 2)
-        if nxt and nxt.kind == "word" and nxt.start == tok.end:
+        if nxt and nxt.kind == "word" and nxt.start == tok.end and not _lost_space(doc, tok, nxt):
             continue  # 11h00, 22T15
         if prev and prev.end == tok.start and (prev.kind == "word" or prev.text in "$§&@€¢"):
             continue  # glued to a word or symbol: OCR ('ho $0' is 'hồ sơ')
@@ -217,6 +217,21 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
         end = after.end if percent and after else tokens[last].end
         found[i] = Number(value, doc.text[tok.start : end], tok.start, end, percent, denominator, i)
     return found
+
+
+_AFTER_NUMBER = {"ho", "hd", "diem", "tthc", "luot", "phan", "thu", "tren", "dat"}
+
+
+def _lost_space(doc: Document, tok: Token, nxt: Token) -> bool:
+    """'18,95diem', '58ho sơ': OCR lost the space after a number, the word is whole."""
+    word = doc.text[nxt.start : nxt.end]
+    return (
+        len(tok.text) >= 2
+        and word.isalpha()
+        and len(word) >= 2
+        and word[0].islower()
+        and nxt.text in _AFTER_NUMBER
+    )
 
 
 def _glued_fragment(doc: Document, tok: Token) -> bool:
@@ -327,6 +342,7 @@ def split_sentences(
 
 _RUN = re.compile(r"\w+(?:[.,]\w+)*")
 _TIME = re.compile(r"^\d{1,2}h\d{0,2}$")
+_NUMBER_THEN_WORD = re.compile(r"^\d{2,}(?:[.,]\d+)*(?:ho|hd|diem|tthc|luot|phan|thu|tren|dat)$")
 
 
 def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
@@ -337,8 +353,8 @@ def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
             continue
         m = _RUN.match(doc.text, t.start)
         run = m.group() if m else ""
-        if _TIME.match(run):
-            continue  # '11h00'
+        if _TIME.match(run) or _NUMBER_THEN_WORD.match(fold_stream(run)):
+            continue  # '58ho': a space lost, nothing unreadable  # '11h00'
         if sum(c.isdigit() for c in run) >= 2 and any(c.isalpha() for c in run):
             return True
     return False
