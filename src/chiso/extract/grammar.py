@@ -35,7 +35,13 @@ _NOT_BEFORE_2 = {
     ("mau", "so"),  # 'Biểu mẫu số 06'
     ("bieu", "so"),
 }
-_NOT_AFTER = {"gio", "phut", "ngay", "thang", "nam", "tuan", "cap", "h", "km", "trieu", "dong"}
+_NOT_AFTER = {"gio", "phut", "ngay", "thang", "nam", "tuan", "cap", "h", "km", "trieu", "dong",
+              # what else a report counts: meetings, classes, documents, villages, money …
+              "cuoc", "buoi", "lop", "dot", "bai", "thon", "ty", "nghin", "ha", "m2", "tuoi", "lan"}
+# … and in two words: '12 cán bộ', '05 máy tính', '3 văn bản', '4 đơn vị', '2 cơ quan'
+_NOT_AFTER_2 = {("can", "bo"), ("cong", "chuc"), ("may", "tinh"), ("may", "in"), ("van", "ban"),
+                ("don", "vi"), ("co", "quan"), ("vien", "chuc"), ("thiet", "bi"), ("hoi", "nghi"),
+                ("nguoi", "dan"), ("ho", "gia"), ("ho", "dan"), ("to", "chuc"), ("doanh", "nghiep")}
 _CLAUSE_PUNCT = set(",;()[]|•")
 _SENTENCE_PUNCT = set(".!?")
 
@@ -207,6 +213,9 @@ def find_numbers(doc: Document, tokens: list[Token], excluded: list[tuple[int, i
         after = at(last + 1)
         if after and after.kind == "word" and after.text in _NOT_AFTER:
             continue
+        after2 = at(last + 2)
+        if after and after2 and after2.kind == "word" and (after.text, after2.text) in _NOT_AFTER_2:
+            continue
         if _is_list_index(doc, tokens, i):
             continue
         percent = bool(after and after.text == "%")
@@ -348,7 +357,16 @@ _NUMBER_THEN_WORD = re.compile(r"^\d{2,}(?:[.,]\d+)*(?:ho|hd|diem|tthc|luot|phan
 def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
     """A run of letters and digits with two or more digits that gave no number."""
     starts = {n.start for n in numbers}
-    for t in tokens:
+    for k, t in enumerate(tokens):
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        if (
+            t.kind == "word"
+            and t.end - t.start == 1
+            and doc.text[t.start] in "SOlIBZg"
+            and nxt is not None
+            and nxt.text in ("ho", "hd")
+        ):
+            return True  # 'trực tiếp S hồ sơ': the count 5 read as a letter
         if t.kind not in ("num", "word") or t.start in starts:
             continue
         m = _RUN.match(doc.text, t.start)
@@ -539,6 +557,8 @@ def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | N
     if not own & _NOUNS:
         own |= state.topic & {"FEEDBACK"}  # 'tiếp nhận 03 phản ánh, đã xử lý 02'
     attempts: list[tuple[set[str], Clause | None]] = [(own, None)]
+    if label is not None and _contradicts(clause.tags, label.tags):
+        label = None  # 'trực tiếp [5 lost] hồ sơ, qua bưu chính 1': the label is another item's
     if label is not None:
         own |= label.tags & BLOCKING  # 'Chi nhánh … tiếp nhận: 45 hồ sơ'
         labelled = clause.tags | label.tags
@@ -554,6 +574,18 @@ def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | N
             return produced
     _remember_topic(state, own)
     return []
+
+
+# qualifiers of which a figure has one: a label with another one names another figure
+_FAMILIES = (
+    frozenset({"ONLINE", "DIRECT", "POSTAL"}),
+    frozenset({"EARLY", "ON_TIME", "LATE"}),
+    frozenset({"FULL", "PARTIAL", "NO_ONLINE"}),
+)
+
+
+def _contradicts(own: set[str], label: set[str]) -> bool:
+    return any((own & f) and (label & f) and not (own & f) <= (label & f) for f in _FAMILIES)
 
 
 def _may_matter(clause: Clause) -> bool:

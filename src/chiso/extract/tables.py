@@ -66,6 +66,12 @@ def score_rows(doc: Document, tokens: list[Token], numbers: dict[int, Number]) -
             continue  # '8,0919', '2012,53': a score and its neighbour merged by OCR
         if len(nums) >= 2:
             rows.append(ScoreRow(line_no, group, nums))
+    if rows:
+        # a row with fewer numbers than the others lost one to OCR ('truc tuyen10 8,99 2'):
+        # which column is which is unknown there
+        widths = [len(r.numbers) for r in rows]
+        usual = max(set(widths), key=widths.count)
+        rows = [r for r in rows if len(r.numbers) >= usual]
     return rows if len({r.group for r in rows}) >= 2 else []
 
 
