@@ -393,7 +393,19 @@ def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:
         return False
     if heading_level(doc.lines[doc.line_no(prev.start) - 1]) is not None:
         return False  # a heading ends at its line, whatever the next line starts with
-    return nxt.kind == "word" and doc.text[nxt.start].islower()
+    if nxt.kind == "word" and doc.text[nxt.start].islower():
+        return True
+    if k != i + 1 or prev.kind != "word":
+        return False  # after a blank line, or after a number or a sign: a new sentence
+    if nxt.kind == "punct" and nxt.text == "(":
+        return True  # '… Đang giải quyết 75 hồ sơ' / '(trong hạn 73 …)'
+    after = tokens[k + 1] if k + 1 < len(tokens) else None
+    # '… phường tiếp nhận' / '1.532 hồ sơ …', not a numbered item ('2. Kết quả')
+    return (
+        nxt.kind == "num"
+        and after is not None
+        and ((after.kind == "word" and doc.text[after.start].islower()) or after.text in ",;%/")
+    )
 
 
 @dataclass

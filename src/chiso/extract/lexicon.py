@@ -248,7 +248,7 @@ def ocr_syllable(word: str) -> bool:
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
-            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"))
+            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"), ("e", "c"))
 
 
 @lru_cache(maxsize=200_000)
@@ -288,6 +288,10 @@ def _plain_distance(doc_word: str, lex_word: str) -> int:
     else:
         limit = 2
     if limit == 0 or abs(len(doc_word) - n) > limit:
+        return 99
+    if is_syllable(doc_word) and doc_word.isalpha() and _skeleton(doc_word) != _skeleton(lex_word):
+        # another real word ('huyện' is not 'chuyển'): OCR loses marks on vowels; a consonant
+        # it changes leaves a non-word, or a confusion the model undoes
         return 99
     d = levenshtein(doc_word, lex_word, limit)
     return d if d <= limit else 99
