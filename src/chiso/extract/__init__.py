@@ -142,7 +142,8 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines | forward)
     figures += table_figures
     sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines | forward)
-    figures += extract_prose(doc, sentences)
+    resolution = gazetteer().resolve(doc, province_hint)
+    figures += extract_prose(doc, sentences, resolution.unit.name if resolution.unit else None)
     figures.sort(key=lambda f: f.line_no)
     spare = {
         k: [(n.value, n.percent) for c in sentence for n in c.numbers] for k, sentence in enumerate(sentences)
@@ -155,7 +156,6 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     candidates += [f for f in derived if f.confidence < CONFIDENT]
     _fill_rank_maxima(figures)
 
-    resolution = gazetteer().resolve(doc, province_hint)
     unit = resolution.unit
     report = Report(
         source_file=str(path),

@@ -424,11 +424,11 @@ _SENTENCE_WIDE = frozenset({"MODAL", "CUMULATIVE"})
 _NOUNS = frozenset({"DOSSIER", "FEEDBACK", "PROCEDURE", "VISITS"})
 
 
-def extract_prose(doc: Document, sentences: list[list[Clause]]) -> list[Figure]:
+def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | None = None) -> list[Figure]:
     figures: list[Figure] = []
     label: Clause | None = None
     early_seen = False
-    foreign = foreign_unit_offsets(doc)
+    foreign = foreign_unit_offsets(doc, own_unit)
     parent_topic: set[str] = set()  # the topic of a line that ended 'trong đó:'
     last_topic: set[str] = set()
     damaged_before = False
@@ -521,7 +521,10 @@ _UNIT_MENTION = re.compile(
 )
 
 
-def foreign_unit_offsets(doc: Document) -> list[int]:
+_ISSUER = re.compile(r"(?i)\b(?:tỉnh|thành phố)\s+[A-ZĐÀ-Ỹ]")
+
+
+def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> list[int]:
     """Where the text names a commune or district other than the document's own (a letter
     about a province that names its weakest communes; a report quoting a neighbour)."""
     mentions: list[tuple[int, str]] = []
@@ -535,14 +538,19 @@ def foreign_unit_offsets(doc: Document) -> list[int]:
             mentions.append((m.start(), fold_stream(" ".join(words))))
     if not mentions:
         return []
-    header_end = doc.line_starts[max(1, min(12, len(doc.line_starts) // 3)) - 1]
-    counts: dict[str, int] = {}
-    for _, name in mentions:
-        counts[name] = counts.get(name, 0) + 1
-    own = {name for at, name in mentions if at < header_end or counts[name] >= 2}
+    # the document's own unit: named in its letterhead, or the unit the gazetteer found
+    header_lines = max(1, min(12, len(doc.line_starts) // 3))
+    header_end = doc.line_starts[header_lines] if header_lines < len(doc.line_starts) else len(doc.text)
+    own = {name for at, name in mentions if at < header_end}
+    if _ISSUER.search(doc.text[:header_end]):
+        own.add("")  # a province or city letter: every commune it names is another unit
+    if own_unit and not own:
+        own.add(fold_stream(own_unit))  # no letterhead (seed 002): the unit it reports on
 
     def is_own(name: str) -> bool:
-        return any(levenshtein(name, o, 2) <= 2 or o.startswith(name) or name.startswith(o) for o in own)
+        return any(
+            o and (levenshtein(name, o, 2) <= 2 or o.startswith(name) or name.startswith(o)) for o in own
+        )
 
     return [at for at, name in mentions if not is_own(name)]
 

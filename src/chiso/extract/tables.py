@@ -251,6 +251,10 @@ def _read_block(
             if _phrase(head) in _INDEX_HEADS or _comparison_column(head):
                 continue
             tags = label_tags | head_tags
+            if "TOTAL" in label_tags and head_tags & TOPICS - {"TOTAL"} and "TOTAL" not in head_tags:
+                # the 'Tổng cộng' row of a 'Tiếp nhận' column is the received count summed
+                # over the rows, not the total handled
+                tags.discard("TOTAL")
             if "%" in head or "RATE" in head_tags:
                 number = replace(number, percent=True)
                 tags.add("RATE")  # 'Tỷ lệ (%)' column
