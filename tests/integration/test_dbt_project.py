@@ -68,7 +68,9 @@ insert into raw.danh_muc_tthc (period, batch_id, source_file, source_row, proced
 
 -- Dossiers A. Received in period (not withdrawn): D1 D2 D3 D4 D7 = 5.
 --   D1 on time, D3 open within due date (1 supplement); D2 completed late, D4 open past due,
---   D7 two supplements -> late.  D5 received in August, D6 withdrawn: not counted.
+--   D7 two supplements -> late.  D6 withdrawn: not counted.  D5 received in August and
+--   completed 3/9 by its due date: carried over and processed in September, so it counts in
+--   2.1 and 5.4 ("received or processed", 6 dossiers), not in the criteria over received.
 insert into raw.ho_so (period, batch_id, source_file, source_row, dossier_id, procedure_code, received_at, channel,
     due_at, completed_at, result_returned_at, status, supplement_count, synced_to_national_portal, has_e_result,
     digitised, reused_data, citizen_db_data, personal_storage_linked, fee_amount, applicant_ref) values
@@ -107,7 +109,7 @@ insert into raw.report_figures (batch_id, source_file, file_sha256, document_kin
     figure, value, value_unit, line_no, source_text) values
 ('A9', '31/11560/2025-09/bao_cao.txt', 'sha-a9-bc', 'monthly_report', null, null, null, 'dossiers_received', 5, 'count', 4, 'Tiếp nhận 5 hồ sơ'),
 ('A9', '31/11560/2025-09/bao_cao.txt', 'sha-a9-bc', 'monthly_report', null, null, null, 'dossiers_received_online', 4, 'count', 5, 'trực tuyến 4 hồ sơ'),
-('L1', 'letters/31-2025-09.txt', 'sha-letter', 'score_letter', '11560', 'Thủy Nguyên', '2025-09', 'score_total', 56.61, 'points', 10, 'Thủy Nguyên 56,61'),
+('L1', 'letters/31-2025-09.txt', 'sha-letter', 'score_letter', '11560', 'Thủy Nguyên', '2025-09', 'score_total', 59.50, 'points', 10, 'Thủy Nguyên 59,50'),
 ('L1', 'letters/31-2025-09.txt', 'sha-letter', 'score_letter', '11560', 'Thủy Nguyên', '2025-09', 'score_tdgq', 8.5, 'points', 11, 'TDGQ 8,5');
 
 insert into audit.expectation_results (run_id, batch_id, unit_code, period, source, source_file, expectation,
@@ -122,7 +124,7 @@ EXPECTED_A = {
     "1.2": (2, 2, Decimal("4")),  # publicised: P1, P3 ('Có'); P2 blank
     "1.3": (2, 3, Decimal("1.333333")),  # complete: P1, P2; 2 x 2/3
     "1.4": (4, 5, Decimal("4.8")),  # synced: D1 D2 D3 D7; 6 x 4/5
-    "2.1": (2, 5, Decimal("8")),  # on time: D1, D3; 20 x 2/5
+    "2.1": (3, 6, Decimal("10")),  # on time: D1, D3, D5 (carried over); 20 x 3/6
     "3.1": (2, 3, Decimal("1.666667")),  # online: P1, P3; 2 x (2/3)/0.8
     "3.2": (2, 2, Decimal("4")),  # online dossier: P1 (D1), P3 (D7)
     "3.3": (3, 5, Decimal("6")),  # D1, D3, D7; 60% >= 50%
@@ -138,17 +140,17 @@ EXPECTED_A = {
     "4.7": (1, 1, Decimal("2")),  # P2 offers e-certified copies
     "5.2": (2, 3, Decimal("4")),  # F1, F3 on time (working days, holidays off); F2 refused late
     "5.3": (2, 3, Decimal("4")),  # F2 unsatisfied and late
-    "5.4": (1, 5, Decimal("1.333333")),  # on time without feedback: D3; 6 x 0.2/0.9
+    "5.4": (2, 6, Decimal("2.222222")),  # on time without feedback: D3, D5; 6 x (2/6)/0.9
 }
 GROUPS_A = {
     "CKMB": Decimal("13.13"),
-    "TDGQ": Decimal("8.00"),
+    "TDGQ": Decimal("10.00"),
     "DVCTT": Decimal("11.67"),
     "TTTT": Decimal("5.25"),
     "SHHS": Decimal("9.23"),
-    "MDHL": Decimal("9.33"),
+    "MDHL": Decimal("10.22"),
 }
-TOTAL_A = Decimal("56.61")
+TOTAL_A = Decimal("59.50")  # 13.13 + 10.00 + 11.67 + 5.25 + 9.23 + 10.22
 # Unit B: everything perfect except TTTT (no fee-bearing procedure: zero denominators
 # give 0), 4.1 (no paper-result dossier: 0) and 4.7 (no e-certified copy: 0); no
 # feedback gives 5.2 and 5.3 full points.
@@ -368,7 +370,7 @@ def test_reconciliation_and_overdue(built: str) -> None:
     # (online) in September, so the report's 5 misses one and its online 4 is right.
     assert rows["dossiers_received"] == (5, 6, "mismatch")
     assert rows["dossiers_received_online"] == (4, 4, "match")
-    assert rows["score_total"] == (Decimal("56.61"), TOTAL_A, "match")
+    assert rows["score_total"] == (Decimal("59.50"), TOTAL_A, "match")
     assert rows["score_tdgq"][2] == "mismatch"
     assert rows["feedback_received"] == (None, 3, "not_reported")
     overdue = query(

@@ -27,15 +27,18 @@ feedback as (
 
 dossier_figures as (
     -- A commune report counts as the one-stop system does: every dossier received in the
-    -- period whatever its later status (withdrawn included, unlike criterion 2.1), and
-    -- every dossier finished in the period, on time when finished by its deadline (2.1's,
-    -- supplement time deducted).
+    -- period whatever its later status (withdrawn included, unlike criterion 2.1), the ones
+    -- carried over from before it (total = carried over + received), and every dossier
+    -- finished in the period, on time when finished by its deadline (2.1's, supplement
+    -- time deducted).
     select
         batch_id,
         count(*) filter (where is_delivered_in_period) as dossiers_received,
         count(*) filter (where is_delivered_in_period and channel = 'online') as dossiers_received_online,
         count(*) filter (where is_delivered_in_period and channel = 'direct') as dossiers_received_direct,
         count(*) filter (where is_delivered_in_period and channel = 'postal') as dossiers_received_postal,
+        count(*) filter (where is_carried_over) as dossiers_carried_over,
+        count(*) filter (where is_delivered_in_period or is_carried_over) as dossiers_total,
         count(*) filter (where is_resolved_in_period) as dossiers_resolved,
         count(*) filter (where is_resolved_in_period and completed_at <= deadline_at) as dossiers_resolved_on_time,
         count(*) filter (
@@ -49,7 +52,13 @@ dossier_figures as (
             coalesce(cast(received_at as date) between period_start and period_end, false)
                 as is_delivered_in_period,
             coalesce(cast(completed_at as date) between period_start and period_end, false)
-                as is_resolved_in_period
+                as is_resolved_in_period,
+            -- received before the period and not finished before it began
+            coalesce(
+                cast(received_at as date) < period_start
+                and (finished_at is null or cast(finished_at as date) >= period_start),
+                false
+            ) as is_carried_over
         from dossiers
     ) as dossiers_with_resolution
     group by batch_id
@@ -89,6 +98,8 @@ final as (
         on batches.batch_id = feedback_figures.batch_id
     cross join lateral (
         values
+            ('dossiers_total', coalesce(dossier_figures.dossiers_total, 0)),
+            ('dossiers_carried_over', coalesce(dossier_figures.dossiers_carried_over, 0)),
             ('dossiers_received', coalesce(dossier_figures.dossiers_received, 0)),
             ('dossiers_received_online', coalesce(dossier_figures.dossiers_received_online, 0)),
             ('dossiers_received_direct', coalesce(dossier_figures.dossiers_received_direct, 0)),

@@ -87,6 +87,7 @@ def with_reporting_error(figures: Figures, rng: np.random.Generator, unit: Unit,
         return wrong, [
             _error(unit, period, "received", wrong.received, figures.received),
             _error(unit, period, "direct", wrong.direct, figures.direct),
+            _error(unit, period, "total", wrong.total, figures.total),
         ]
     if kind == "procedures_full":
         delta = int(rng.integers(5, 30))
