@@ -289,20 +289,26 @@ def _plain_distance(doc_word: str, lex_word: str) -> int:
         limit = 2
     if limit == 0 or abs(len(doc_word) - n) > limit:
         return 99
-    if is_syllable(doc_word) and doc_word.isalpha() and _skeleton(doc_word) != _skeleton(lex_word):
-        # another real word ('huyện' is not 'chuyển'): OCR loses marks on vowels; a consonant
-        # it changes leaves a non-word, or a confusion the model undoes
-        return 99
+    if is_syllable(doc_word) and doc_word.isalpha():
+        # another real word ('huyện' is not 'chuyển', 'đang' is not 'dừng'): OCR loses the
+        # marks on vowels, which folding removes anyway; what else it changes leaves a
+        # non-word, a confusion the model undoes, or 'é' for a marked vowel ('cép' = 'cấp')
+        return 1 if _e_for_vowel(doc_word, lex_word) else 99
     d = levenshtein(doc_word, lex_word, limit)
     return d if d <= limit else 99
 
 
+# vowels OCR reads for others: 'é' for a marked vowel ('cép' = 'cấp'), 'y' for 'ư' ('Phyc vy'
+# = 'Phục vụ'), 'o'/'u' for 'ơ'/'ư', 'i'/'y'; not 'a' for 'u' ('đang' is not 'dừng')
+_VOWEL_FOR = {"e": "aiouy", "y": "ui", "u": "oy", "o": "u", "i": "y"}
+
+
 def _e_for_vowel(doc_word: str, lex_word: str) -> bool:
-    """Same letters except one vowel of the lexicon word read as 'e' ('cép' for 'cấp')."""
+    """Same letters except one vowel of the lexicon word read as another the way OCR does."""
     if len(doc_word) != len(lex_word):
         return False
     diffs = [(d, w) for d, w in zip(doc_word, lex_word, strict=True) if d != w]
-    return len(diffs) == 1 and diffs[0][0] == "e" and diffs[0][1] in "aiouy"
+    return len(diffs) == 1 and diffs[0][1] in _VOWEL_FOR.get(diffs[0][0], "")
 
 
 def levenshtein(a: str, b: str, limit: int) -> int:

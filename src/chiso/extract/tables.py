@@ -250,6 +250,8 @@ def _read_block(
             head, head_tags = header[col] if col is not None and col < len(header) else ("", set())
             if _phrase(head) in _INDEX_HEADS or _comparison_column(head):
                 continue
+            if not head_tags and label_tags & TOPICS == {"TOTAL"} and len(header) > 2:
+                continue  # 'Tổng cộng' under a header OCR made unreadable: which total?
             tags = label_tags | head_tags
             if "TOTAL" in label_tags and head_tags & TOPICS - {"TOTAL"} and "TOTAL" not in head_tags:
                 # the 'Tổng cộng' row of a 'Tiếp nhận' column is the received count summed
