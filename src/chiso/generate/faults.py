@@ -168,6 +168,11 @@ def _date_outside_period(root: Path, folder: Path, period: str, rng: np.random.G
     # the period is a carry-over the file may hold, one received after it cannot be there.
     latest = max(period_window(period, "calendar").end, period_window(period, "15th").end)
     moment = np.datetime64(latest + timedelta(days=3), "s") + np.timedelta64(9 * 3600, "s")
+    # the dossier's other dates move with it, so the period is the one thing wrong
+    shift = moment - ho_so["received_at"][row]
+    for column in ("due_at", "completed_at", "result_returned_at"):
+        if column in ho_so and not np.isnat(ho_so[column][row]):
+            ho_so[column][row] = ho_so[column][row] + shift
     ho_so["received_at"][row] = moment
     path = _save(ho_so, path)
     return Fault(folder.parent.name, "date_outside_period", _rel(root, path),
