@@ -125,12 +125,17 @@ def split_merged(tokens: list[Token]) -> list[Token]:
             out.append(Token("word", vocab_form(tok.text + nxt.text) or "", tok.start, nxt.end))
             i += 2
             continue
+        moved = _moved_space(tok, nxt)
+        if moved:
+            out += moved  # 'quyett rong' = 'quyet trong'
+            i += 2
+            continue
         if (
             tok.kind == "word"
             and len(tok.text) >= 5
             and len(tok.text) == tok.end - tok.start
-            and not is_syllable(tok.text)
-            and tok.text not in VOCAB
+            and not ocr_syllable(tok.text)
+            and not vocab_form(tok.text)
         ):
             for k in range(2, len(tok.text) - 1):
                 left, right = vocab_form(tok.text[:k]), vocab_form(tok.text[k:])
@@ -145,6 +150,26 @@ def split_merged(tokens: list[Token]) -> list[Token]:
         out.append(tok)
         i += 1
     return out
+
+
+def _moved_space(tok: Token, nxt: Token | None) -> list[Token] | None:
+    """Two words whose space OCR put one letter off: 'quyett rong' = 'quyet trong'."""
+    if (
+        nxt is None
+        or tok.kind != "word"
+        or nxt.kind != "word"
+        or nxt.start != tok.end + 1
+        or len(tok.text) != tok.end - tok.start
+        or len(nxt.text) != nxt.end - nxt.start
+        or (vocab_form(tok.text) and vocab_form(nxt.text))
+    ):
+        return None
+    a, b = tok.text, nxt.text
+    for left, right in ((a[:-1], a[-1] + b), (a + b[0], b[1:])):
+        if len(left) >= 2 and len(right) >= 2 and left in VOCAB and right in VOCAB:
+            cut = tok.start + len(left)
+            return [Token("word", left, tok.start, cut), Token("word", right, cut, nxt.end)]
+    return None
 
 
 _DIGIT_LETTER = {"9": "g", "0": "o", "1": "l", "5": "s", "6": "b", "8": "b", "4": "a", "3": "a"}
@@ -441,6 +466,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
         label_here = False  # the pending label belongs to this sentence
         own_topic = False
         sentence_read = sentence_numbers = False
+        unread_before = False  # an earlier clause of this sentence had a number nothing took
         for k, clause in enumerate(sentence):
             if not clause.numbers and not _may_matter(clause):
                 label = None
@@ -473,6 +499,14 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
                 continue
             adjacent = label is not None and (clause.first_in_sentence or label_here)
             read = _read_clause(doc, clause, state, label if adjacent else None)
+            if unread_before or damaged_before:
+                # 'trước hạn 1.2O1; đúng hạn 290': after an item OCR left unread, a bare
+                # 'đúng hạn' may be the exact-deadline part, not early + on time
+                for fig in read:
+                    if fig.name == "dossiers_resolved_on_time":
+                        fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
+                        fig.support.append("on_time_after_unread_item")
+            unread_before |= bool(clause.numbers or clause.damaged) and not read
             if damaged_before:
                 # the item just above was unreadable ('Giái quyettrưoc hạn: 288'): this one's
                 # meaning may depend on it ('đúng hạn' after 'trước hạn' is the exact part)

@@ -234,6 +234,7 @@ def _read_block(
     last_name: str | None = None
     early_seen = False  # after a 'Trước hạn' row, 'Đúng hạn' is the exact-deadline part
     unreadable_before = False  # the row above had numbers but an unreadable label
+    unread_row_before = False  # the row above had numbers and gave no figure
     for row in rows:
         produced = len(figures)
         if len(untagged) > 1 and row in untagged:
@@ -279,6 +280,9 @@ def _read_block(
                 support.append("unreadable_line_before")
             for reading in decide(tags, number, before, last_name, early_seen):
                 source = " ".join(doc.lines[row.line_no - 1].split())
+                doubt = 0.0
+                if reading.name == "dossiers_resolved_on_time" and unread_row_before:
+                    doubt = GARBLE_PENALTY  # the row above ('Trước hạn'?) was not read
                 figures.append(
                     Figure(
                         reading.name,
@@ -287,16 +291,15 @@ def _read_block(
                         reading.max_value,
                         row.line_no,
                         source,
-                        confidence=round(confidence, 3),
-                        support=list(support),
+                        confidence=round(confidence - doubt, 3),
+                        support=list(support) + (["on_time_after_unread_item"] if doubt else []),
                         sentence=-row.line_no,
                     )
                 )
                 last_name = reading.name
                 early_seen |= reading.name == "dossiers_resolved_early"
-        unreadable_before = len(figures) == produced and bool(nums_by_line.get(row.line_no)) and garbled(
-            list(_phrase(_label(row)))
-        )
+        unread_row_before = len(figures) == produced and bool(nums_by_line.get(row.line_no))
+        unreadable_before = unread_row_before and garbled(list(_phrase(_label(row))))
     return figures
 
 
