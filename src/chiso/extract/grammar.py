@@ -120,7 +120,7 @@ def split_merged(tokens: list[Token]) -> list[Token]:
             and nxt.kind == "word"
             and nxt.start == tok.end + 1
             and vocab_form(tok.text + nxt.text)
-            and not (tok.text in VOCAB and nxt.text in VOCAB)
+            and not (tok.text in VOCAB and (nxt.text in VOCAB or len(nxt.text) == 1))
         ):
             out.append(Token("word", vocab_form(tok.text + nxt.text) or "", tok.start, nxt.end))
             i += 2
@@ -358,7 +358,7 @@ def split_sentences(
                 close_sentence()
         elif tok.kind == "tab":
             close_clause()
-        elif tok.kind == "punct" and tok.text in _SENTENCE_PUNCT:
+        elif tok.kind == "punct" and tok.text in _SENTENCE_PUNCT and not _inside_word(tokens, i):
             close_sentence()
         elif tok.kind == "punct" and tok.text in _CLAUSE_PUNCT:
             close_clause()
@@ -401,6 +401,16 @@ def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
         if sum(c.isdigit() for c in run) >= 2 and any(c.isalpha() for c in run):
             return True
     return False
+
+
+def _inside_word(tokens: list[Token], i: int) -> bool:
+    """A '.' with no space on either side ('I.201', 'TP.HCM') ends no sentence."""
+    prev = tokens[i - 1] if i > 0 else None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return bool(
+        prev and nxt and prev.end == tokens[i].start and nxt.start == tokens[i].end
+        and prev.kind in ("word", "num") and nxt.kind in ("word", "num")
+    )
 
 
 def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:
@@ -496,6 +506,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
                                                evidence=evidence))
                 label, label_here = _next_label(label, label_here, clause)
                 _remember_topic(state, clause.tags)
+                unread_before |= clause.damaged
                 continue
             adjacent = label is not None and (clause.first_in_sentence or label_here)
             read = _read_clause(doc, clause, state, label if adjacent else None)

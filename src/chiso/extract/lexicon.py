@@ -423,7 +423,7 @@ def repair_words(words: Sequence[str]) -> list[str]:
         w = words[i]
         nxt = words[i + 1] if i + 1 < len(words) else None
         joined = vocab_form(w + nxt) if nxt is not None else None
-        if joined and not (w in VOCAB and nxt in VOCAB):
+        if joined and not (w in VOCAB and (nxt in VOCAB or len(nxt) == 1)):
             out.append(joined)
             i += 2
             continue

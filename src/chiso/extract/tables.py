@@ -20,7 +20,7 @@ from .lexicon import GROUPS, TOTAL_MAX, TOTAL_ROW_PHRASES, _phrase, find_phrases
 from .model import Figure
 from .numbers import Number
 from .rules import TOPICS, _decimals, decide
-from .text import Document, Token, fold_stream
+from .text import Document, Token, fold_stream, tokenize
 from .vocabulary import UNIT_OF
 
 log = logging.getLogger(__name__)
@@ -272,7 +272,7 @@ def _read_block(
             if header and len(header) != len(row.cells):
                 confidence -= GARBLE_PENALTY  # OCR split or merged a column ('|' for 'l')
                 support.append("columns_misaligned")
-            if garbled(list(_phrase(_label(row)))):
+            if garbled(label_words(_label(row))):
                 confidence -= GARBLE_PENALTY
                 support.append("garbled_words_before")
             if unreadable_before:
@@ -299,7 +299,7 @@ def _read_block(
                 last_name = reading.name
                 early_seen |= reading.name == "dossiers_resolved_early"
         unread_row_before = len(figures) == produced and bool(nums_by_line.get(row.line_no))
-        unreadable_before = unread_row_before and garbled(list(_phrase(_label(row))))
+        unreadable_before = unread_row_before and garbled(label_words(_label(row)))
     return figures
 
 
@@ -330,10 +330,17 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
                     for j, c in enumerate(cells)
                 ]
             continue
-        label = " ".join(c for c, v in zip(cells, values, strict=True) if not v)
-        matches = match_tags(repair_words(_phrase(label)))
+        # cell by cell: a fragment in one cell is no part of a word in the next
+        words = [w for c, v in zip(cells, values, strict=True) if not v for w in label_words(c)]
+        matches = match_tags(words)
         rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches)))
     return header, rows
+
+
+def label_words(text: str) -> list[str]:
+    """A cell's words as the prose reads them: folded, OCR-repaired ('Truớ¢ hạn' = 'truoc
+    han'), split and merged words undone."""
+    return repair_words([t.text for t in tokenize(fold_stream(text)) if t.kind == "word"])
 
 
 def _label(row: _Row) -> str:
@@ -346,7 +353,7 @@ def _header_tags(header: list[str]) -> list[tuple[str, set[str]]]:
     out: list[tuple[str, set[str]]] = []
     topic: set[str] = set()
     for head in header:
-        tags = {m.tag for m in match_tags(repair_words(_phrase(head)))}
+        tags = {m.tag for m in match_tags(label_words(head))}
         if tags & TOPICS:
             topic = tags & TOPICS
         elif tags and topic:

@@ -187,7 +187,7 @@ def _ocr_syllable(word: str) -> str:
 
 _TOKEN_RE = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*)"
-    r"|(?P<word>[^\W\d_](?:[^\W_]|[§¢€&@])*)"
+    r"|(?P<word>[§¢€@]?[^\W\d_](?:[^\W_]|[§¢€&@])*)"  # '¢hính' = 'chính'
     r"|(?P<nl>\n)"
     r"|(?P<tab>\t)"
     r"|(?P<punct>[^\s\w])"
