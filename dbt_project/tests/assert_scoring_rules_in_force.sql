@@ -16,12 +16,12 @@ rules as (
 select distinct
     counts.period,
     counts.criterion_code,
-    'no scoring rule in force on ' || counts.period_start as problem
+    'no scoring rule in force on ' || counts.rules_as_of as problem
 from counts
 where not exists (
     select 1
     from rules
     where
         rules.criterion_code = counts.criterion_code
-        and {{ rule_in_force('rules', 'counts.period_start') }}
+        and {{ rule_in_force('rules', 'counts.rules_as_of') }}
 )

@@ -56,6 +56,7 @@ counts as (
         periods.period,
         periods.period_type,
         periods.period_start,
+        periods.rules_as_of,
         periods.batch_id,
         criteria.criterion_code,
         criteria.item_type,

@@ -65,7 +65,8 @@ ruled as (
     inner join rules
         on
             counts.criterion_code = rules.criterion_code
-            and {{ rule_in_force('rules', 'counts.period_start') }}
+            -- months: their first day; a quarter or year: its first month loaded
+            and {{ rule_in_force('rules', 'coalesce(counts.rules_as_of, counts.period_start)') }}
     left join prior_years
         on
             counts.unit_code = prior_years.unit_code

@@ -4,10 +4,14 @@
 -- Every period a unit is scored for (index-766.md §3: "month, quarter, year; year =
 -- year to date"): each month it sent (one batch), and the quarter and year to date
 -- that contain those months, each scored from its own items, never by averaging
--- months. A rollup spans the months of its province loaded so far (a quarter still
--- under way is quarter to date), so every unit of a province is judged over the same
--- dates. A rollup is scored only when every month the unit sent is scored: a
--- quarantined month keeps its quarter and year off the ranking, as it keeps itself.
+-- months. A rollup runs from its first day (1 January, 1 July; under the 15th cycle the
+-- 15th of the month before) to the end of the province's latest month loaded (a quarter
+-- still under way is quarter to date), so every unit of a province is judged over the
+-- same dates. Its scoring rules are those in force on the first day of its first month
+-- loaded (rules_as_of): a year that began before the index applied to these units is
+-- scored by the rules they were first scored by. A rollup is scored only when every
+-- month the unit sent is scored: a quarantined month keeps its quarter and year off
+-- the ranking, as it keeps itself.
 with
 
 months as (
@@ -31,11 +35,25 @@ province_spans as (
     select
         province_code,
         rollup_period,
-        min(period_start) as period_start,
+        -- the first day of the rollup's first month, under the cycle its months follow
+        case when extract(day from min(period_start)) = 1
+            then make_date(cast(left(rollup_period, 4) as integer), first_month, 1)
+            else cast(make_date(cast(left(rollup_period, 4) as integer), first_month, 15)
+                      - interval '1 month' as date)
+        end as period_start,
+        min(period_start) as rules_as_of,
         max(period_end) as period_end,
         count(distinct period) as months_in_span
-    from memberships
-    group by province_code, rollup_period
+    from (
+        select
+            memberships.*,
+            case period_type
+                when 'quarter' then cast(right(rollup_period, 1) as integer) * 3 - 2
+                else 1
+            end as first_month
+        from memberships
+    ) as with_first_month
+    group by province_code, rollup_period, first_month
 ),
 
 rollups as (
@@ -46,6 +64,7 @@ rollups as (
         memberships.period_type,
         province_spans.period_start,
         province_spans.period_end,
+        province_spans.rules_as_of,
         bool_and(memberships.is_scored) as is_scored,
         case
             when bool_or(memberships.data_status = 'quarantined') then 'quarantined'
@@ -68,6 +87,7 @@ rollups as (
         memberships.period_type,
         province_spans.period_start,
         province_spans.period_end,
+        province_spans.rules_as_of,
         province_spans.months_in_span
 ),
 
@@ -79,6 +99,7 @@ month_periods as (
         'month' as period_type,
         period_start,
         period_end,
+        period_start as rules_as_of,
         is_scored,
         data_status,
         cast(1 as bigint) as months_included,
