@@ -409,8 +409,8 @@ def _inside_word(tokens: list[Token], i: int) -> bool:
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
     return bool(
         prev and nxt and prev.end == tokens[i].start and nxt.start == tokens[i].end
-        and prev.kind in ("word", "num") and nxt.kind in ("word", "num")
-    )
+        and "num" in (prev.kind, nxt.kind) and {prev.kind, nxt.kind} <= {"word", "num"}
+    )  # but 'quyet.Khong': a sentence whose space OCR lost
 
 
 def _soft_break(doc: Document, tokens: list[Token], i: int) -> bool:

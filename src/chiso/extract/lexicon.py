@@ -257,7 +257,9 @@ def word_distance(doc_word: str, lex_word: str) -> int:
     becomes the lexicon word once one OCR confusion is undone costs 1."""
     if doc_word == lex_word:
         return 0
-    if undoes_to(doc_word, lex_word):
+    if undoes_to(doc_word, lex_word) or (
+        not is_syllable(doc_word) and len(doc_word) >= 4 and vocab_form(doc_word) == lex_word
+    ):
         return 1
     return _plain_distance(doc_word, lex_word)
 
@@ -442,15 +444,22 @@ def repair_words(words: Sequence[str]) -> list[str]:
 
 
 @lru_cache(maxsize=50_000)
-def vocab_form(word: str) -> str | None:
-    """The keyword word `word` is, as it stands or once one OCR confusion is undone."""
+def vocab_form(word: str, depth: int = 2) -> str | None:
+    """The keyword word `word` is, as it stands or once one or two OCR confusions are undone
+    ('frirc' = 'trirc' = 'truc')."""
     if word in VOCAB:
         return word
+    if depth == 0 or len(word) < 3:
+        return None
     for wrong, right in OCR_UNDO:
         k = word.find(wrong)
         while k >= 0:
             fixed = word[:k] + right + word[k + len(wrong):]
             if fixed in VOCAB:
                 return fixed
+            if depth > 1 and not is_syllable(fixed):
+                deeper = vocab_form(fixed, depth - 1)
+                if deeper:
+                    return deeper
             k = word.find(wrong, k + 1)
     return None

@@ -61,6 +61,7 @@ def resolve(
     """(figures, candidates, conflicts): conflicts are (kept, other) pairs of one name.
     `numbers`: every number of each sentence (value, is a percentage), for reassignments."""
     kept, conflicts = _one_value_per_name(readings)
+    _denominators(kept)
     kept = _best_assignment(kept, numbers or {})
     _confidence(kept)
     figures = [f for f in kept if f.confidence >= CONFIDENT]
@@ -100,8 +101,11 @@ def _one_value_per_name(readings: list[Figure]) -> tuple[list[Figure], list[tupl
             restated = [f for f in figs[1:] if f.max_value is not None]
             if chosen.max_value is None and restated:
                 chosen.max_value = restated[0].max_value
-            if len(figs) > 1 and any(f.line_no != chosen.line_no for f in figs[1:]):
-                chosen.confidence = round(1 - (1 - chosen.confidence) * 0.7, 3)
+            # stated again elsewhere, and surely read at least once: as sure as the surest
+            # reading, and a little more
+            best = max(figs, key=lambda f: f.confidence)
+            if best.confidence >= CONFIDENT and any(f.line_no != best.line_no for f in figs):
+                chosen.confidence = round(1 - (1 - best.confidence) * 0.7, 3)
                 chosen.support.append("+restated")
         first[name] = chosen
     order = {id(f): k for k, f in enumerate(readings)}
@@ -135,6 +139,19 @@ def _alternatives(figures: list[Figure], numbers: dict[int, list[tuple[float, bo
             if fig.unit == "count" and not float(value).is_integer():
                 continue
             yield {i: value}, f"reassigned_from:{fig.value:g}", ""
+
+
+def _denominators(figures: list[Figure]) -> None:
+    """'38/114': the number of units ranked is as sure as the rank it was read with."""
+    ranked = next((f for f in figures if f.name == "units_ranked"), None)
+    if ranked is None:
+        return
+    for fig in figures:
+        if fig.unit == "rank" and fig.max_value == ranked.value and fig.line_no == ranked.line_no:
+            if fig.confidence > ranked.confidence:
+                ranked.confidence = fig.confidence
+                ranked.support.append(f"+denominator_of:{fig.name}")
+            return
 
 
 def _best_assignment(figures: list[Figure], numbers: dict[int, list[tuple[float, bool]]]) -> list[Figure]:
