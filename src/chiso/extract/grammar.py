@@ -632,6 +632,16 @@ def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | N
         attempts = [(own, None), (own | label.tags, label)]
         if label.colon or not clause.tags & TOPICS:
             attempts.insert(0, (labelled, label))
+    if label is not None and attempts[0][1] is label and clause.tags & TOPICS:
+        # the clause names its figure itself ('a) Tiếp nhận:' / '- 12 hồ sơ kỳ trước chuyển
+        # sang'): when the label reads it the same way, the clause's own words are the evidence
+        alone = _copy(state)
+        by_self = _bind(doc, clause, own, alone, None)
+        by_label = _bind(doc, clause, attempts[0][0], _copy(state), label)
+        if by_self and [(f.name, f.value) for f in by_self] == [(f.name, f.value) for f in by_label]:
+            _adopt(state, alone)
+            _remember_topic(state, own)
+            return by_self
     for tags, used in attempts:
         produced = _bind(doc, clause, tags, state, used)
         if produced:
@@ -639,6 +649,15 @@ def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | N
             return produced
     _remember_topic(state, own)
     return []
+
+
+def _copy(state: _State) -> _State:
+    return _State(set(state.topic), state.last_name, state.early_seen, set(state.governing))
+
+
+def _adopt(state: _State, other: _State) -> None:
+    state.topic, state.last_name = other.topic, other.last_name
+    state.early_seen, state.governing = other.early_seen, other.governing
 
 
 # qualifiers of which a figure has one: a label with another one names another figure
@@ -692,7 +711,7 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             window_tags = own | (tags & TOPICS if not own & TOPICS else set())
             window_tags |= tags & (BLOCKING | {"RATE", "NEG"})
             own_window = own | (clause.tags & _SENTENCE_WIDE)
-        if number.percent and _word_after(clause, number) in _DOSSIER_WORDS:
+        if number.percent and _word_after(clause, number) in _SHARE_OF:
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         evidence = _evidence(window_tags, own_window, label, clause)
         garbled = _garbled_before(clause, number, label)
@@ -730,7 +749,8 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
     return out
 
 
-_DOSSIER_WORDS = {"ho", "hd"}  # 'hồ sơ' and its usual OCR reading
+# '99,33% hồ sơ …', '98,5% người dân hài lòng': a share of what the word after it names
+_SHARE_OF = {"ho", "hd", "nguoi", "luot"}
 
 
 def _word_after(clause: Clause, number: Number) -> str | None:
