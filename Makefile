@@ -19,8 +19,10 @@ demo: install
 	$(BIN)/chiso demo
 
 # The suite CI runs: unit + integration + a small bench (national-scale bench: `make bench`).
+# Temporary files under the checkout: no other pytest on the machine rotates them away
+# (pytest keeps only its last three /tmp/pytest-of-* dirs, embedded servers' data included).
 test: install
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q --durations=15 --basetemp=.pytest-tmp
 
 bench: install
 	$(BIN)/chiso bench --incremental
