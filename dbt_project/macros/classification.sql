@@ -246,3 +246,54 @@ select
 from {{ dossiers }}
 group by unit_code, period, procedure_code
 {%- endmacro %}
+
+{#- A rollup model's body (int_dossiers_rolled, int_feedback_rolled): the items of the
+    rollups' months (the latest month's row of an item delivered in more than one, with
+    the month batch it came from), given the rollup's dates and classified again by
+    `classified_sql` (a classification macro applied to the CTE `latest`). -#}
+{% macro rolled_items(month_model, key, columns, classified_sql) -%}
+with
+
+periods as (
+    select * from {{ ref('int_scoring_periods') }}
+    where period_type <> 'month' and is_scored and {{ rollup_filter() }}
+),
+
+month_items as (
+    select * from {{ ref(month_model) }}
+    where {{ rollup_member_filter() }}
+),
+
+members as (
+    select
+        month_items.period as month,
+        rollup.period,
+        {%- for column in columns %}
+        month_items.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from month_items
+    cross join lateral (
+        values ({{ quarter_of('month_items.period') }}), (left(month_items.period, 4))
+    ) as rollup (period)
+),
+
+latest as (
+    select distinct on (members.unit_code, members.period, members.{{ key }})
+        members.*,
+        periods.period_start,
+        periods.period_end,
+        periods.evaluated_as_of
+    from members
+    inner join periods
+        on
+            members.unit_code = periods.unit_code
+            and members.period = periods.period
+    order by members.unit_code, members.period, members.{{ key }}, members.month desc
+),
+
+classified as (
+    {{ classified_sql }}
+)
+
+select * from classified
+{%- endmacro %}
