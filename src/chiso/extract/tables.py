@@ -216,6 +216,7 @@ class _Row:
     values: list[bool]  # which cells are value cells
     label_tags: set[str]
     fuzzy: bool = False
+    after_gap: bool = False  # a row above it had digits but no readable value ('6I1')
 
 
 _INDEX_HEADS = {("stt",), ("tt",), ("so", "tt")}
@@ -237,6 +238,7 @@ def _read_block(
     unread_row_before = False  # the row above had numbers and gave no figure
     for row in rows:
         produced = len(figures)
+        unread_row_before |= row.after_gap
         if len(untagged) > 1 and row in untagged:
             continue
         label_tags = set(row.label_tags)
@@ -321,9 +323,11 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
     """Header rows (before the first row with a value) merged per column, and data rows."""
     header: list[str] = []
     rows: list[_Row] = []
+    gap = False
     for no, cells in block:
         values = [_is_value(c) for c in cells]
         if not any(values):
+            gap = bool(rows) and any(ch.isdigit() for c in cells for ch in c)
             if not rows:
                 header = [
                     " ".join(x for x in (header[j] if j < len(header) else "", c) if x)
@@ -333,7 +337,8 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
         # cell by cell: a fragment in one cell is no part of a word in the next
         words = [w for c, v in zip(cells, values, strict=True) if not v for w in label_words(c)]
         matches = match_tags(words)
-        rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches)))
+        rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches), gap))
+        gap = False
     return header, rows
 
 

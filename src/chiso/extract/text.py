@@ -140,7 +140,7 @@ def _read_pdf(path: Path) -> str:
 # --------------------------------------------------------------------------- folding
 
 # Symbols OCR puts in place of Vietnamese letters ("B§" = "Bộ", "c¢" = "có", "x&" = "xã").
-OCR_LETTERS = {"§": "o", "¢": "c", "€": "e", "&": "a", "@": "a"}
+OCR_LETTERS = {"§": "o", "¢": "c", "€": "e", "&": "a", "@": "a", "|": "l"}
 # Digits OCR puts in place of letters inside words ("s6" = "số", "d9" = "độ", "x3" = "xã").
 OCR_DIGITS = {"0": "o", "1": "l", "3": "a", "4": "a", "6": "o", "9": "o"}
 
@@ -187,7 +187,7 @@ def _ocr_syllable(word: str) -> str:
 
 _TOKEN_RE = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*)"
-    r"|(?P<word>[§¢€@]?[^\W\d_](?:[^\W_]|[§¢€&@])*)"  # '¢hính' = 'chính'
+    r"|(?P<word>(?:[§¢€@]|\|(?=[^\W\d_]{2}))?[^\W\d_](?:[^\W_]|[§¢€&@])*)"  # '¢hính', '|iệu'
     r"|(?P<nl>\n)"
     r"|(?P<tab>\t)"
     r"|(?P<punct>[^\s\w])"
