@@ -82,6 +82,7 @@ EPILOG = """examples:
   chiso sql "select * from marts.unit_ranking where period = '2025-09' limit 5"
   chiso explain --unit 11224 --period 2025-09 --criterion 2.1
   chiso db serve --port 5433                   # let a BI tool in on 127.0.0.1:5433
+  chiso docs                                   # offline docs site in <state dir>/docs
 
 environment: WAREHOUSE_URL (server PostgreSQL), CHISO_PSEUDONYM_KEY or CHISO_PSEUDONYM_KEY_FILE
 (required outside demos), CHISO_BI_READER_PASSWORD; see the README's Configuration."""
@@ -241,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="verify only the files' sha256, without re-running the pipeline "
                         "(e.g. chiso evidence verify PACK.zip --no-recompute)")
     p.set_defaults(func=cmd_evidence)
+
+    p = _sub(sub, "docs", "build the offline docs site: dbt docs, GX Data Docs, reports",
+             "chiso docs --out /srv/www/chiso-docs")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the site (default: <state dir>/docs; e.g. --out /tmp/chiso-docs)")
+    p.set_defaults(func=cmd_docs)
 
     p = _sub(sub, "bench", "measure the pipeline against raw COPY", "chiso bench --units 200")
     p.add_argument("--units", type=int, default=None,
@@ -485,6 +492,16 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     archive = publication.write_evidence(args.period or "", args.province, out, args.publication)
     console.print(f"evidence pack: {archive.with_suffix('')} and {archive}", soft_wrap=True)
     return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from chiso import docsite
+
+    site = docsite.build_site(args.out)
+    for problem in site.problems:
+        console.print(f"[yellow]not built:[/] {problem}", soft_wrap=True)
+    console.print(f"docs site: {site.index} (open it in a browser; it needs no network)", soft_wrap=True)
+    return 1 if site.problems else 0
 
 
 def _reader() -> str:

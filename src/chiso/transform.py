@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 
 from chiso import config, warehouse
 
@@ -15,6 +16,11 @@ class TransformError(RuntimeError):
     pass
 
 
+def target_dir() -> Path:
+    """dbt's target/ (manifest, catalog, docs): under the state dir, not the checkout."""
+    return config.state_dir() / "dbt" / "target"
+
+
 def dbt(args: list[str], dsn: str | None = None) -> None:
     """Run a dbt command; raise TransformError naming each failed node."""
     from dbt.cli.main import dbtRunner
@@ -22,13 +28,12 @@ def dbt(args: list[str], dsn: str | None = None) -> None:
     os.environ.update(warehouse.dbt_env(dsn))
     # Plain text in Airflow's task logs and dbt's own log file: no ANSI colour codes.
     os.environ.update(DBT_USE_COLORS="false", DBT_USE_COLORS_FILE="false")
-    state = config.state_dir() / "dbt"
     project = str(config.dbt_dir())
     full_args = [
         *args,
         "--project-dir", project,
         "--profiles-dir", project,
-        "--target-path", str(state / "target"),
+        "--target-path", str(target_dir()),
         "--log-path", str(config.logs_dir() / "dbt"),
     ]
     log.info("dbt %s", " ".join(args))

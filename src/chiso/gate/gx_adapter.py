@@ -39,8 +39,46 @@ def _with_planner_options(url: str) -> str:
 
 
 def default_context_dir() -> Path:
+    """The GX context the gate writes to: CHISO_EXPECTATIONS_DIR, else `<state dir>/gx`, laid
+    out from the checkout's expectations/ (prepare_context_dir). Validation results and Data
+    Docs live with the warehouse's other state, so they hold this warehouse's runs only, never
+    a test's or a bench's (each has its own state dir)."""
     env = os.environ.get("CHISO_EXPECTATIONS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "expectations"
+    if env:
+        return Path(env)
+    from chiso import config
+
+    return prepare_context_dir(config.state_dir() / "gx", config.expectations_dir())
+
+
+def prepare_context_dir(target: Path, source: Path) -> Path:
+    """Lay out a GX context at `target` from the committed one at `source`: its
+    great_expectations.yml (copied again when the committed file changes; GX adds to the copy)
+    and suites/ (the suites as code, kept equal to the checkout's). Return `target`."""
+    import hashlib
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    config_file = source / "great_expectations.yml"
+    digest = hashlib.sha256(config_file.read_bytes()).hexdigest()
+    stamp = target / "uncommitted" / "source_config.sha256"
+    if not (target / config_file.name).is_file() or not stamp.is_file() or stamp.read_text() != digest:
+        shutil.copyfile(config_file, target / config_file.name)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
+    suites = target / "suites"
+    suites.mkdir(exist_ok=True)
+    wanted = {path.name: path for path in (source / "suites").glob("*.yml")}
+    for stale in suites.glob("*.yml"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, path in wanted.items():
+        copy = suites / name
+        if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+            tmp = copy.with_suffix(f".yml.{os.getpid()}.tmp")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, copy)  # a concurrent reader sees the old file or the new, never half
+    return target
 
 
 def open_context(context_dir: Path, conn_url: str | None = None) -> Any:
