@@ -99,6 +99,19 @@ def raw_copy(dsn: str, files: list[Path]) -> int:
     return rows
 
 
+def gx_context() -> Path:
+    """The bench's own GX context (`<state dir>/bench/gx`, or CHISO_EXPECTATIONS_DIR): its
+    validation runs never show in the warehouse's Data Docs."""
+    import os
+
+    from chiso import config
+    from chiso.gate.gx_adapter import prepare_context_dir
+
+    if os.environ.get("CHISO_EXPECTATIONS_DIR"):
+        return Path(os.environ["CHISO_EXPECTATIONS_DIR"])
+    return prepare_context_dir(config.state_dir() / "bench" / "gx", config.expectations_dir())
+
+
 def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, run_id: str,
               province: str | None = None) -> float:
     started = time.perf_counter()
@@ -113,12 +126,12 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
             rows = sum(b.rows.get("ho_so", 0) + b.rows.get("thanh_toan", 0) for b in landed)
         with timed(result, "gate", rows):
             batches = [b.batch_id for b in landed if b.new]
-            gate.run_gate(dsn, run_id, batches)
+            gate.run_gate(dsn, run_id, batches, context_dir=gx_context())
         with timed(result, "dbt_build", rows):
             transform.build(period.label, dsn)
     else:
         landed = landing.land(submissions, root, run_id, dsn)
-        gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new])
+        gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new], context_dir=gx_context())
         transform.build(period.label, dsn)
     return time.perf_counter() - started
 

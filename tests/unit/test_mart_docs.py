@@ -162,3 +162,15 @@ def test_default_gx_context_is_in_the_state_dir(tmp_path: Path, monkeypatch: pyt
     assert not context.is_relative_to(REPO)
     monkeypatch.setenv("CHISO_EXPECTATIONS_DIR", str(tmp_path / "elsewhere"))
     assert default_context_dir() == tmp_path / "elsewhere"
+
+
+def test_bench_gates_in_its_own_gx_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bench's validation runs stay out of the warehouse's Data Docs."""
+    from chiso import bench
+    from chiso.gate.gx_adapter import default_context_dir
+
+    monkeypatch.setenv("CHISO_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("CHISO_HOME", str(REPO))
+    monkeypatch.delenv("CHISO_EXPECTATIONS_DIR", raising=False)
+    assert bench.gx_context() == tmp_path / "state" / "bench" / "gx" != default_context_dir()
+    assert (bench.gx_context() / "suites" / "ho_so.yml").is_file()
