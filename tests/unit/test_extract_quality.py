@@ -64,8 +64,8 @@ def test_rule_verdicts() -> None:
 # --------------------------------------------------------------------------- confidence
 
 
-def _fig(name: str, value: float, sentence: int, unit: str = "count") -> Figure:
-    return Figure(name, value, unit, None, 1, "…", confidence=0.7, support=["keyword"], sentence=sentence)
+def _fig(name: str, value: float, sentence: int, unit: str = "count", how: str = "keyword") -> Figure:
+    return Figure(name, value, unit, None, 1, "…", confidence=0.7, support=[how], sentence=sentence)
 
 
 def test_swapped_counts_are_put_back_by_the_arithmetic() -> None:
@@ -74,8 +74,8 @@ def test_swapped_counts_are_put_back_by_the_arithmetic() -> None:
     online rate and received = online + in person hold wins."""
     readings = [
         _fig("dossiers_received", 100, 0),
-        _fig("dossiers_received_online", 70, 1),
-        _fig("dossiers_received_direct", 30, 1),
+        _fig("dossiers_received_online", 70, 1, how="right_window"),
+        _fig("dossiers_received_direct", 30, 1, how="right_window"),
         _fig("rate_online", 30, 2, "percent"),
     ]
     figures, candidates, _ = resolve(readings)
@@ -84,6 +84,10 @@ def test_swapped_counts_are_put_back_by_the_arithmetic() -> None:
     assert "swapped_with:dossiers_received_direct" in got["dossiers_received_online"].support
     assert "+rate_online_matches_counts" in got["dossiers_received_online"].support
     assert candidates == []
+    # two counts each named by its own words are not swapped: the report may be the one wrong
+    readings[1].support, readings[2].support = ["keyword"], ["keyword"]
+    figures, candidates, _ = resolve(readings)
+    assert {f.name: f.value for f in [*figures, *candidates]}["dossiers_received_online"] == 70
 
 
 def test_a_number_no_label_took_is_tried_by_the_arithmetic() -> None:

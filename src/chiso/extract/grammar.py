@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexicon import VOCAB, is_syllable, levenshtein, match_tags, ocr_syllable, vocab_form
+from .lexicon import BIGRAMS, VOCAB, is_syllable, levenshtein, match_tags, ocr_syllable, vocab_form
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
@@ -60,7 +60,12 @@ def repair_tokens(tokens: list[Token]) -> list[Token]:
         if tok.kind == "num" and len(tok.text) == 1 and nxt is not None and nxt.kind == "word":
             # '9 iai quyet' = 'giải quyết': a letter read as a digit, then split off
             letter = _DIGIT_LETTER.get(tok.text)
-            if letter and not is_syllable(nxt.text) and letter + nxt.text in VOCAB:
+            # '1y' = 'lý' after 'xử', '5o' = 'sơ' after 'hồ': a keyword's next word; not
+            # '8o' after 'tỷ lệ', where a number is due
+            glued = bool(letter) and nxt.start == tok.end and prev is not None and (
+                (prev.text, f"{letter}{nxt.text}") in BIGRAMS
+            )
+            if letter and (glued or not is_syllable(nxt.text)) and letter + nxt.text in VOCAB:
                 out.append(Token("word", letter + nxt.text, tok.start, nxt.end))
                 drop.add(i + 1)
                 continue
@@ -375,6 +380,7 @@ def split_sentences(
 
 
 _RUN = re.compile(r"\w+(?:[.,]\w+)*")
+_DIGIT_LOOKALIKE = re.compile(r"\d[oOlISBZ]|[oOlISBZ]\d")
 _TIME = re.compile(r"^\d{1,2}h\d{0,2}$")
 _NUMBER_THEN_WORD = re.compile(r"^\d{2,}(?:[.,]\d+)*(?:ho|hd|diem|tthc|luot|phan|thu|tren|dat)$")
 
@@ -383,6 +389,8 @@ def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
     """A run of letters and digits with two or more digits that gave no number."""
     starts = {n.start for n in numbers}
     for k, t in enumerate(tokens):
+        if t.kind == "word" and t.text in VOCAB:
+            continue  # repaired ('5o' = 'sơ', '1y' = 'lý')
         nxt = tokens[k + 1] if k + 1 < len(tokens) else None
         if (
             t.kind == "word"
@@ -400,6 +408,9 @@ def _damaged(doc: Document, tokens: list[Token], numbers: list[Number]) -> bool:
             continue  # '58ho': a space lost, nothing unreadable  # '11h00'
         if sum(c.isdigit() for c in run) >= 2 and any(c.isalpha() for c in run):
             return True
+        digits = sum(c.isdigit() for c in run)
+        if _DIGIT_LOOKALIKE.search(run) and digits >= sum(c.isalpha() for c in run):
+            return True  # '8o, 05%', '6I1': a number with a digit OCR read as a letter
     return False
 
 
@@ -510,6 +521,12 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
                 continue
             adjacent = label is not None and (clause.first_in_sentence or label_here)
             read = _read_clause(doc, clause, state, label if adjacent else None)
+            if k > 0 and sentence[k - 1].damaged and not clause.damaged and not clause.words:
+                # '… đạt tỷ lệ 8o, 05%': a bare number right after one OCR garbled may be
+                # its tail
+                for fig in read:
+                    fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
+                    fig.support.append("after_unreadable_number")
             if unread_before or damaged_before:
                 # 'trước hạn 1.2O1; đúng hạn 290': after an item OCR left unread, a bare
                 # 'đúng hạn' may be the exact-deadline part, not early + on time
@@ -541,7 +558,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
     return figures
 
 
-_NEGATION_REACH = 4  # 'không có hồ sơ nào quá hạn': what is denied follows the 'không' closely
+_NEGATION_REACH = 3  # 'không có hồ sơ nào quá hạn': what is denied follows the 'không' closely
 
 
 def _denied(matches: list) -> set[str]:
@@ -715,6 +732,7 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         evidence = _evidence(window_tags, own_window, label, clause)
         garbled = _garbled_before(clause, number, label)
+        garbled_clause = garbled_words(clause.words)
         # '… giải quyết 20 12,53 96': numbers side by side are a table row whose columns
         # are not known, not a sentence
         side_by_side = (k > 0 and not left) or (k + 1 < len(windows) and not windows[k + 1][1])
@@ -736,10 +754,13 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
             if garbled:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("garbled_words_before")
+            elif garbled_clause:
+                fig.confidence = round(fig.confidence - FAR_GARBLE_PENALTY, 3)
+                fig.support.append("garbled_words_in_clause")
             if clause.damaged:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("unreadable_number_in_clause")
-            if side_by_side and not number.percent:
+            if side_by_side:
                 fig.confidence = round(fig.confidence - GARBLE_PENALTY, 3)
                 fig.support.append("numbers_side_by_side")
             out.append(fig)
@@ -781,6 +802,7 @@ OCR_PENALTY = 0.1  # a keyword that matched only through OCR damage
 # an unreadable word among the three before the number may be the qualifier that names it
 # ('đang giải quyết trong hari 102' may be 'trong hạn')
 GARBLE_PENALTY = 0.35
+FAR_GARBLE_PENALTY = 0.2  # … elsewhere in its clause ('tiép uhari và giải quyết tổng số 2.213')
 NEIGHBOUR_PENALTY = 0.25
 
 
@@ -804,11 +826,17 @@ def _garbled_before(clause: Clause, number: Number, label: Clause | None = None)
     )
 
 
-def garbled(words: list[str]) -> bool:
+def garbled_words(words: list[str]) -> bool:
+    """A long unreadable word anywhere in the clause (a merged or mangled keyword, not a
+    short fragment of OCR noise)."""
+    return garbled(words, min_len=5)
+
+
+def garbled(words: list[str], min_len: int = 2) -> bool:
     """Some word is neither a syllable, nor an abbreviation, nor part of a keyword match."""
     matched = {k for m in match_tags(words) for k in range(m.start, m.end)}
     return any(
-        not ocr_syllable(w) and len(w) >= 2 and k not in matched and not _known_word(w)
+        not ocr_syllable(w) and len(w) >= min_len and k not in matched and not _known_word(w)
         for k, w in enumerate(words)
     )
 

@@ -215,6 +215,11 @@ VOCAB: frozenset[str] = frozenset(w for e in ENTRIES for w in e.words) | frozens
     w for ps in _CANCEL.values() for p in ps for w in p
 )
 
+# consecutive keyword words ('ho so', 'xu ly'): what may follow what
+BIGRAMS: frozenset[tuple[str, str]] = frozenset(
+    (a, b) for e in ENTRIES for a, b in zip(e.words, e.words[1:], strict=False)
+) | frozenset((a, b) for ps in _CANCEL.values() for p in ps for a, b in zip(p, p[1:], strict=False))
+
 _NUCLEI = (
     "a e i o u y ai ao au ay eo eu ia ie iu oa oe oi oo ua ue ui uo uu uy ye "
     "oai oay oeo uay uoi uou ieu yeu uye uya uyu"

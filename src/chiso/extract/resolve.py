@@ -128,6 +128,8 @@ def _alternatives(figures: list[Figure], numbers: dict[int, list[tuple[float, bo
             or b.derived
         ):
             continue
+        if _own_words(a) and _own_words(b):
+            continue  # each named by its own words: the report may be wrong, not the reading
         yield {i: b.value, j: a.value}, f"swapped_with:{b.name}", f"swapped_with:{a.name}"
     for i, fig in enumerate(figures):
         if fig.sentence is None or fig.derived or fig.sentence not in numbers:
@@ -154,15 +156,23 @@ def _denominators(figures: list[Figure]) -> None:
             return
 
 
+def _own_words(fig: Figure) -> bool:
+    return bool(fig.support) and fig.support[0] in ("keyword", "table_cell", "score_table")
+
+
 def _best_assignment(figures: list[Figure], numbers: dict[int, list[tuple[float, bool]]]) -> list[Figure]:
     for _ in range(3):
-        values = {f.name: f.value for f in figures}
+        # only sure readings may vouch for a new assignment ('8o, 05%' read as 5% must not
+        # move 42 into the online count)
+        values = {f.name: f.value for f in figures if f.confidence >= CONFIDENT}
         maxima = {f.name: f.max_value for f in figures}
         base_score, base_broken = _objective(values, maxima)
         if base_broken == 0:
             return figures
         best = None
         for change, note_a, note_b in _alternatives(figures, numbers):
+            if any(figures[k].confidence < CONFIDENT for k in change):
+                continue
             trial = {**values, **{figures[k].name: v for k, v in change.items()}}
             score, broken = _objective(trial, maxima)
             if broken < base_broken and score >= base_score + 2 and (best is None or score > best[0]):
@@ -192,14 +202,26 @@ def _confidence(figures: list[Figure]) -> None:
             if fig is not None:
                 fig.confidence -= BREAK_PENALTY
                 fig.support.append(f"-{outcome.rule.name}")
-    for outcome in outcomes:
-        if not outcome.holds:
-            continue
-        for name in outcome.members:
-            fig = by.get(name)
-            if fig is not None:
+    # a rule vouches for a figure only through figures already sure: in rounds, so that a
+    # figure one rule makes sure may vouch for another
+    applied: set[tuple[str, str]] = set()
+    changed = True
+    while changed:
+        changed = False
+        for outcome in outcomes:
+            if not outcome.holds:
+                continue
+            for name in outcome.members:
+                fig = by.get(name)
+                if fig is None or (outcome.rule.name, name) in applied:
+                    continue
+                others = [by[m] for m in outcome.members if m != name and m in by]
+                if any(o.confidence < CONFIDENT for o in others):
+                    continue
                 fig.confidence = 1 - (1 - fig.confidence) * (1 - CONFIRM_SHARE)
                 fig.support.append(f"+{outcome.rule.name}")
+                applied.add((outcome.rule.name, name))
+                changed = True
     for fig in figures:
         # a value the words did not give it needs two rules to vouch for it
         if any(n.startswith("reassigned_from:") for n in fig.support):

@@ -96,6 +96,8 @@ def zero_by_negation(tags: set[str]) -> list[str]:
             return []  # 'không có phản ánh, kiến nghị quá hạn' says nothing of the count
         return ["feedback_in_progress"] if "IN_PROGRESS" in tags else ["feedback_received"]
     if "LATE" in tags:
+        if "DOSSIER" not in tags:
+            return []  # 'không để xảy ra tình trạng chậm trễ': no dossiers denied
         if "IN_PROGRESS" in tags:
             return ["dossiers_in_progress_overdue"]
         return ["dossiers_resolved_late", "dossiers_in_progress_overdue"]

@@ -271,7 +271,9 @@ def _read_block(
             if row.fuzzy:
                 confidence -= 0.1
                 support.append("ocr_keyword")
-            if header and len(header) != len(row.cells):
+            line = doc.lines[row.line_no - 1]
+            # a tab row may drop its empty trailing cells; a pipe row keeps every cell
+            if header and (len(row.cells) > len(header) or ("|" in line and len(header) != len(row.cells))):
                 confidence -= GARBLE_PENALTY  # OCR split or merged a column ('|' for 'l')
                 support.append("columns_misaligned")
             if garbled(label_words(_label(row))):
