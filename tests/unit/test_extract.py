@@ -128,6 +128,11 @@ def test_monthly_report_hung_thang() -> None:
     assert report.unit_level == "commune"
     assert report.period == "2026-02"
     assert (report.period_start, report.period_end) == (date(2026, 1, 15), date(2026, 2, 14))
+    # 921 ≠ 14 + 879: the report does not add up; the total and the new dossiers are confirmed
+    # by other rules (921/921 online, 851 + 28), so the carried-over 14 is the suspect, a
+    # candidate rather than a figure
+    assert [(c.name, c.value) for c in report.candidates] == [("dossiers_carried_over", 14)]
+    got = {**got, "dossiers_carried_over": report.candidates[0].value}
     expected = {
         "dossiers_total": 921,
         "dossiers_carried_over": 14,
@@ -322,9 +327,12 @@ def test_docx_with_table(tmp_path: Path) -> None:
         "dossiers_carried_over": 20,
         "dossiers_received": 520,
         "dossiers_resolved": 500,
+        "feedback_received": 0,
+    }
+    # 500 ≠ 490 + 12: the sub-rows, read only through the row above them, are candidates
+    assert {c.name: c.value for c in report.candidates} == {
         "dossiers_resolved_on_time": 490,
         "dossiers_resolved_late": 12,
-        "feedback_received": 0,
     }
     messages = {w.rule: w.message for w in report.warnings}
     assert messages == {

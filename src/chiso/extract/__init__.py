@@ -71,7 +71,7 @@ Vocabulary (`VOCABULARY`; `derived` figures are sums of stated ones, e.g. early 
 
 Confidence: every figure has `confidence` (0–1) and `support` (how its name was read, and
 the arithmetic rules of `arithmetic.RULES` it satisfies '+rule' or breaks '-rule'); `resolve`
-chooses between readings with the report's own arithmetic. Readings below `CONFIDENT` (0.5)
+chooses between readings with the report's own arithmetic. Readings below `CONFIDENT` (0.55)
 are `Report.candidates`, never figures. `ocr` is the OCR confusion model, `evaluate` the
 measured noisy-corpus evaluation, `store` the warehouse side (re-extraction).
 
@@ -173,7 +173,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     report.document_kind = _kind(figures, report.unit_level)
     report.warnings = [
         *period.findings,
-        *check(figures),
+        *check([*figures, *(c for c in candidates if not c.derived)]),
         *(
             Finding(
                 "conflicting_values",

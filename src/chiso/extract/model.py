@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-CONFIDENT = 0.5  # below: a candidate, reported apart and never reconciled
+CONFIDENT = 0.55  # below: a candidate, reported apart and never reconciled
 
 
 @dataclass
