@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period x criterion, for months, quarters and years to date.
+-- Unit x period x criterion, for months, quarters and years to date.
 with
 
 points as (

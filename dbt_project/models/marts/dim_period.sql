@@ -1,5 +1,5 @@
 -- Reporting periods scored: months seen in submissions, and the quarters and years to
--- date that contain them (index-766.md §3), with their dates, the months they span so
+-- date that contain them, with their dates, the months they span so
 -- far and the previous period of the same type.
 with
 

@@ -1,6 +1,6 @@
 {{ config(**period_incremental_config(index=['period', 'batch_id'])) }}
 
--- DESIGN §5: one row per expectation evaluated on a batch (chiso.gate). A run gates only
+-- One row per expectation evaluated on a batch (chiso.gate). A run gates only
 -- its period's batches, so rebuilding that period keeps the table whole.
 with
 

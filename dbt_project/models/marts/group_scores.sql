@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period x group, for months, quarters and years to date; points =
+-- Unit x period x group, for months, quarters and years to date; points =
 -- round(sum of criterion points, 2). Group names from seeds/scoring_groups.csv.
 with
 

@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period x criterion where points were lost, with what would
+-- Unit x period x criterion where points were lost, with what would
 -- recover them in plain words. Linear criteria need every missing item; target
 -- criteria need enough items to reach the target; a zero denominator under the
 -- 'zero' policy needs the first item.

@@ -1,4 +1,4 @@
--- DESIGN §5: province x period, over the ranked (not quarantined) units, with the
+-- Province x period, over the ranked (not quarantined) units, with the
 -- province's units that sent nothing for the period counted beside them.
 with
 

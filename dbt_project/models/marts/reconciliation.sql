@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period x figure. What the commune's own report (monthly_report)
+-- Unit x period x figure. What the commune's own report (monthly_report)
 -- or an official letter (score_letter) states, against what the warehouse computes.
 -- Counts must match exactly; scores within var('score_tolerance') points.
 -- A monthly report counts only when it came with the unit's current batch.

@@ -1,4 +1,4 @@
--- DESIGN §5: unit x period, for months, quarters and years to date (period_type).
+-- Unit x period, for months, quarters and years to date (period_type).
 -- Every unit with a current batch appears; a quarantined (or not yet gated) batch
 -- gives data_status 'quarantined' and no total or rank, so nobody is ranked on
 -- partial data (a quarter or year with a quarantined month included). Ranks are
