@@ -112,11 +112,17 @@ def _reports_html(reports: Path) -> str:
     return f"<table><tr><th>period</th><th>files</th></tr>{''.join(rows)}</table>"
 
 
+EMPTY = {"reports": "No reports yet: <code>chiso run --period YYYY-MM</code> (or <code>chiso demo</code>) "
+                    "writes them."}
+
+
 def _index_html(out: Path, site: DocsSite) -> str:
     def part(name: str, title: str, text: str) -> str:
         entry = site.parts.get(name)
         if entry is None:
-            problem = next((p for p in site.problems if p.startswith(f"{name}:")), "not built")
+            problem = next((p for p in site.problems if p.startswith(f"{name}:")), None)
+            if problem is None:  # nothing to show yet (an empty reports folder)
+                return f"<h2>{title}</h2><p>{EMPTY.get(name, 'Nothing yet.')}</p>"
             return f"<h2>{title}</h2><p class='missing'>Not built: {html.escape(problem)}</p>"
         href = html.escape(entry.relative_to(out).as_posix())
         return f"<h2><a href='{href}'>{title}</a></h2><p>{text}</p>"
