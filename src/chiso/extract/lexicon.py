@@ -253,7 +253,8 @@ def ocr_syllable(word: str) -> bool:
 # OCR's multi-letter confusions, undone before matching ('triic' = 'truc', 'hari' = 'han',
 # 'narn' = 'nam', 'clang' = 'dang', 'tbu' = 'thu'): the confusion model of `ocr`, reversed
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
-            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"), ("e", "c"))
+            ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"), ("e", "c"),
+            ("m", "in"), ("ck", "ch"), ("uh", "nh"))
 
 
 @lru_cache(maxsize=200_000)
