@@ -14,31 +14,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chiso import scoring
 from chiso.sources import fold
 
-# Scoring groups as shown on the national portal: code → (max points, label phrases).
-GROUPS: dict[str, tuple[float, tuple[str, ...]]] = {
-    "CKMB": (18, ("công khai minh bạch", "công khai", "minh bạch", "ckmb")),
-    "TDGQ": (
-        20,
-        ("tiến độ giải quyết", "tiến độ kết quả giải quyết", "tiến độ", "tdgq"),
-    ),
+# Scoring groups as shown on the national portal: code → (max points, label phrases). The
+# codes, maxima, names and portal field come from the rule seeds (chiso.scoring); the other
+# phrases are how reports and letters write them.
+_GROUP_PHRASES: dict[str, tuple[str, ...]] = {
+    "CKMB": ("công khai minh bạch", "công khai", "minh bạch"),
+    "TDGQ": ("tiến độ giải quyết", "tiến độ kết quả giải quyết", "tiến độ"),
     "DVCTT": (
-        12,
-        (
-            "dịch vụ công trực tuyến",
-            "cung cấp dịch vụ công trực tuyến",
-            "cung cấp dịch vụ trực tuyến",
-            "dvc trực tuyến",
-            "dvctt",
-            "clgq",
-        ),
+        "dịch vụ công trực tuyến",
+        "cung cấp dịch vụ công trực tuyến",
+        "cung cấp dịch vụ trực tuyến",
+        "dvc trực tuyến",
     ),
-    "TTTT": (10, ("thanh toán trực tuyến", "tttt")),
-    "MDHL": (18, ("mức độ hài lòng", "hài lòng", "mdhl")),
-    "SHHS": (22, ("số hóa hồ sơ", "số hoá hồ sơ", "số hóa", "shhs", "mdsh")),
+    "TTTT": ("thanh toán trực tuyến",),
+    "MDHL": ("mức độ hài lòng", "hài lòng"),
+    "SHHS": ("số hóa hồ sơ", "số hoá hồ sơ", "số hóa"),
 }
-TOTAL_MAX = 100.0
+GROUPS: dict[str, tuple[float, tuple[str, ...]]] = {
+    code: (group.max_points, tuple(dict.fromkeys(
+        (fold(group.name_vi).replace(",", ""), *_GROUP_PHRASES.get(code, ()), code.lower(),
+         group.portal_field.lower()))))
+    for code, group in scoring.groups().items()
+}
+TOTAL_MAX = scoring.total_max()
 TOTAL_ROW_PHRASES = (
     "tổng hợp",
     "tổng điểm",
