@@ -13,7 +13,6 @@ and recomputes the scores from the pack's own inputs through the same pipeline
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -428,11 +427,9 @@ def restatements(period: str, dsn: str | None = None) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    from chiso.landing import sha256_of  # the digest landing recorded, computed the same way
+
+    return sha256_of(path)
 
 
 def _latest_publication(cur, period: str, province: str | None) -> str:
