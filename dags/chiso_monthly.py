@@ -1,13 +1,15 @@
 """
-### chiso_monthly: land → gate → build marts → publish, for one period (and province)
+### chiso_monthly: land → gate → re-extract reports → build marts → publish, for one period (and province)
 
-Scores the Decision 766 service-quality index of every commune for one reporting month.
+Scores the Decision 766 service-quality index of every commune for one reporting month, and
+the quarter and year to date that contain it.
 
 | task | does | connects as |
 |---|---|---|
 | `land` | lands each unit's folder into `raw`; every path in `audit.inventory` | `chiso_loader` |
 | `gate` | GX over the run's batches: `error` quarantines, `warn` reports | `chiso_loader` |
-| `build_marts` | `dbt build` of staging, intermediate and marts for the period | `chiso_transformer` |
+| `reextract_reports` | re-extracts stored reports when the extractor version changed | `chiso_loader` |
+| `build_marts` | `dbt build` of the month, quarter, year; restatements; publication | `chiso_transformer` |
 | `publish` | ranking CSV and chart, DQ summary, Data Docs | `chiso_auditor` (read-only) |
 
 **Schedule**: 06:00 on the 5th of each month, Vietnam time; a scheduled run scores the
@@ -15,7 +17,8 @@ month before its logical date read in Vietnam time (`chiso.periods.reporting_mon
 
 **Params** (trigger with a conf, or `chiso run`): `period` (`YYYY-MM`; default: derived as
 above), `province` (2-digit code; default: all), `submissions` (default:
-`CHISO_SUBMISSIONS_DIR`), `cycle` (`calendar` or `15th`; default: `CHISO_PERIOD_CYCLE`).
+`CHISO_SUBMISSIONS_DIR`), `cycle` (`calendar` or `15th`; default: `CHISO_PERIOD_CYCLE`),
+`publish` (freeze the period's scores after the build; default: false).
 Re-running a period replaces its output.
 
 **Warehouse**: the Airflow connection `chiso_warehouse` (the bootstrap account; each task
