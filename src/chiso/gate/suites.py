@@ -605,7 +605,9 @@ def _figure_sum(suite: str, check: dict[str, Any]) -> str:
         raise ValueError("figure_sum needs a total and at least one part")
     cols = {f: f"f{i}" for i, f in enumerate(figures)}
     pivots = ",\n            ".join(
-        f"(array_agg(t.value order by t.line_no) filter (where t.figure = {_lit(f)}))[1] as {c}"
+        # a figure before a candidate reading of it, then the first line
+        f"(array_agg(t.value order by coalesce(t.status, 'figure') <> 'figure', t.line_no)"
+        f" filter (where t.figure = {_lit(f)}))[1] as {c}"
         for f, c in cols.items()
     )
     addends = [cols[p] for p in parts] + [f"coalesce({cols[p]}, 0)" for p in optional]
@@ -627,8 +629,10 @@ def _figure_sum(suite: str, check: dict[str, Any]) -> str:
                 min(t.line_no) filter (where t.figure = {_lit(total)}) as line_no,
             {pivots}
             from {_scoped()}
+            -- candidates count here: the check is about what the report states (the
+            -- extractor demotes a stated number the arithmetic rejects); reconciliation
+            -- compares confident figures only
             where t.figure in ({figure_list})
-              and coalesce(t.status, 'figure') = 'figure'  -- chiso.extract's candidates are not figures
             group by t.batch_id, t.source_file
         ) q
     ) p
