@@ -577,6 +577,8 @@ class Verification:
         if self.identical:
             return (f"{self.pack}: identical (every file's sha256 matches; the scores recomputed "
                     "from its inputs agree)")
+        if not self.problems:
+            return f"{self.pack}: every file's sha256 matches the manifest (scores not recomputed)"
         return f"{self.pack}: {len(self.problems)} problem(s)\n" + "\n".join(
             f"  - {p}" for p in self.problems
         )
