@@ -80,6 +80,35 @@ def _ranking_chart(path: Path, period: str, province: str | None, dsn: str | Non
     plt.close(fig)
 
 
+def _restatements_html(period: str, province: str | None, dsn: str | None) -> str:
+    """Published figures of the month, its quarter and its year that changed since their latest
+    publication, and why (marts.restatements)."""
+    labels = [period, *rollups_of(period)]
+    with warehouse.cursor(dsn, read_only=True) as cur:
+        cur.execute(
+            """select r.period, r.unit_code, r.measure, coalesce(r.old_value, ''), coalesce(r.new_value, ''),
+                      r.cause, r.publication_id
+               from audit.restatements r
+               join (select distinct on (period, coalesce(province_code, ''))
+                            publication_id, province_code
+                     from audit.publications
+                     order by period, coalesce(province_code, ''), published_at desc) p
+                 using (publication_id)
+               where r.period = any(%s) and (%s::text is null or p.province_code is null
+                                             or p.province_code = %s)
+               order by r.period, r.unit_code, r.measure""",
+            (labels, province, province),
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return ""
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return (f"<h2>Restatements since the latest publication ({len(rows)})</h2>"
+            "<table><tr><th>period</th><th>unit</th><th>measure</th><th>published</th><th>now</th>"
+            f"<th>cause</th><th>publication</th></tr>{body}</table>")
+
+
 def _inventory_html(period: str, province: str | None, run_id: str, dsn: str | None) -> str:
     """Paths of the run that were not landed, and the units that sent nothing."""
     with warehouse.cursor(dsn, read_only=True) as cur:
@@ -131,6 +160,7 @@ def _dq_summary(path: Path, period: str, province: str | None, docs: Path | None
         for unit, name, batch, status, _landed, reason, warnings in rows
     )
     inventory = _inventory_html(period, province, run_id, dsn)
+    restated = _restatements_html(period, province, dsn)
     docs_link = f"<p>GX Data Docs: <a href='{docs.as_uri()}'>{docs}</a></p>" if docs else ""
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     path.write_text(
@@ -142,6 +172,6 @@ tr.quarantined{{background:#fdd}} tr.warned{{background:#ffd}} tr.superseded{{co
 <code>select * from marts.dq_results where period = '{period}'</code>;
 per batch: <code>chiso quarantine show BATCH</code>.</p>{docs_link}
 <table><tr><th>unit</th><th>name</th><th>batch</th><th>status</th><th>warnings</th>
-<th>reason</th></tr>{body}</table>{inventory}""",
+<th>reason</th></tr>{body}</table>{restated}{inventory}""",
         encoding="utf-8",
     )

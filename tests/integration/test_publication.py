@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chiso import cli, publication, warehouse
+from chiso import cli, config, publication, warehouse
 from tests.conftest import rows
 
 pytestmark = pytest.mark.slow
@@ -167,6 +167,9 @@ def test_the_ledger_names_the_batch_that_changed_the_figures(published):
     assert all(m == "rank_in_province" and "other units" in cause for u, m, _, _, cause in others), others
     # recorded once: asking again adds nothing
     assert publication.record_restatements([PERIOD], warehouse.role_url("transformer", dsn)) == 0
+    # the month's DQ summary, written by the re-run after its build, lists them
+    summary = (config.reports_dir() / PERIOD / "dq_summary.html").read_text(encoding="utf-8")
+    assert "Restatements since the latest publication" in summary and f"<td>{unit}</td>" in summary
     printed = publication.restatements(PERIOD, dsn)
     assert unit in printed and "replaced" in printed
 
