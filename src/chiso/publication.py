@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg2.extras
+
 from chiso import __version__, config, warehouse
 
 log = logging.getLogger(__name__)
@@ -314,27 +316,22 @@ def record_restatements(periods: list[str] | None = None, dsn: str | None = None
         # a unit whose only change is its rank moved because of other units
         own = {(p, u) for p, u, measure, *_ in diffs if measure != "rank_in_province"}
         causes = _causes(cur, own, {p for p, *_ in diffs})
-        inserted = 0
-        for publication_id, unit_code, measure, old, new, old_rank, new_rank in diffs:
-            cur.execute(
-                """insert into audit.restatements (publication_id, unit_code, period, measure, old_value,
-                       new_value, old_rank, new_rank, cause)
-                   select %s, %s, period, %s, %s, %s, %s, %s, %s from audit.publications
-                   where publication_id = %s
-                   on conflict do nothing""",
-                (
-                    publication_id,
-                    unit_code,
-                    measure,
-                    old,
-                    new,
-                    old_rank,
-                    new_rank,
-                    causes.get((publication_id, unit_code), OTHERS_MOVED),
-                    publication_id,
-                ),
-            )
-            inserted += cur.rowcount
+        # one statement for all the changes (a rule change can restate every unit)
+        rows = [(publication_id, unit_code, measure, old, new, old_rank, new_rank,
+                 causes.get((publication_id, unit_code), OTHERS_MOVED))
+                for publication_id, unit_code, measure, old, new, old_rank, new_rank in diffs]
+        inserted = len(psycopg2.extras.execute_values(
+            cur,
+            """insert into audit.restatements (publication_id, unit_code, period, measure, old_value,
+                   new_value, old_rank, new_rank, cause)
+               select d.publication_id, d.unit_code, p.period, d.measure, d.old_value, d.new_value,
+                      d.old_rank::integer, d.new_rank::integer, d.cause
+               from (values %s) as d (publication_id, unit_code, measure, old_value, new_value,
+                                      old_rank, new_rank, cause)
+               join audit.publications p using (publication_id)
+               on conflict do nothing
+               returning 1""",
+            rows, fetch=True))
     if inserted:
         log.info("restatements: %d published figures changed since publication", inserted)
     return inserted
