@@ -29,7 +29,7 @@ server.
 import logging
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TriggerRule, dag, task, task_group
 
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PROVINCE_PATTERN = r"^[0-9]{2}$"
@@ -76,18 +76,29 @@ default_args = {"owner": "chiso", "retries": 1, "retry_delay": pendulum.duration
     tags=["chiso", "decision-766"],
 )
 def chiso_monthly():
-    @task(doc_md="""Survey and land the period's submissions into `raw` as `chiso_loader`;
-    every path is recorded in `audit.inventory`. Returns the job and the batches to gate.""")
-    def land(params=None, run_id=None, logical_date=None):
+    @task(doc_md="""Start the run as `chiso_loader`: record it in `audit.runs`, account for the
+    paths at the top of the submissions root, and list the provinces to land (the `province`
+    param, else every province folder). Returns one job per province: land and gate are
+    mapped over them.""")
+    def provinces(params=None, run_id=None, logical_date=None):
         from chiso import pipeline
 
         source = pipeline.use_airflow_connection()
         job = pipeline.Job.from_params(params, logical_date)
         logging.getLogger("chiso").info("run %s: period %s, province %s, warehouse from %s",
                                         run_id, job["period"], job["province"] or "all", source)
-        return pipeline.Job.with_batches(job, pipeline.land_submissions(job, run_id))
+        return [{**job, "province_code": code} for code in pipeline.start_run(job, run_id)]
 
-    @task(doc_md="""Great Expectations gate over the run's batches as `chiso_loader`:
+    @task(doc_md="""Survey and land one province's submissions into `raw` as `chiso_loader`
+    (one mapped instance per province: Celery workers land provinces in parallel); every path
+    is recorded in `audit.inventory`. Returns the job and the province's batches to gate.""")
+    def land(job, run_id=None):
+        from chiso import pipeline
+
+        pipeline.use_airflow_connection()
+        return pipeline.Job.with_batches(job, pipeline.land_province(job, run_id, job["province_code"]))
+
+    @task(doc_md="""Great Expectations gate over the province's batches as `chiso_loader`:
     verdicts in `raw.batches`, results in `audit.expectation_results`.""")
     def gate(job, run_id=None):
         from chiso import pipeline
@@ -95,13 +106,28 @@ def chiso_monthly():
         pipeline.use_airflow_connection()
         return pipeline.run_gate(job, run_id)
 
-    @task(doc_md="""Extract again, as `chiso_loader`, the landed reports (`bao_cao`) whose
+    @task_group(group_id="province")
+    def province(job):
+        """Land, then gate, one province: a province that fails stops only itself."""
+        return gate(land(job))
+
+    @task(trigger_rule=TriggerRule.ALL_DONE,
+          doc_md="""Once every province is landed and gated (or failed: recorded in `audit.runs`,
+    the others go on), extract again, as `chiso_loader`, the landed reports (`bao_cao`) whose
     figures an older extractor wrote (`chiso.extract.store`: raw keeps each report as delivered).""")
-    def reextract_reports(job):
+    def reextract_reports(planned, gated, params=None, run_id=None, logical_date=None):
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from chiso import pipeline
         from chiso.extract import store
 
+        if planned is None:  # the run never started (`provinces` failed): nothing to build
+            raise AirflowSkipException("the run did not start")
         pipeline.use_airflow_connection()
+        job = {k: v for k, v in planned[0].items() if k != "province_code"} if planned else \
+            pipeline.Job.from_params(params, logical_date)
+        job = pipeline.close_landing(job, run_id, [p["province_code"] for p in planned],
+                                     list(gated or []))
         store.reextract_warehouse()
         return job
 
@@ -121,7 +147,19 @@ def chiso_monthly():
         pipeline.use_airflow_connection()
         return pipeline.publish_reports(job, run_id)
 
-    publish(build_marts(reextract_reports(gate(land()))))
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0,
+          doc_md="""The run's verdict from `audit.runs`: fails the DAG run when a province did not
+    land or pass the gate (the others were built and published), or any task failed.""")
+    def finish(run_id=None):
+        from chiso import pipeline
+
+        pipeline.use_airflow_connection()
+        return pipeline.check_run(run_id)
+
+    planned = provinces()
+    gated = province.expand(job=planned)
+    published = publish(build_marts(reextract_reports(planned, gated)))
+    published >> finish()
 
 
 chiso_monthly()

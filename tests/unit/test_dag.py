@@ -27,10 +27,30 @@ def dag():
 
 def test_dag_and_tasks_are_documented_and_owned(dag):
     assert dag.description and "### chiso_monthly" in dag.doc_md
-    assert [t.task_id for t in dag.tasks] == ["land", "gate", "reextract_reports", "build_marts", "publish"]
+    assert [t.task_id for t in dag.tasks] == ["provinces", "province.land", "province.gate",
+                                              "reextract_reports", "build_marts", "publish", "finish"]
     for task in dag.tasks:
         assert task.owner == "chiso" and task.doc_md, task.task_id
-        assert task.retries >= 1  # every task touches the warehouse
+        # every task touches the warehouse; the run's verdict only reads it
+        assert task.retries >= (0 if task.task_id == "finish" else 1), task.task_id
+
+
+def test_land_and_gate_are_mapped_per_province_then_one_build(dag):
+    """Celery workers land and gate provinces side by side; a province that fails stops
+    itself only: the join runs once every province is done, whatever became of it, and the
+    last task fails the run when one did not make it (pipeline.check_run)."""
+    from airflow.sdk import TriggerRule
+
+    group = dag.task_group_dict["province"]
+    assert type(group).__name__ == "MappedTaskGroup"
+    land, gate = dag.get_task("province.land"), dag.get_task("province.gate")
+    assert land.upstream_task_ids == {"provinces"} and gate.upstream_task_ids == {"province.land"}
+    join = dag.get_task("reextract_reports")
+    assert join.upstream_task_ids == {"provinces", "province.gate"}
+    assert join.trigger_rule == TriggerRule.ALL_DONE
+    assert dag.get_task("build_marts").upstream_task_ids == {"reextract_reports"}
+    finish = dag.get_task("finish")
+    assert finish.upstream_task_ids == {"publish"} and finish.trigger_rule == TriggerRule.ALL_DONE
 
 
 def test_params_are_typed_with_patterns(dag):
@@ -109,4 +129,5 @@ def test_the_stock_airflow_cli_lists_the_tasks(tmp_path):
                                "AIRFLOW_HOME": str(home)},
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["build_marts", "gate", "land", "publish", "reextract_reports"]
+    assert proc.stdout.split() == ["build_marts", "finish", "province.gate", "province.land", "provinces",
+                                   "publish", "reextract_reports"]
