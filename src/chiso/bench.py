@@ -20,7 +20,14 @@ from chiso.periods import Period, period_range
 
 log = logging.getLogger(__name__)
 
-BENCH_PERIODS = "2025-07:2025-12"  # five months loaded, then the sixth (rules in force from 2025-07)
+BENCH_PERIODS = "2025-07:2025-12"  # the national month is the last (rules in force from 2025-07)
+# The incremental series: month after month from the first the rules apply to, so the sixth
+# and the twelfth month (2026-06, its year rollup restarted in January) are measured.
+INCREMENTAL_FIRST = "2025-07"
+INCREMENTAL_UNITS = 600  # the series' size: the ratio month n / month 1 is what is judged
+# The raw COPY baseline swings from run to run on a shared machine: measured several times,
+# before the pipeline and after it, and the median is the baseline.
+COPY_RUNS_BEFORE, COPY_RUNS_AFTER = 3, 2
 
 
 @dataclass
@@ -42,6 +49,8 @@ class BenchResult:
     stages: list[Stage] = field(default_factory=list)
     incremental: dict[str, float] = field(default_factory=dict)
     split_by_province_identical: bool | None = None
+    copy_samples: list[float] = field(default_factory=list)  # every raw COPY timing, in order
+    incremental_units: int = 0
     peak_rss_mib: float = 0.0
     machine: str = platform.platform()
 
@@ -56,8 +65,10 @@ class BenchResult:
             "landing_rows_per_s_vs_copy": landing_stage.rows_per_second / copy.rows_per_second,
             "pipeline_seconds_vs_copy": pipeline / copy.seconds,
         }
-        if self.incremental:
-            ratios["sixth_month_vs_first"] = self.incremental["month_6"] / self.incremental["month_1"]
+        for n, name in ((6, "sixth"), (12, "twelfth")):
+            if f"month_{n}" in self.incremental:
+                first = self.incremental["month_1"]
+                ratios[f"{name}_month_vs_first"] = self.incremental[f"month_{n}"] / first
         return ratios
 
 
@@ -157,55 +168,82 @@ def split_by_province_matches(dsn: str, root: Path, period: Period, national: di
 
 
 def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11,
-         compare_split: bool = False, dsn: str | None = None, scale: float = 1.0) -> BenchResult:
+         compare_split: bool = False, dsn: str | None = None, scale: float = 1.0,
+         months: int = 12, incremental_units: int | None = INCREMENTAL_UNITS) -> BenchResult:
     """Measure one month in the database at `dsn` (default: `chiso_bench` beside the warehouse,
-    so the bench never touches the warehouse itself); that database is reset."""
-    from chiso.generate import generate
-
+    so the bench never touches the warehouse itself); that database is reset. With
+    `incremental`, also load `months` months one after the other (`incremental_units` units,
+    None: as many as the national month) and time each."""
     out.mkdir(parents=True, exist_ok=True)
-    periods = period_range(BENCH_PERIODS, "calendar")
-    data = out / "data" / f"units-{units or 'all'}-seed-{seed}-scale-{scale}"
-    needed = periods if incremental else periods[-1:]
-    if not all(any(data.glob(f"*/*/{p.label}")) for p in needed):
-        log.info("generating %s units × %d month(s) into %s", units or "all", len(needed), data)
-        generate(data, province=None, periods=needed, seed=seed, units=units, national=True,
-                 scale=scale, progress=True)
-
+    month = period_range(BENCH_PERIODS, "calendar")[-1]
+    data = _data(out, units, seed, scale, [month])
     dsn = dsn or warehouse.sibling_database("chiso_bench")
     _reset_warehouse(dsn)
-    month = periods[-1]
     files = sorted(data.glob(f"*/*/{month.label}/ho_so.csv")) + sorted(
         data.glob(f"*/*/{month.label}/thanh_toan.csv")
     )
     result = BenchResult(units=len({f.parent.parent for f in files}), dossiers=0, payments=0)
-    # The better of two COPYs is the baseline: a cold first pass would flatter the ratios.
-    for _attempt in (1, 2):
-        with timed(result, "raw_copy") as stage:
-            stage.rows = raw_copy(dsn, files)
-    slower = max((s for s in result.stages if s.name == "raw_copy"), key=lambda s: s.seconds)
-    result.stages.remove(slower)
+    copies = [_timed_copy(dsn, files) for _ in range(COPY_RUNS_BEFORE)]
     with warehouse.cursor(dsn) as cur:
         cur.execute("select (select count(*) from public.bench_ho_so), "
                     "(select count(*) from public.bench_thanh_toan)")
         result.dossiers, result.payments = cur.fetchone()
-        cur.execute("drop table public.bench_ho_so; drop table public.bench_thanh_toan")
 
     run_month(dsn, data, month, result, "bench-national")
     result.peak_rss_mib = peak_rss_mib()
+    copies += [_timed_copy(dsn, files) for _ in range(COPY_RUNS_AFTER)]
+    with warehouse.cursor(dsn) as cur:
+        cur.execute("drop table public.bench_ho_so; drop table public.bench_thanh_toan")
+    result.copy_samples = [round(c.seconds, 3) for c in copies]
+    baseline = sorted(copies, key=lambda c: c.seconds)[len(copies) // 2]
+    result.stages.insert(0, baseline)
+    log.info("raw COPY %s s: the median, %.2f s, is the baseline",
+             ", ".join(f"{c.seconds:.2f}" for c in copies), baseline.seconds)
     if compare_split:
         result.split_by_province_identical = split_by_province_matches(
             dsn, data, month, marts_snapshot(dsn))
 
     if incremental:
+        series = period_range(f"{INCREMENTAL_FIRST}:{_months_after(INCREMENTAL_FIRST, months - 1)}",
+                              "calendar")
+        size = incremental_units if incremental_units is not None else units
+        series_data = _data(out, size, seed, scale, series)
+        result.incremental_units = size or result.units
         _reset_warehouse(dsn)
-        for index, period in enumerate(periods, start=1):
-            seconds = run_month(dsn, data, period, None, f"bench-{period.label}")
+        for index, period in enumerate(series, start=1):
+            seconds = run_month(dsn, series_data, period, None, f"bench-{period.label}")
             result.incremental[f"month_{index}"] = seconds
             log.info("incremental month %d (%s): %.1f s", index, period.label, seconds)
         result.peak_rss_mib = peak_rss_mib()
 
     write_results(out, result)
     return result
+
+
+def _data(out: Path, units: int | None, seed: int, scale: float, periods: list[Period]) -> Path:
+    """The synthetic submissions for these months (generated once, kept under `out`)."""
+    from chiso.generate import generate
+
+    data = out / "data" / f"units-{units or 'all'}-seed-{seed}-scale-{scale}"
+    missing = [p for p in periods if not any(data.glob(f"*/*/{p.label}"))]
+    if missing:
+        log.info("generating %s units × %d month(s) into %s", units or "all", len(missing), data)
+        generate(data, province=None, periods=missing, seed=seed, units=units, national=True,
+                 scale=scale, progress=True)
+    return data
+
+
+def _months_after(label: str, n: int) -> str:
+    year, month = int(label[:4]), int(label[5:7]) - 1 + n
+    return f"{year + month // 12}-{month % 12 + 1:02d}"
+
+
+def _timed_copy(dsn: str, files: list[Path]) -> Stage:
+    started = time.perf_counter()
+    rows = raw_copy(dsn, files)
+    stage = Stage("raw_copy", time.perf_counter() - started, rows)
+    log.info("raw COPY   %8.2f s  %10d rows  %10.0f rows/s", stage.seconds, rows, stage.rows_per_second)
+    return stage
 
 
 def _reset_warehouse(dsn: str) -> None:
@@ -232,15 +270,19 @@ def write_results(out: Path, result: BenchResult) -> None:
     targets = {
         "landing_rows_per_s_vs_copy": "≥ 0.7",
         "pipeline_seconds_vs_copy": "≤ 4",
-        "sixth_month_vs_first": "≤ 1.25",
+        "sixth_month_vs_first": "≤ 1.1",
+        "twelfth_month_vs_first": "≤ 1.1 (measured)",
     }
     lines += [f"| {k} | {v:.2f} | {targets[k]} |" for k, v in result.ratios().items()]
     lines += ["", f"Peak RSS of the pipeline process: {result.peak_rss_mib:,.0f} MiB (target ≤ 2048)."]
     if result.split_by_province_identical is not None:
         lines += ["", "Marts from per-province runs identical to the single run: "
                   f"{'yes' if result.split_by_province_identical else 'NO'}."]
+    lines += ["", "Raw COPY timings (s), before and after the pipeline; the median is the baseline: "
+              + ", ".join(f"{c:.2f}" for c in result.copy_samples) + "."]
     if result.incremental:
-        lines += ["", "Incremental months (seconds): " + ", ".join(
-            f"{k} {v:.1f}" for k, v in result.incremental.items())]
+        lines += ["", f"Incremental months ({result.incremental_units} units, month by month from "
+                  f"{INCREMENTAL_FIRST}; seconds of landing + gate + dbt build): " + ", ".join(
+                      f"{k} {v:.1f}" for k, v in result.incremental.items())]
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -255,7 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("bench"),
                    help="where results.json and results.md go (default: %(default)s)")
     p.add_argument("--incremental", action="store_true",
-                   help="also measure a 6th month on 5 loaded (e.g. --incremental)")
+                   help="also load months one after another and time each: the 6th and 12th "
+                        "against the 1st (e.g. --incremental)")
+    p.add_argument("--months", type=int, default=12,
+                   help="months in the incremental series (default: %(default)s; e.g. --months 6)")
+    p.add_argument("--incremental-units", type=int, default=600,
+                   help="units in the incremental series (default: %(default)s; e.g. "
+                        "--incremental-units 3321 for the whole country)")
     p.add_argument("--compare-split", action="store_true",
                    help="check per-province runs give the same marts as one national run "
                         "(e.g. --units 60 --compare-split)")
@@ -653,7 +659,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     _demo_key()
     bench.main(out=args.out, units=args.units, incremental=args.incremental,
-               compare_split=args.compare_split)
+               compare_split=args.compare_split, months=args.months,
+               incremental_units=args.incremental_units)
     return 0
 
 

@@ -1,11 +1,11 @@
-{{ config(**period_incremental_config()) }}
+{{ config(materialized='view', meta={'period_scoped': true}) }}
+-- A view over int_dossiers_classified (same grain): the month's rows are written once.
 
 -- One row per dossier of a scored batch: the digitisation flags behind group SHHS.
 with
 
 dossiers as (
     select * from {{ ref('int_dossiers_classified') }}
-    where {{ period_filter() }}
 ),
 
 final as (

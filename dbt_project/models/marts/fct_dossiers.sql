@@ -1,4 +1,6 @@
-{{ config(**period_incremental_config()) }}
+{{ config(materialized='view', meta={'period_scoped': true}) }}
+-- A view: the dossier facts are columns of int_dossiers_classified (same grain), so a
+-- month's dossiers are written once (issue: write each month's rows once).
 
 -- One row per dossier of a scored batch (received in the period or carried over),
 -- with the processing outcome. No applicant reference: marts hold no personal data.
@@ -6,7 +8,6 @@ with
 
 dossiers as (
     select * from {{ ref('int_dossiers_classified') }}
-    where {{ period_filter() }}
 ),
 
 final as (

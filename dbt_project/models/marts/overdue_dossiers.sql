@@ -1,4 +1,5 @@
-{{ config(**period_incremental_config()) }}
+{{ config(materialized='view', meta={'period_scoped': true}) }}
+-- A view over fct_dossiers: the late ones, written nowhere twice.
 
 -- Dossiers that missed their due date (or count as late under 2.1: more than one
 -- supplement request, refused without a completion date), for follow-up by the unit.
@@ -6,7 +7,6 @@ with
 
 dossiers as (
     select * from {{ ref('fct_dossiers') }}
-    where {{ period_filter() }}
 ),
 
 final as (
