@@ -126,8 +126,7 @@ def chiso_monthly():
         pipeline.use_airflow_connection()
         job = {k: v for k, v in planned[0].items() if k != "province_code"} if planned else \
             pipeline.Job.from_params(params, logical_date)
-        job = pipeline.close_landing(job, run_id, [p["province_code"] for p in planned],
-                                     list(gated or []))
+        job = pipeline.close_landing(job, run_id, [p["province_code"] for p in planned], gated)
         store.reextract_warehouse()
         return job
 

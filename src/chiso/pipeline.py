@@ -157,8 +157,8 @@ def start_run(job: dict, run_id: str) -> list[str]:
     """The DAG's first task: record the run (audit.runs), account for the paths at the top of
     the submissions root that are not province folders (audit.inventory), create the period's
     partitions once, and return the provinces to land, one mapped task each: the `province`
-    param alone, else every province folder plus any province with batches of the period
-    that a failed run left ungated."""
+    param alone, else every province folder (largest first) plus any province with batches
+    of the period that a failed run left ungated."""
     warehouse.bootstrap(warehouse.url())
     dsn = warehouse.role_url("loader")
     window = period_window(job["period"], job["cycle"])
@@ -180,10 +180,20 @@ def start_run(job: dict, run_id: str) -> list[str]:
             leftover = sorted(set(_provinces_to_gate(dsn, window.label)) - set(provinces))
             if leftover:
                 log.info("provinces with ungated batches and no folder: %s", ", ".join(leftover))
-            provinces = sorted(provinces + leftover)
+            # Largest first (by unit folders): workers taking them in this order finish together.
+            provinces = sorted(provinces + leftover, key=lambda code: (-_folders(root / code), code))
     log.info("run %s, period %s: %d province(s) to land: %s", run_id, window.label, len(provinces),
              " ".join(provinces) or "none")
     return provinces
+
+
+def _folders(path: Path) -> int:
+    if path.is_symlink() or not path.is_dir():
+        return 0
+    try:
+        return sum(1 for unit in path.iterdir() if unit.is_dir())
+    except OSError:
+        return 0
 
 
 def _top_level(root: Path, window, units: dict[str, set[str]]) -> tuple[list[str], list[inventory.Entry]]:
@@ -289,13 +299,17 @@ def run_gate(job: dict, run_id: str) -> dict:
     return {**job, "batch_ids": [], "verdicts": counts}
 
 
-def close_landing(job: dict, run_id: str, provinces: list[str], gated: list[dict]) -> dict:
+def close_landing(job: dict, run_id: str, provinces: list[str], gated: list[dict] | dict | None) -> dict:
     """After the mapped land → gate of each province (whatever became of them): the job for
     the one build, with the verdicts summed. A province whose landing or gate failed (no
     result) is not dropped silently: audit.runs records it, the build goes on with the
     others, and the run ends failed (check_run)."""
+    if isinstance(gated, dict):  # Airflow hands one mapped result over as itself, not a list
+        gated = [gated]
     done: dict[str, dict[str, int]] = {}
-    for result in gated:
+    for result in gated or []:
+        if not isinstance(result, dict):
+            continue
         done[result["province_code"]] = result.get("verdicts") or {}
     failed = [p for p in provinces if p not in done]
     totals: dict[str, int] = {}

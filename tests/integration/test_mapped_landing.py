@@ -120,10 +120,15 @@ def test_mapped_landing_writes_what_one_landing_writes(submissions, fresh_dsn, s
 
 
 def test_a_province_run_maps_to_that_province_only(submissions, fresh_dsn, monkeypatch):
+    from chiso import pipeline
+
     monkeypatch.setenv("CHISO_LANDING_WORKERS", "1")
     monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
     provinces, gated = _mapped(_job(submissions, "31"), "p31")
     assert provinces == ["31"] and gated[0]["verdicts"] == {"passed": 2}
+    # one mapped result reaches the join as itself, not as a list of one
+    joined = pipeline.close_landing(_job(submissions, "31"), "p31", provinces, gated[0])
+    assert joined["failed_provinces"] == [] and joined["verdicts"] == {"passed": 2}
     # nothing outside the province is accounted for by its run
     assert rows(fresh_dsn, "select distinct province_code from audit.inventory") == [("31",)]
     # a run of the whole root finds 31 landed already and lands the others

@@ -1,0 +1,162 @@
+"""How much a second worker speeds up the DAG's mapped landing and gate, on this machine.
+
+The DAG lands and gates each province as its own mapped task (`province.land` →
+`province.gate`); a CeleryExecutor with N workers of one slot each works on N provinces at a
+time. This measures that part the way the workers run it, without the scheduler's polling:
+`pipeline.start_run`, then N worker processes taking provinces in the DAG's order from one
+queue (as Celery workers with prefetch 1 take them from Redis), each landing serially (a
+Celery pool process cannot start landing processes) and gating its province. Each worker
+count gets a fresh warehouse database on the same server, dropped afterwards.
+
+    from chiso.bench_workers import measure_worker_speedup
+    result = measure_worker_speedup(Path("/tmp/subs"), "2025-09")        # workers (1, 2)
+    result["speedup"]["2"]  # wall time with 1 worker / with 2
+
+The gate serialises runs on one warehouse (an advisory lock: they share audit.gate_scope),
+so provinces' gates queue behind one another; `gate_wait_seconds` is how much longer the
+gates took, summed, than with one worker (their waiting, mostly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue as queue_module
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+
+from chiso import pipeline, warehouse
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("ho_so", "thanh_toan", "pakn", "danh_muc_tthc")
+
+
+def measure_worker_speedup(data_root: Path, period: str, workers: tuple[int, ...] = (1, 2), *,
+                           cycle: str = "calendar", server_dsn: str | None = None,
+                           province: str | None = None) -> dict:
+    """Land and gate `period` of `data_root` once per worker count, each in a fresh database
+    on the server of `server_dsn` (default: the warehouse's, WAREHOUSE_URL or the embedded
+    server); return the wall times, per-province times and the speed-up over the first count.
+    The role passwords come from the server's bootstrap (a superuser or the warehouse owner
+    must be able to create databases there)."""
+    data_root = Path(data_root).resolve()
+    server_dsn = server_dsn or warehouse.url()
+    runs: dict[str, dict] = {}
+    for count in workers:
+        runs[str(count)] = _measure(data_root, period, cycle, province, count, server_dsn)
+        log.info("%d worker(s): landing + gate in %.1f s", count, runs[str(count)]["seconds"])
+    base = runs[str(workers[0])]
+    return {
+        "period": period,
+        "submissions": str(data_root),
+        "provinces": base["provinces"],
+        "units": base["units"],
+        "rows": base["rows"],
+        "cpus": os.cpu_count(),
+        "runs": runs,
+        "speedup": {n: round(base["seconds"] / run["seconds"], 2) for n, run in runs.items()},
+        "gate_wait_seconds": {n: round(sum(p["gate_s"] for p in run["per_province"].values())
+                                       - sum(p["gate_s"] for p in base["per_province"].values()), 1)
+                              for n, run in runs.items()},
+    }
+
+
+def _database_dsn(dsn: str, name: str) -> str:
+    parsed = urlparse(dsn)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def _scratch_database(server_dsn: str):
+    name = f"chiso_bench_workers_{uuid.uuid4().hex[:8]}"
+    admin = _database_dsn(server_dsn, "postgres")
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
+        conn.autocommit = True
+        conn.cursor().execute(f"create database {name}")
+    try:
+        yield _database_dsn(server_dsn, name)
+    finally:
+        with contextlib.closing(psycopg2.connect(admin)) as conn:
+            conn.autocommit = True
+            conn.cursor().execute(f"drop database if exists {name} with (force)")
+
+
+def _measure(root: Path, period: str, cycle: str, province: str | None, count: int,
+             server_dsn: str) -> dict:
+    job = pipeline.Job.from_params({"submissions": str(root), "period": period, "cycle": cycle,
+                                    "province": province})
+    run_id = f"bench-workers-{count}"
+    saved = os.environ.get("WAREHOUSE_URL")
+    with _scratch_database(server_dsn) as dsn:
+        os.environ["WAREHOUSE_URL"] = dsn
+        try:
+            warehouse.bootstrap(dsn)  # not timed: a warehouse exists before any run
+            started, wall = time.perf_counter(), time.time()
+            provinces = pipeline.start_run(job, run_id)
+            context = multiprocessing.get_context("spawn")
+            todo, done = context.Queue(), context.Queue()
+            for code in provinces:
+                todo.put(code)
+            for _ in range(count):
+                todo.put(None)
+            procs = [context.Process(target=_worker, args=(dsn, job, run_id, todo, done), daemon=False)
+                     for _ in range(count)]
+            for proc in procs:
+                proc.start()
+            per_province: dict[str, dict] = {}
+            while len(per_province) < len(provinces):
+                try:
+                    result = done.get(timeout=5)
+                except queue_module.Empty:
+                    if not any(proc.is_alive() for proc in procs):
+                        raise RuntimeError("a bench worker died; see the log above") from None
+                    continue
+                if "error" in result:
+                    raise RuntimeError(f"province {result['province']}: {result['error']}")
+                result["start"], result["end"] = (round(result[k] - wall, 1) for k in ("start", "end"))
+                per_province[result.pop("province")] = result
+            seconds = time.perf_counter() - started
+            for proc in procs:
+                proc.join()
+            with warehouse.cursor(dsn) as cur:
+                counts = {}
+                for source in SOURCES:
+                    cur.execute(f"select count(*) from raw.{source} where period = %s", (period,))
+                    counts[source] = cur.fetchone()[0]
+                cur.execute("select count(distinct unit_code) from raw.batches where period = %s", (period,))
+                units = cur.fetchone()[0]
+        finally:
+            if saved is None:
+                os.environ.pop("WAREHOUSE_URL", None)
+            else:
+                os.environ["WAREHOUSE_URL"] = saved
+    return {"workers": count, "seconds": round(seconds, 1), "provinces": provinces, "units": units,
+            "rows": counts, "per_province": per_province}
+
+
+def _worker(dsn: str, job: dict, run_id: str, todo, done) -> None:
+    """One worker slot: provinces from the queue until the sentinel, as `province.land` and
+    `province.gate` run them."""
+    logging.basicConfig(level=logging.WARNING)
+    os.environ["WAREHOUSE_URL"] = dsn
+    os.environ["CHISO_LANDING_WORKERS"] = "1"  # a Celery pool process lands serially
+    while (code := todo.get()) is not None:
+        try:
+            t0 = time.time()
+            batches = pipeline.land_province(job, run_id, code)
+            t1 = time.time()
+            verdicts = pipeline.run_gate({**job, "batch_ids": batches}, run_id)["verdicts"]
+            t2 = time.time()
+        except Exception as err:  # reported to the parent, which stops the measurement
+            done.put({"province": code, "error": f"{type(err).__name__}: {err}"})
+            continue
+        done.put({"province": code, "worker": os.getpid(), "land_s": round(t1 - t0, 2),
+                  "gate_s": round(t2 - t1, 2), "batches": len(batches), "verdicts": verdicts,
+                  "start": t0, "end": t2})  # seconds since the epoch: the parent makes them relative
