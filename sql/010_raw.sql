@@ -287,3 +287,18 @@ alter table raw.danh_muc_tthc add column if not exists time_limit_days text;
 -- Which key pseudonymised the batch's applicant references (chiso.landing.pseudonym_key_id):
 -- after a key rotation, pseudonyms under different keys never match.
 alter table raw.batches add column if not exists pseudonym_key text;
+
+-- Landing (chiso.staging) maps the enum and boolean spellings it knows onto contract values
+-- in SQL; Python owns that mapping (chiso.readers.contract_values), so a spelling not met
+-- before stops the statement with this SQLSTATE, and landing asks Python for its value and
+-- runs the statement again. A blank cell is missing. The value is not in the message: the
+-- server log keeps messages.
+create or replace function raw.landing_unmapped(value text, whitespace text) returns text
+language plpgsql as $$
+begin
+    if btrim(value, whitespace) = '' then
+        return null;
+    end if;
+    raise exception using errcode = 'CH001', message = 'enum spelling not mapped yet';
+end
+$$;

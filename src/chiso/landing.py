@@ -7,6 +7,12 @@ only once the gate has passed or warned it (chiso.gate), so a broken resubmissio
 unseats a good one. Delivering an earlier batch's files again makes that batch current
 again. Every file is read in isolation: whatever goes wrong while reading or copying one
 file refuses that file, with its reason, and landing goes on with the others.
+
+A CSV file's records never pass through Python: Python reads its head and maps its header,
+PostgreSQL COPYs the body as delivered into a staging table and writes raw in one
+`insert … select` (chiso.staging). A file that path cannot take as planned (XLSX, JSON,
+irregular CSV, or one PostgreSQL refuses) is read by chiso.readers into Arrow, pseudonymised
+here and COPYed; both paths land the same rows, with the same errors.
 """
 
 from __future__ import annotations
@@ -25,11 +31,11 @@ import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from chiso import config, warehouse
+from chiso import config, staging, warehouse
 from chiso.inventory import DUPLICATE, LANDED, REFUSED, Entry, Submission, source_of, survey
 from chiso.periods import Period
-from chiso.readers import FileError, read_table
-from chiso.sources import SOURCES
+from chiso.readers import FileError, HeaderMap, map_headers, plan_csv, read_table
+from chiso.sources import SOURCES, Source
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +117,11 @@ def _init_worker(level: int) -> None:
 def _land_serially(submissions: list[Submission], root: Path, run_id: str, dsn: str) -> list[LandedBatch]:
     landed = []
     with warehouse.connect(dsn) as conn:
+        stager = staging.Stager.open(conn, config.pseudonym_key())
         for submission in submissions:
             try:
                 with conn.cursor() as cur:
-                    landed.append(_land_one(cur, submission, root, run_id))
+                    landed.append(_land_one(cur, submission, root, run_id, stager))
                 conn.commit()
             except (OSError, psycopg2.DataError, psycopg2.IntegrityError) as err:
                 # The folder itself could not be read (permissions, a file vanishing): the
@@ -134,7 +141,8 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(os.readlink(path).encode()).hexdigest() if path.is_symlink() else sha256_of(path)
 
 
-def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBatch:
+def _land_one(cur, submission: Submission, root: Path, run_id: str,
+              stager: staging.Stager | None = None) -> LandedBatch:
     paths = {**submission.files, **{n: submission.directory / n for n in submission.refused}}
     hashes = {name: _file_hash(path) for name, path in paths.items()}
     batch_id = batch_id_of(submission, hashes)
@@ -170,7 +178,7 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str) -> LandedBat
             error = f"{relative[name]}: {error}"
         else:
             delivered, landed_rows, note, error = _land_file(
-                cur, batch_id, path, relative[name], hashes[name], source, submission)
+                cur, batch_id, path, relative[name], hashes[name], source, submission, stager)
         if source in SOURCES and landed_rows:
             rows[source] = rows.get(source, 0) + landed_rows
         if note and not error:
@@ -200,7 +208,8 @@ def _redeliver(cur, batch_id: str, found: tuple, submission: Submission, run_id:
 
 
 def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, source: str,
-               submission: Submission) -> tuple[int | None, int | None, str | None, str | None]:
+               submission: Submission, stager: staging.Stager | None = None,
+               ) -> tuple[int | None, int | None, str | None, str | None]:
     """Rows delivered, rows landed, a note and an error, for one file. Anything that goes
     wrong, in reading or in the COPY, refuses this file alone: its partial rows are rolled
     back to a savepoint and the batch records why."""
@@ -210,7 +219,7 @@ def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, sourc
             landed = _land_report(cur, batch_id, path, relative, sha256, submission)
             result: tuple = (landed, landed, None, None)
         else:
-            result = _land_tabular(cur, batch_id, submission.period.label, path, relative, source)
+            result = _land_tabular(cur, batch_id, submission.period.label, path, relative, source, stager)
     except FileError as err:
         cur.execute("rollback to savepoint landing_file")
         return None, None, None, str(err)
@@ -226,22 +235,29 @@ def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, sourc
     return result
 
 
-def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
-                  source_name: str) -> tuple[int, int, str | None, str | None]:
+def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, source_name: str,
+                  stager: staging.Stager | None = None) -> tuple[int, int, str | None, str | None]:
     """Returns rows delivered, rows landed, a note (ignored columns) and an error.
 
     A file with a missing required column still lands its rows (nothing is lost); the
     error makes the gate quarantine the batch with that reason.
     """
     source = SOURCES[source_name]
+    body = plan_csv(path, source, relative) if stager and path.suffix.lower() == ".csv" else None
+    if body is not None:
+        mapping = map_headers(body.headers, source, relative)
+        if mapping.columns:  # no contract column: read_table counts (or refuses) the rows
+            provenance = {"period": period, "batch_id": batch_id, "source_file": relative}
+            try:
+                delivered, n = stager.land(cur, body, source, mapping.columns, provenance,
+                                           savepoint="landing_file")
+            except staging.Fallback as err:
+                log.debug("%s: read in Python (%s)", relative, err)
+            else:
+                return (delivered, n, *_remarks(relative, source, mapping))
     result = read_table(path, source, display_name=relative)
     table = result.table
-    error = note = None
-    if result.missing_required:
-        missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in result.missing_required)
-        error = f"{relative}: missing required column(s): {missing}"
-    if result.ignored_columns:
-        note = f"{relative}: ignored unknown column(s): {', '.join(result.ignored_columns)}"
+    note, error = _remarks(relative, source, HeaderMap({}, result.missing_required, result.ignored_columns))
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -260,6 +276,17 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str,
         table = table.add_column(offset, column, values)
     copy_table(cur, f"raw.{source_name}", table)
     return result.rows_delivered, n, note, error
+
+
+def _remarks(relative: str, source: Source, mapping: HeaderMap) -> tuple[str | None, str | None]:
+    """The note (ignored columns) and error (missing required columns) of a file."""
+    error = note = None
+    if mapping.missing_required:
+        missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
+        error = f"{relative}: missing required column(s): {missing}"
+    if mapping.ignored_columns:
+        note = f"{relative}: ignored unknown column(s): {', '.join(mapping.ignored_columns)}"
+    return note, error
 
 
 def pseudonymise(values: list[str | None], key: bytes | None = None) -> list[str | None]:

@@ -164,10 +164,12 @@ def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple
     The header is the first row naming the most contract columns, if that is at least two;
     otherwise the first row (and missing required columns are reported as such).
     """
-    counts = [
-        len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
-        for row in rows[:HEADER_SCAN_ROWS]
-    ]
+    most = len(set(lookup.values()))
+    counts: list[int] = []
+    for row in rows[:HEADER_SCAN_ROWS]:
+        counts.append(len({c for c in (_contract_name(cell, lookup) for cell in row) if c}))
+        if counts[-1] == most >= 2:  # no later row can name more: the rows below are data
+            break
     best = max(counts, default=0)
     if best < 2:
         return 0, counts[0] if counts else 0
@@ -260,6 +262,8 @@ def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _
     """
     best: tuple[tuple[int, int], str, _Record] | None = None
     for delimiter in CSV_DELIMITERS:
+        if best is not None and best[0][0] >= 2 and delimiter not in text:
+            continue  # every row would be one field, naming at most one column: cannot win
         records = _leading_records(text, delimiter, name)
         if not records:
             raise FileError(f"{name}: file is empty (no header row)")
@@ -352,6 +356,139 @@ def _locate_csv_error(text: str, name: str, width: int, delimiter: str, first_li
     except csv.Error as err:
         return f"{name}: row {first_line + previous}: malformed CSV ({err})"
     return f"{name}: malformed CSV (unbalanced quotes?)"
+
+
+@dataclass
+class CsvBody:
+    """A CSV file whose records PostgreSQL can COPY as delivered (chiso.staging): the bytes
+    data[start:end] hold `records` records, one a line, record k on line first_line + k."""
+
+    data: bytes
+    start: int
+    end: int
+    delimiter: str
+    width: int  # fields in each record, as in the header
+    first_line: int
+    records: int
+    headers: list[str]
+    header_row: int
+    # False when no field starts or ends with whitespace: nothing to trim (chiso.staging
+    # then spares PostgreSQL a btrim of every cell)
+    needs_trim: bool = True
+
+
+def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
+    """The header found as read_table finds it, and the body, when PostgreSQL's COPY reads
+    that body exactly as read_table would: None sends the file down read_table's path (it
+    also raises read_table's error for a file that cannot be read at all).
+
+    COPY agrees with read_table on a body of one record a line in standard CSV quoting;
+    blank lines (read_table skips them, COPY would not), quoted line breaks (COPY cannot
+    tell where a record starts), a quote inside an unquoted field (read as text by one and
+    as a quote by the other), a "\\." line (end of data to PostgreSQL before 18) and UTF-16
+    are left to read_table. What COPY refuses (a wrong number of fields, bytes that are not
+    UTF-8, mixed line endings) also goes back to read_table, for its error or its reading.
+    """
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+        if not data or data.isspace() or data.startswith(UTF16_BOMS):
+            return None
+        start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+        scan_end = len(data) if len(data) <= CSV_SCAN_BYTES else data.rfind(b"\n", 0, CSV_SCAN_BYTES) + 1
+        leading_text = _decode(data[: scan_end or CSV_SCAN_BYTES], name, start, final=False)
+        delimiter, header = _choose_header(leading_text, header_lookup(source), name)
+    except Exception:  # noqa: BLE001 — read_table meets the same failure and names it
+        return None
+    breaks = _line_breaks(data)
+    body_start = int(breaks[header.last_line - 1]) + 1 if header.last_line <= len(breaks) else len(data)
+    end = len(data)
+    while end > body_start and data[end - 1] in b"\r\n":  # trailing line breaks end no record
+        end -= 1
+    plan = CsvBody(data, body_start, end, delimiter, len(header.cells), header.last_line + 1, 0,
+                   header.cells, header.first_line)
+    if end == body_start:
+        return plan
+    if data.find(b"\\.", body_start, end) >= 0:
+        return None
+    inner = breaks[(breaks >= body_start) & (breaks < end)]
+    buffer = np.frombuffer(data, np.uint8)
+    starts = np.concatenate(([body_start], inner + 1))
+    ends = np.concatenate((inner, [end]))
+    lengths = ends - starts
+    crlf = buffer[ends[:-1] - 1] == 13  # "\r\n": the \r is no part of the line
+    lengths[:-1] -= crlf
+    if (lengths <= 0).any():
+        return None  # a blank line
+    if data.find(b'"', body_start, end) >= 0 and not _standard_quoting(data, buffer, starts, ends, delimiter):
+        return None
+    plan.records = len(starts)
+    plan.needs_trim = _edges_need_trim(buffer, body_start, end, delimiter)
+    return plan
+
+
+@functools.cache
+def _whitespace_bytes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whitespace read_table trims, in UTF-8: a table of the one-byte ones, and the
+    two- and three-byte ones as integers (no whitespace character takes four bytes)."""
+    single = np.zeros(256, bool)
+    double, triple = [], []
+    for char in trimmed_whitespace():
+        code = char.encode()
+        if len(code) == 1:
+            single[code[0]] = True
+        else:
+            (double if len(code) == 2 else triple).append(int.from_bytes(code, "big"))
+    return single, np.array(double, np.int64), np.array(triple, np.int64)
+
+
+def _edges_need_trim(buffer: np.ndarray, start: int, end: int, delimiter: str) -> bool:
+    """Whether some field of buffer[start:end] may start or end with whitespace: looks at the
+    characters beside every delimiter, line break and quote (a quoted field's edges sit
+    beside its quotes). It may say yes for nothing (after an escaped quote); never no for a
+    field that needs trimming."""
+    single, double, triple = _whitespace_bytes()
+    body = buffer[start:end]
+    edge = (body == ord(delimiter)) | (body == 10) | (body == 13) | (body == 34)
+    marks = np.flatnonzero(edge)
+    first = np.concatenate(([0], marks + 1))
+    last = np.concatenate((marks - 1, [len(body) - 1]))
+    first = first[first < len(body)]
+    last = last[last >= 0]
+    first, last = first[~edge[first]], last[~edge[last]]  # empty fields have no edge characters
+    if single[body[first]].any() or single[body[last]].any():
+        return True
+    wide = body.astype(np.int64)
+    padded = np.concatenate((wide, [0, 0]))
+    lead = first[body[first] >= 0xC2]
+    if len(lead):
+        pair = padded[lead] << 8 | padded[lead + 1]
+        if np.isin(pair, double).any() or np.isin(pair << 8 | padded[lead + 2], triple).any():
+            return True
+    tail = last[body[last] >= 0x80]
+    if len(tail):
+        before = np.concatenate(([0, 0], wide))  # before[i + 2] is body[i]
+        if (np.isin(before[tail + 1] << 8 | before[tail + 2], double).any()
+                or np.isin(before[tail] << 16 | before[tail + 1] << 8 | before[tail + 2], triple).any()):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=len(CSV_DELIMITERS))
+def _standard_line(delimiter: str) -> re.Pattern[bytes]:
+    d = re.escape(delimiter.encode())
+    field = rb'(?:[^"' + d + rb'\r\n]*|"(?:[^"]|"")*")'
+    return re.compile(field + rb"(?:" + d + field + rb")*\r?")
+
+
+def _standard_quoting(data: bytes, buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                      delimiter: str) -> bool:
+    """Every line holding a quote is fields quoted whole, as the CSV standard says."""
+    quotes = np.flatnonzero(buffer[starts[0]: ends[-1]] == 34) + starts[0]
+    lines = np.unique(np.searchsorted(ends, quotes, side="right"))
+    line = _standard_line(delimiter)
+    return all(line.fullmatch(data, int(starts[i]), int(ends[i])) for i in lines)
 
 
 # --- XLSX --------------------------------------------------------------------------------
@@ -538,32 +675,65 @@ def _read_json(data: bytes, name: str) -> _Raw:
 
 # --- onto the contract -------------------------------------------------------------------
 
-def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
+@dataclass
+class HeaderMap:
+    """Which delivered column (by position) is which contract column, in contract order."""
+
+    columns: dict[int, str]
+    missing_required: list[str]
+    ignored_columns: list[str]
+
+
+def map_headers(headers: Sequence[object], source: Source, name: str) -> HeaderMap:
     lookup = header_lookup(source)
-    arrays: dict[str, pa.Array] = {}
-    header_of: dict[str, str] = {}
+    found: dict[str, int] = {}
     ignored: list[str] = []
-    for index, header in enumerate(raw.headers):
+    for index, header in enumerate(headers):
         column = _contract_name(header, lookup)
         if column is None:
             if str(header).strip():
                 ignored.append(str(header))
             continue
-        if column in arrays:
+        if column in found:
             raise FileError(
-                f"{name}: columns {header_of[column]!r} and {str(header)!r} both mean {column}; "
-                "keep one of them"
+                f"{name}: columns {str(headers[found[column]])!r} and {str(header)!r} both mean "
+                f"{column}; keep one of them"
             )
-        header_of[column] = str(header)
+        found[column] = index
+    missing = [c.name for c in source.columns if c.required and c.name not in found]
+    ordered = {found[c]: c for c in source.column_names if c in found}
+    return HeaderMap(ordered, missing, ignored)
+
+
+def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
+    mapping = map_headers(raw.headers, source, name)
+    arrays: dict[str, pa.Array] = {}
+    for index, column in mapping.columns.items():
         values = pc.utf8_trim_whitespace(raw.table.column(f"c{index}"))
         if source.column(column).kind in ("enum", "boolean"):
             values = _map_vietnamese(values)
         arrays[column] = values
-    missing = [c.name for c in source.columns if c.required and c.name not in arrays]
-    ordered = {c: arrays[c] for c in source.column_names if c in arrays}
-    table = pa.table(ordered) if ordered else pa.table({})
+    table = pa.table(arrays) if arrays else pa.table({})
     row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
-    return ReadResult(table, raw.table.num_rows, missing, ignored, row_numbers, raw.header_row)
+    return ReadResult(table, raw.table.num_rows, mapping.missing_required, mapping.ignored_columns,
+                      row_numbers, raw.header_row)
+
+
+def contract_values(values: Sequence[str]) -> list[str | None]:
+    """What landing makes of delivered enum or boolean cells: trimmed, Vietnamese words
+    mapped onto contract values, empty as missing (None). The same code as the table path,
+    so PostgreSQL can be told the value of each spelling it meets (chiso.staging)."""
+    mapped = _map_vietnamese(pc.utf8_trim_whitespace(pa.chunked_array([pa.array(values, pa.string())])))
+    return [v or None for v in mapped.to_pylist()]
+
+
+@functools.cache
+def trimmed_whitespace() -> str:
+    """The characters pyarrow's utf8_trim_whitespace strips (all Unicode whitespace lies in
+    the Basic Multilingual Plane), so SQL's btrim can strip exactly the same ones."""
+    candidates = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000]
+    trimmed = pc.utf8_trim_whitespace(pa.array([c + "x" for c in candidates])).to_pylist()
+    return "".join(c for c, t in zip(candidates, trimmed, strict=True) if t != c + "x")
 
 
 def _map_vietnamese(values: pa.ChunkedArray) -> pa.Array:
