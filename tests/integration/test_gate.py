@@ -586,6 +586,79 @@ def test_data_docs_render(gated: dict[str, Any], context_dir: Path, tmp_path: Pa
     assert elsewhere.is_file() and elsewhere.is_relative_to(tmp_path / "dq")
 
 
+# --- the one-pass row checks find what the rules find ----------------------------------------
+
+# Spellings around the suspects pass's shortcuts (suites.surely_readable and the like): the
+# usual clean ones it settles without the readers, and their near misses, which it must not.
+MESSY = {
+    "timestamp": ["2025-09-03 08:15:00", "2025-09-03 08:15", "2025-09-03", "2025-09-03 24:00:00",
+                  "2025-02-29 10:00:00", "2024-02-29 10:00:00", "infinity", "1899-12-31 23:59:59",
+                  "2100-01-01 00:00:00", " 2025-09-03 08:15:00", "2025-09-03 08:15:00.5", "03/09/2025",
+                  "2025/09/03 08:15", "2025-09-03 07:00:00", "2025-09-03 08:14:59", "2025-09-03 08:15:01",
+                  "2025-10-01 00:00:00", "2025-08-31", "2025-09-30 23:59", "2025-09-03T08:15", "abc", "",
+                  None],
+    "integer": ["0", "9", "20", "21", "020", "-1", "2.0", " 7", "2147483648", "x", "", None],
+    "amount": ["50000", "99999999", "100000000", "100000001", "1.000.000.000", "-5", "50.000",
+               "0050000000", "12,5", "1,2,3", "", None],
+    "boolean": ["true", "TRUE", " true", "co", "Có", "khong", "0", "maybe", "", None],
+    "text": ["x", "", "  ", " x", None],
+}
+
+
+def test_row_checks_over_suspects_find_what_they_find_over_raw(gated: dict[str, Any], db_url: str,
+                                                               units: list[str]) -> None:
+    """The suspects pass (one scan, cheap tests for the usual spellings) keeps every row a
+    row check can fail: each row check finds the same over the suspects as over raw."""
+    import random
+
+    from chiso.gate import gx_adapter, runner
+    from chiso.gate.suites import resolve_periods
+
+    pick = random.Random(15).choice
+    enums = {c.name: [*c.enum, c.enum[0].title(), " " + c.enum[0], "other", None]
+             for source in ("ho_so", "thanh_toan") for c in SOURCES[source].columns if c.kind == "enum"}
+
+    def messy(source: str, n: int) -> dict[str, str | None]:
+        row: dict[str, str | None] = {}
+        for c in SOURCES[source].columns:
+            values = enums.get(c.name) or MESSY.get(c.kind, MESSY["text"])
+            row[c.name] = pick(values)
+        row["procedure_code"] = pick(["1.001234", "1.00123", " 1.001234", "x", None])
+        row["dossier_id"] = pick([f"MS-{n:04d}", f"MS-{n:04d}", "", None])
+        return row
+
+    months = {PERIOD}
+    suites = load_suites(REPO / "expectations/suites")
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            land(cur, "messy", units[-1], sources={
+                "ho_so": [messy("ho_so", n) for n in range(600)],
+                "thanh_toan": [messy("thanh_toan", n) for n in range(300)],
+            })
+        batches = runner._load_batches(conn, [*gated["batches"], "messy"])
+        runner._fill_scope(conn, batches)
+        found: dict[str, int] = {}
+        for suite in suites:
+            if len(suite.row_rules) < 2:
+                continue
+            gx_adapter._fill_suspects(conn, suite, months)
+            for rule in suite.row_rules:
+                over = {}
+                for table in (f"{suite.schema}.{suite.table}", f"audit.{gx_adapter.suspects_table(suite)}"):
+                    with conn.cursor() as cur:
+                        cur.execute(resolve_periods(rule.sql.format(batch=table), months))
+                        over[table] = cur.fetchall()
+                raw, suspects = over.values()
+                assert suspects == raw, rule.qualified_name
+                found[rule.qualified_name] = sum(n for _, n, _ in raw)
+        # Not vacuous: the messy batch fails most of them.
+        assert sum(1 for n in found.values() if n) >= 15, found
+    finally:
+        conn.rollback()
+        conn.close()
+
+
 # --- performance ----------------------------------------------------------------------------
 
 

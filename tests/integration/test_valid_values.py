@@ -116,3 +116,48 @@ def test_fast_path_before_postgresql_16_agrees(fresh_dsn: str) -> None:
     conn.close()
     for value, newer, old in result:
         assert old == newer or (newer and value[5:7] == "02" and value[8:10] == "29"), value
+
+
+# Spellings near the gate's shortcuts: PostgreSQL's own, cut after the minutes or the day,
+# and their near misses.
+SHORTCUT_EDGES = {
+    "timestamp": ["2025-09-03 08:15:00", "2025-09-03 08:15", "2025-09-03", "1900-01-01 00:00:00",
+                  "2099-12-31 23:59:59", "1899-12-31 23:59:59", "2100-01-01 00:00:00", "infinity",
+                  "2025-09-03 08:15:00+07", "2025-09-03 +8:15:30", "2025-09-03 8:15:30", "20250903",
+                  "2025-09-03 23:59:60", "2024-02-29", "2025-02-29 00:00", "2025-09-03 08:15:00.000"],
+    "integer": ["123456789", "1234567890", "0000000001", "007", "1 2", "٣"],
+    "amount": ["123456789012345", "1234567890123456", "00", "5 000", "٣"],
+    "numeric": ["42", "0042", "1.5"],
+    "boolean": ["true ", "True", "1.0"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_gate_shortcuts_vouch_only_for_readable_values(fresh_dsn: str, kind: str) -> None:
+    """What the suspects pass lets through without a reader reads as the kind."""
+    from chiso.gate.suites import surely_readable
+
+    values = list(EXPECTED[kind]) + SHORTCUT_EDGES.get(kind, []) + ["", " ", None]
+    result = rows(fresh_dsn, f"select v, {surely_readable(kind, 'v')}, {read_as(kind, 'v')} is not null"
+                             " from unnest(%s::text[]) v", (values,))
+    assert [v for v, sure, readable in result if sure and not readable] == []
+    assert any(sure for _, sure, _ in result), "the shortcut never applies"
+
+
+def test_gate_date_order_shortcut_agrees_with_the_rule(fresh_dsn: str) -> None:
+    """The row filter of a date-order rule (with its text shortcut) flags exactly the pairs the
+    rule means: the later first, by day when either has no time of day."""
+    from chiso.gate.suites import _date_order
+
+    _, row_filter = _date_order("ho_so", {"before": "received_at", "after": "completed_at"})
+    row_filter = row_filter.replace("t.received_at", "a").replace("t.completed_at", "b").replace("%", "%%")
+    values = ["2025-09-03 08:15:00", "2025-09-03 08:15", "2025-09-03", "2025-09-03 08:14:59",
+              "2025-09-03 08:15:01", "2025-09-03 00:00:00", "2025-09-02 23:59", "2025-09-04",
+              "03/09/2025 08:15", "2025-09-03T08:15", "2025-09-03 24:00:00", "abc", None]
+    ta, tb = read_as("timestamp", "a"), read_as("timestamp", "b")
+    meant = (f"coalesce(case when {ta} = date_trunc('day', {ta}) or {tb} = date_trunc('day', {tb})"
+             f" then {ta}::date > {tb}::date else {ta} > {tb} end, false)")
+    result = rows(fresh_dsn, f"select a, b, {row_filter}, {meant} from unnest(%s::text[]) a,"
+                             " unnest(%s::text[]) b", (values, values))
+    assert [(a, b) for a, b, flagged, later in result if flagged != later] == []
+    assert any(later for *_, later in result)

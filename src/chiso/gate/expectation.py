@@ -9,6 +9,8 @@ them gives the count too: one scan per rule instead of two, and no re-read when 
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any, ClassVar
 
 from great_expectations.core.metric_domain_types import MetricDomainTypes
@@ -22,6 +24,9 @@ from great_expectations.expectations.metrics.query_metrics.query_table.query_tab
 )
 
 FINDINGS_METRIC = "chiso_failing_batches.table"
+# Rule name by query, for the debug log of each query's time.
+RULE_OF_QUERY: dict[str, str] = {}
+log = logging.getLogger(__name__)
 
 
 class FailingBatchesTable(QueryTable):
@@ -43,14 +48,19 @@ class FailingBatchesTable(QueryTable):
         batch_selectable, _, _ = execution_engine.get_compute_domain(
             metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
         )
+        rule_query = cls._get_query_from_metric_value_kwargs(metric_value_kwargs)
         query = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
-            query=cls._get_query_from_metric_value_kwargs(metric_value_kwargs),
+            query=rule_query,
             batch_selectable=batch_selectable,
             execution_engine=execution_engine,
         )
-        return cls._get_sqlalchemy_records_from_substituted_batch_subquery(
+        started = time.perf_counter()
+        rows = cls._get_sqlalchemy_records_from_substituted_batch_subquery(
             substituted_batch_subquery=query, execution_engine=execution_engine, fetch_all=True
         )
+        log.debug("gate rule %s: %d failing batches in %.2f s",
+                  RULE_OF_QUERY.get(rule_query, "?"), len(rows), time.perf_counter() - started)
+        return rows
 
 
 class ExpectNoFailingBatches(UnexpectedRowsExpectation):

@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,26 @@ def open_context(context_dir: Path, conn_url: str | None = None) -> Any:
     return gx.get_context(context_root_dir=str(context_dir), runtime_environment=env)
 
 
+def open_context_in_background(context_dir: Path, conn_url: str) -> Future:
+    """The gate's GX context, opened on a thread: importing GX takes seconds of Python
+    that would otherwise come on top of the gate's first queries (the suspects pass, the
+    row counts), which keep PostgreSQL busy meanwhile and leave the interpreter idle."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chiso-gx-context")
+    try:
+        return executor.submit(_open_gate_context, context_dir, conn_url)
+    finally:
+        executor.shutdown(wait=False)
+
+
+def _open_gate_context(context_dir: Path, conn_url: str) -> Any:
+    started = time.perf_counter()
+    import chiso.gate.expectation  # noqa: F401  (registers the gate's expectation with GX)
+
+    context = open_context(context_dir, _with_planner_options(conn_url))
+    log.debug("gate: GX imported and context opened in %.2f s", time.perf_counter() - started)
+    return context
+
+
 @dataclass(frozen=True)
 class _Part:
     """One GX validation: a group of a suite's rules and the table they run over."""
@@ -157,9 +178,10 @@ def gx_suite(suite: Suite, part: _Part | None = None, months: Iterable[str] = ()
     """The GX suite of `suite` (or of one part of it) for a gate run over `months`."""
     import great_expectations as gx
 
-    from chiso.gate.expectation import ExpectNoFailingBatches
+    from chiso.gate.expectation import RULE_OF_QUERY, ExpectNoFailingBatches
 
     part = part or _Part(suite.name, suite.schema, suite.table, suite.rules)
+    RULE_OF_QUERY.update({resolve_periods(rule.sql, months): rule.qualified_name for rule in part.rules})
     expectations = [
         ExpectNoFailingBatches(
             unexpected_rows_query=resolve_periods(rule.sql, months),
@@ -188,12 +210,10 @@ def gx_suite(suite: Suite, part: _Part | None = None, months: Iterable[str] = ()
 
 def validate(
     conn: Any, conn_url: str, context_dir: Path, suites: list[Suite], run_id: str,
-    months: set[str],
+    months: set[str], context: Future | None = None,
 ) -> dict[tuple[str, str], Finding]:
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    context = open_context(context_dir, _with_planner_options(conn_url))
+    """Run the suites; `context`, when given, is the GX context being opened in the
+    background (open_context_in_background), waited for once the suspects are found."""
     suites = [suite for suite in suites if suite.rules]
     parts = {suite.name: _parts(suite) for suite in suites}
     suspects_seconds = {}
@@ -201,6 +221,12 @@ def validate(
         # Filled before GX sees the assets: adding a table asset checks the table exists.
         if any(part.schema == "audit" for part in parts[suite.name]):
             suspects_seconds[suite.name] = _fill_suspects(conn, suite, months)
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    waited = time.perf_counter()
+    context = context.result() if context is not None else _open_gate_context(context_dir, conn_url)
+    log.debug("gate: waited %.2f s for the GX context", time.perf_counter() - waited)
     datasource = _datasource(context, [p for ps in parts.values() for p in ps])
     rules = {rule.qualified_name: rule for suite in suites for rule in suite.rules}
     findings: dict[tuple[str, str], Finding] = {}
@@ -222,7 +248,9 @@ def validate(
                 result_format={"result_format": "COMPLETE"},
             )
         )
+        ran = time.perf_counter()
         result = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+        log.debug("gate suite %s: checkpoint ran in %.2f s", suite.name, time.perf_counter() - ran)
         for suite_result in result.run_results.values():
             for outcome in suite_result.results:
                 rule = rules[outcome.expectation_config.meta["rule"]]

@@ -57,6 +57,7 @@ def run_gate(
     context_dir = Path(context_dir) if context_dir else default_context_dir()
     suites = load_suites(context_dir / "suites")
     started = time.perf_counter()
+    context = None
     conn = psycopg2.connect(_libpq_url(conn_url))
     conn.autocommit = True
     try:
@@ -66,13 +67,21 @@ def run_gate(
             batches = _load_batches(conn, batch_ids)
             if not batches:
                 return {}
+            context = gx_adapter.open_context_in_background(context_dir, conn_url)
             _fill_scope(conn, batches)
             months = {batch.period for batch in batches}
-            findings = gx_adapter.validate(conn, conn_url, context_dir, suites, run_id, months)
-            verdicts, results, violations = judge(
-                run_id, suites, batches, findings, _row_counts(conn, suites, months), _source_files(conn))
-            record(conn, run_id, batches, verdicts, results, violations)
+            # Counts and files first: they run while GX is still loading.
+            row_counts = _timed("row counts", _row_counts, conn, suites, months)
+            files = _timed("source files", _source_files, conn)
+            findings = gx_adapter.validate(conn, conn_url, context_dir, suites, run_id, months,
+                                           context=context)
+            verdicts, results, violations = judge(run_id, suites, batches, findings, row_counts, files)
+            _timed("recording", record, conn, run_id, batches, verdicts, results, violations)
         finally:
+            if context is not None:
+                # Whatever happened, the context is left opened or failed, never half written
+                # when the next run (or Data Docs) opens it.
+                context.exception()
             with conn.cursor() as cur:
                 cur.execute(f"delete from {SCOPE_TABLE}")
                 for suite in suites:
@@ -89,6 +98,13 @@ def run_gate(
         ", ".join(f"{n} {status}" for status, n in sorted(counts.items())),
     )
     return verdicts
+
+
+def _timed(what: str, step: Any, *args: Any) -> Any:
+    started = time.perf_counter()
+    result = step(*args)
+    log.debug("gate: %s in %.2f s", what, time.perf_counter() - started)
+    return result
 
 
 def _libpq_url(url: str) -> str:

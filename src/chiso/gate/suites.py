@@ -261,6 +261,42 @@ def read_as(kind: str, expr: str) -> str:
     return f"{READERS[kind]}({expr})"
 
 
+# Contract kinds read by util.read_number or util.try_integer, for which plain digits
+# are always readable as their own value.
+_DIGIT_KINDS = frozenset({"integer", "numeric", "amount"})
+
+
+def _digits_only(expr: str, at_most: int) -> str:
+    """1 to `at_most` ASCII digits, nothing else."""
+    return f"(length({expr}) between 1 and {at_most} and ltrim({expr}, '0123456789') = '')"
+
+
+def surely_readable(kind: str, expr: str) -> str | None:
+    """A cheap test that holds only for values `read_as(kind, expr)` reads (never for one
+    it cannot): the usual clean spellings, settled without the full reader, so a row check
+    can pass them over in the suspects pass. It may fail for readable values too; those go
+    to the reader. None when the kind has no such test.
+    """
+    if kind in ("timestamp", "date"):
+        # PostgreSQL's own ISO spelling 'YYYY-MM-DD HH:MM:SS' of a year 1900-2099 (what
+        # landing writes), or the same cut after the minutes or the day: the value reads
+        # back to itself (zeros added), which the reader's plain path accepts
+        # (util.is_plain_timestamp). Any other spelling goes to the reader. Two such values
+        # compare as their text (a cut value is the full one less trailing zeros).
+        return (f"(case when length({expr}) in (10, 16, 19)"
+                f" and {expr} collate \"C\" between '1900' and '2100'"
+                f" and pg_input_is_valid({expr}, 'timestamp')"
+                f" then cast({expr} as timestamp)::text = {expr} || substr(' 00:00:00', length({expr}) - 9)"
+                f" else false end)")
+    if kind == "integer":
+        return _digits_only(expr, 9)  # below 2^31
+    if kind in ("numeric", "amount"):
+        return _digits_only(expr, 15)  # util.read_number's plain path
+    if kind == "boolean":
+        return f"({expr} in ('true', '1', 'co', 'false', '0', 'khong'))"  # util.try_boolean's first test
+    return None
+
+
 def _kind_of(suite: str, column: str) -> str:
     source = SOURCES.get(suite)
     found = [c.kind for c in source.columns if c.name == column] if source else []
@@ -283,11 +319,14 @@ def _contract_columns(suite: str, check: dict[str, Any], kinds: tuple[str, ...])
     return [_ident(c) for c in columns]
 
 
-def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> tuple[str, str]:
+def _unpivot(columns: list[str], bad: Any, detail: str = "null::text",
+             fast_bad: Any = None) -> tuple[str, str]:
     """Failing (row, field) pairs for a per-value predicate `bad(expr, column)`.
 
     The OR over the row's columns filters first, so the (field, value) pairs are only
-    generated for the few failing rows: half the cost of unpivoting every row.
+    generated for the few failing rows: half the cost of unpivoting every row. The row
+    filter returned (for the suspects pass) is `fast_bad` when given: the same predicate
+    that settles the usual clean spellings without the full reader.
     """
     if not columns:
         raise ValueError("no columns to check")
@@ -301,14 +340,24 @@ def _unpivot(columns: list[str], bad: Any, detail: str = "null::text") -> tuple[
         {values}
     ) as v (field, value, bad)
     where ({any_bad})
-      and v.bad""", any_bad
+      and v.bad""", _any(columns, fast_bad) if fast_bad else any_bad
+
+
+def _any(columns: list[str], predicate: Any) -> str:
+    return "\n       or ".join(predicate(f"t.{_ident(c)}", c) for c in columns)
 
 
 # --- check kinds ---------------------------------------------------------------------------
 
 
 def _required(suite: str, check: dict[str, Any]) -> tuple[str, str]:
-    return _unpivot(_contract_columns(suite, check, ("required",)), lambda e, c: _blank(e))
+    # Blank = NULL or spaces only (btrim's default): only a value that starts with a space
+    # needs the trim.
+    def fast_blank(e: str, column: str) -> str:
+        return f"(case when {e} is null then true when {e} like ' %' then {_blank(e)} else {e} = '' end)"
+
+    return _unpivot(_contract_columns(suite, check, ("required",)), lambda e, c: _blank(e),
+                    fast_bad=fast_blank)
 
 
 def _typed(*kinds: str) -> Any:
@@ -318,7 +367,13 @@ def _typed(*kinds: str) -> Any:
         def bad(e: str, column: str) -> str:
             return f"(not {_blank(e)} and {read_as(_kind_of(suite, column), e)} is null)"
 
-        return _unpivot(_contract_columns(suite, check, kinds), bad)
+        def fast_bad(e: str, column: str) -> str:
+            surely = surely_readable(_kind_of(suite, column), e)
+            if surely is None:
+                return bad(e, column)
+            return f"(case when {e} is null or {surely} then false else {bad(e, column)} end)"
+
+        return _unpivot(_contract_columns(suite, check, kinds), bad, fast_bad=fast_bad)
 
     return build
 
@@ -333,9 +388,13 @@ def _enum(suite: str, check: dict[str, Any]) -> tuple[str, str]:
         f"({_lit(c)}, t.{_ident(c)}, array[{', '.join(_lit(x) for x in vals)}])"
         for c, vals in allowed.items()
     )
+    # The row filter: a value spelled exactly as allowed (lower case, no spaces) cannot
+    # fail, and is settled without lower() and btrim().
     any_bad = " or ".join(
-        f"(not {_blank('t.' + _ident(c))}"
-        f" and lower(btrim(t.{_ident(c)})) <> all (array[{', '.join(_lit(x) for x in vals)}]))"
+        f"(case when t.{_ident(c)} is null"
+        f" or t.{_ident(c)} in ({', '.join(_lit(x) for x in vals if x == x.lower().strip()) or 'null'})"
+        f" then false else (not {_blank('t.' + _ident(c))}"
+        f" and lower(btrim(t.{_ident(c)})) <> all (array[{', '.join(_lit(x) for x in vals)}])) end)"
         for c, vals in allowed.items()
     )
     return f"""    select t.batch_id, t.source_file, t.source_row, v.field, v.value,
@@ -361,8 +420,18 @@ def _bound(op: str, label: str) -> Any:
                 return f"(case when strpos({e}, '-') = 0 then false else {value} < 0 end)"
             return f"coalesce({value} {op} {limit!r}, false)"
 
+        def fast_bad(e: str, column: str) -> str:
+            # A readable value of at most as many digits as the limit has, less one, is
+            # below it (the usual count or fee): settled without the reader.
+            digits = len(str(int(limit))) - 1 if limit >= 1 else 0
+            if label != "max" or digits < 1 or _kind_of(suite, column) not in _DIGIT_KINDS:
+                return bad(e, column)
+            return (f"(case when {e} is null or {_digits_only(e, digits)} then false"
+                    f" else {bad(e, column)} end)")
+
         columns = [_ident(c) for c in check["columns"]]
-        return _unpivot(columns, bad, detail=_lit(f"must be {'≥' if label == 'min' else '≤'} {limit:,.0f}"))
+        return _unpivot(columns, bad, detail=_lit(f"must be {'≥' if label == 'min' else '≤'} {limit:,.0f}"),
+                        fast_bad=fast_bad)
 
     return build
 
@@ -380,18 +449,26 @@ def _date_order(suite: str, check: dict[str, Any]) -> tuple[str, str]:
     # '2025-09-05 10:00'. Unreadable values are left to the timestamp rule. Two ISO values
     # whose days are in order cannot fail: that test, on the text, spares most rows the
     # parse (CASE, not AND, fixes the order of evaluation).
-    later_first = (
-        f"(case when {a} is null or {b} is null then false"
-        f" when {a} like '____-__-__%' and {b} like '____-__-__%'"
-        f" and {_iso_prefix(a)} < {_iso_prefix(b)} then false"
-        f" when {ta} = date_trunc('day', {ta}) or {tb} = date_trunc('day', {tb})"
-        f" then cast({ta} as date) > cast({tb} as date)"
-        f" else coalesce({ta} > {tb}, false) end)"
-    )
+    # Two values in PostgreSQL's own spelling of a timestamp compare as their text, so in
+    # order they cannot fail: the row filter (the suspects pass) settles the usual same-day
+    # rows so, without parsing either value.
+    in_order = (f" when {surely_readable('timestamp', a)} and {surely_readable('timestamp', b)}"
+                f" and {a} collate \"C\" <= {b} collate \"C\" then false")
+
+    def later_first(fast: bool) -> str:
+        return (
+            f"(case when {a} is null or {b} is null then false"
+            f" when {a} like '____-__-__%' and {b} like '____-__-__%'"
+            f" and {_iso_prefix(a)} < {_iso_prefix(b)} then false{in_order if fast else ''}"
+            f" when {ta} = date_trunc('day', {ta}) or {tb} = date_trunc('day', {tb})"
+            f" then cast({ta} as date) > cast({tb} as date)"
+            f" else coalesce({ta} > {tb}, false) end)"
+        )
+
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(then)} as field, {b} as value,
         {_lit(first + " = ")} || {a} as detail
     from {_scoped()}
-    where coalesce({later_first}, false)""", f"coalesce({later_first}, false)"
+    where coalesce({later_first(False)}, false)""", f"coalesce({later_first(True)}, false)"
 
 
 def _in_period(suite: str, check: dict[str, Any]) -> tuple[str, str]:
@@ -472,16 +549,18 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
         f" and rf.source = {_lit(ref_source)} and rf.error is null)"
     )
     where = "\n      and ".join(conditions)
+    # An anti join on (batch, value), not a DISTINCT of the reference first: PostgreSQL
+    # then hashes the reference once (in parallel) or, when it is the larger side, the
+    # rows looked up, instead of aggregating the whole reference before hashing it again.
+    # The reference rows share the batch of the row, so they are in the run's months.
     return f"""    select t.batch_id, t.source_file, t.source_row, {_lit(column)} as field,
         t.{column} as value, {_lit("not found in " + ref_source + "." + ref_col)} as detail
     from {_scoped()}
-    left join (
-        select distinct r.batch_id, btrim(r.{ref_col}) as ref_value
-        from raw.{ref_source} r
-        join {SCOPE_TABLE} rs on rs.batch_id = r.batch_id
-        where {run_periods("r")}
-    ) ref on ref.batch_id = t.batch_id and ref.ref_value = btrim(t.{column})
-    where ref.batch_id is null
+    where not exists (
+        select 1 from raw.{ref_source} r
+        where r.batch_id = t.batch_id and {run_periods("r")}
+          and btrim(r.{ref_col}) = btrim(t.{column})
+      )
       and {where}"""
 
 
@@ -524,16 +603,28 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
           and {run_periods("x", months)}
           and x.{key} in (select key from mine)
     ),
-    deliveries as (
-        select key, batch_id, unit_code, period, province_code from mine
-        union all
-        select key, batch_id, unit_code, period, province_code from history
-    ),
     shared as materialized (
         select key, province_code
-        from deliveries
+        from (
+            select key, unit_code, period, province_code from mine
+            union all
+            select key, unit_code, period, province_code from history
+        ) d
         group by key, province_code
         having {distinct}
+    ),
+    -- the deliveries of the shared keys only (a handful): the run's rows and history's
+    deliveries as materialized (
+        select d.*
+        from (
+            select key, batch_id, unit_code, period, province_code, source_file, source_row,
+                true as mine
+            from mine
+            union all
+            select key, batch_id, unit_code, period, province_code, null, null, false
+            from history
+        ) d
+        join shared c on c.key = d.key and c.province_code = d.province_code
     )
     select h.batch_id, h.source_file, h.source_row, {_lit(key)} as field, h.key as value,
         'also delivered by unit ' || h.other_unit || ' for ' || h.other_period
@@ -545,12 +636,12 @@ def _cross_batch_duplicate(suite: str, check: dict[str, Any]) -> str:
             row_number() over (
                 partition by m.batch_id, m.source_file, m.source_row order by d.period desc
             ) as k
-        from mine m
-        join shared c on c.key = m.key and c.province_code = m.province_code
+        from deliveries m
         join deliveries d
           on d.key = m.key
          and d.province_code = m.province_code
          and {other}
+        where m.mine
     ) h
     where h.k = 1"""
 
@@ -702,8 +793,20 @@ def _files_complete(suite: str, check: dict[str, Any]) -> str:
 _PLACEHOLDERS = re.compile(r"\{(batch|scope)\}")
 
 
+_SQL_WORDS = "join|left|right|full|inner|cross|natural|where|on|using|group|order|limit|union"
+# `{batch} t` or `{batch} as t` in a hand-written check: the source table and its alias.
+_ALIASED_BATCH = re.compile(rf"\{{batch\}}(\s+(?:as\s+)?)(?!(?:{_SQL_WORDS})\b)([a-z_][a-z0-9_]*)",
+                            re.IGNORECASE)
+
+
 def _custom_sql(suite: str, check: dict[str, Any]) -> str:
     sql = str(check["sql"]).strip().rstrip(";")
+    if suite in PERIOD_PARTITIONED:
+        # `{batch} t` of a partitioned source reads the run's months only, as the
+        # declarative checks do: the batches of the run are in those months, so nothing
+        # changes but the partitions PostgreSQL has to look at.
+        sql = _ALIASED_BATCH.sub(
+            lambda m: f"(select * from {{batch}} p where {run_periods('p')}){m.group(1)}{m.group(2)}", sql)
     parts = _PLACEHOLDERS.split(sql)
     out = []
     for i, part in enumerate(parts):
