@@ -72,6 +72,19 @@ pipeline.build_marts(job)
 """
 
 
+def task_errors(folder: Path) -> str:
+    """The exceptions the tasks raised, from their Airflow logs (JSON lines)."""
+    errors = []
+    for path in sorted(folder.rglob("*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                for detail in event.get("error_detail") or []:
+                    errors.append(f"{event.get('task_id')}[{event.get('map_index')}]: "
+                                  f"{detail.get('exc_type')}: {detail.get('exc_value')}")
+    return "\n".join(dict.fromkeys(errors))
+
+
 def sorted_rows(dsn: str, sql: str) -> list[tuple]:
     return sorted(rows(dsn, sql), key=repr)
 
@@ -149,7 +162,8 @@ def test_dag_on_two_celery_workers_gives_the_marts_of_one_process(tmp_path, serv
                                       "and run_type = 'manual'")
             state = states[0][0] if states else "queued"
         worker_logs = {w: (logs / f"{w}.log").read_text() for w in ("worker1", "worker2")}
-        assert state == "success", "\n".join(log[-3000:] for log in worker_logs.values())
+        assert state == "success", task_errors(tmp_path / "airflow" / "logs") or "\n".join(
+            log[-3000:] for log in worker_logs.values())
         for name, text in worker_logs.items():  # the tasks really went through both workers
             assert "chiso_monthly" in text, f"{name} ran no task"
     finally:
