@@ -605,58 +605,134 @@ MESSY = {
 }
 
 
-def test_row_checks_over_suspects_find_what_they_find_over_raw(gated: dict[str, Any], db_url: str,
-                                                               units: list[str]) -> None:
-    """The suspects pass (one scan, cheap tests for the usual spellings) keeps every row a
-    row check can fail: each row check finds the same over the suspects as over raw."""
+@contextlib.contextmanager
+def messy_run(db_url: str, gated: dict[str, Any], units: list[str]) -> Iterator[Any]:
+    """The gated batches and two messy ones (MESSY spellings, payments and feedback whose
+    dossier is missing, dossier ids shared between the two units) in the gate's scope, on a
+    connection whose work is rolled back afterwards."""
     import random
 
-    from chiso.gate import gx_adapter, runner
-    from chiso.gate.suites import resolve_periods
+    from chiso.gate import runner
 
     pick = random.Random(15).choice
     enums = {c.name: [*c.enum, c.enum[0].title(), " " + c.enum[0], "other", None]
-             for source in ("ho_so", "thanh_toan") for c in SOURCES[source].columns if c.kind == "enum"}
+             for source in ("ho_so", "thanh_toan", "pakn") for c in SOURCES[source].columns
+             if c.kind == "enum"}
 
     def messy(source: str, n: int) -> dict[str, str | None]:
         row: dict[str, str | None] = {}
         for c in SOURCES[source].columns:
             values = enums.get(c.name) or MESSY.get(c.kind, MESSY["text"])
             row[c.name] = pick(values)
-        row["procedure_code"] = pick(["1.001234", "1.00123", " 1.001234", "x", None])
-        row["dossier_id"] = pick([f"MS-{n:04d}", f"MS-{n:04d}", "", None])
+        row["procedure_code"] = pick(["1.001234", "2.000987", "1.00123", " 1.001234", "9.999999", "x",
+                                      None])
+        row["dossier_id"] = pick([f"MS-{n:04d}", f"MS-{n:04d}", f" MS-{n:04d}", f"MS-{n + 1000:04d}",
+                                  f"MS-{n % 50:04d}", "", None])
         return row
 
-    months = {PERIOD}
-    suites = load_suites(REPO / "expectations/suites")
     conn = psycopg2.connect(db_url)
     try:
         with conn.cursor() as cur:
-            land(cur, "messy", units[-1], sources={
-                "ho_so": [messy("ho_so", n) for n in range(600)],
-                "thanh_toan": [messy("thanh_toan", n) for n in range(300)],
-            })
-        batches = runner._load_batches(conn, [*gated["batches"], "messy"])
-        runner._fill_scope(conn, batches)
-        found: dict[str, int] = {}
-        for suite in suites:
-            if len(suite.row_rules) < 2:
-                continue
-            gx_adapter._fill_suspects(conn, suite, months)
-            for rule in suite.row_rules:
-                over = {}
-                for table in (f"{suite.schema}.{suite.table}", f"audit.{gx_adapter.suspects_table(suite)}"):
-                    with conn.cursor() as cur:
-                        cur.execute(resolve_periods(rule.sql.format(batch=table), months))
-                        over[table] = cur.fetchall()
-                raw, suspects = over.values()
-                assert suspects == raw, rule.qualified_name
-                found[rule.qualified_name] = sum(n for _, n, _ in raw)
-        # Not vacuous: the messy batch fails most of them.
-        assert sum(1 for n in found.values() if n) >= 15, found
+            for batch_id, unit in (("messy", units[-1]), ("messy-2", units[-2])):
+                land(cur, batch_id, unit, sources={
+                    "ho_so": [messy("ho_so", n) for n in range(600)],
+                    "thanh_toan": [messy("thanh_toan", n) for n in range(300)],
+                    "pakn": [messy("pakn", n) for n in range(100)],
+                    "danh_muc_tthc": [procedure("1.001234"), procedure(" 2.000987")],
+                })
+        runner._fill_scope(conn, runner._load_batches(conn, [*gated["batches"], "messy", "messy-2"]))
+        yield conn
     finally:
         conn.rollback()
         conn.close()
+
+
+def _findings(conn: Any, rule: Any, table: str) -> list[tuple[Any, ...]]:
+    from chiso.gate.suites import resolve_periods
+
+    with conn.cursor() as cur:
+        cur.execute(resolve_periods(rule.sql.format(batch=table), {PERIOD}))
+        return cur.fetchall()
+
+
+def test_row_checks_over_suspects_find_what_they_find_over_raw(gated: dict[str, Any], db_url: str,
+                                                               units: list[str]) -> None:
+    """The suspects pass (one scan, cheap tests for the usual spellings) keeps every row a
+    row check can fail: each row check finds the same over the suspects as over raw."""
+    from chiso.gate import gx_adapter
+
+    found: dict[str, int] = {}
+    with messy_run(db_url, gated, units) as conn:
+        for suite in load_suites(REPO / "expectations/suites"):
+            if len(suite.row_rules) < 2:
+                continue
+            gx_adapter._fill_suspects(conn, suite, {PERIOD})
+            for rule in suite.row_rules:
+                raw = _findings(conn, rule, f"{suite.schema}.{suite.table}")
+                suspects = _findings(conn, rule, f"audit.{gx_adapter.suspects_table(suite)}")
+                assert suspects == raw, rule.qualified_name
+                found[rule.qualified_name] = sum(n for _, n, _ in raw)
+    # Not vacuous: the messy batches fail most of them.
+    assert sum(1 for n in found.values() if n) >= 15, found
+
+
+# What the lookups and the duplicate checks mean, written plainly: failing rows per batch.
+PLAINLY = {
+    "lookup": """
+        select t.batch_id, count(*) from raw.{source} t join audit.gate_scope s using (batch_id)
+        where not util.is_blank(t.{column}) {matching}
+          and exists (select 1 from raw.files f where f.batch_id = t.batch_id
+                      and f.source = '{ref}' and f.error is null)
+          {ref_present}
+          and btrim(t.{column}) not in (select btrim(r.{column}) from raw.{ref} r
+                                       where r.batch_id = t.batch_id and r.{column} is not null)
+        group by 1 order by 1""",
+    "unique": """
+        select batch_id, count(*) from (
+            select t.batch_id, count(*) over (partition by t.batch_id, btrim(t.{column})) as n
+            from raw.{source} t join audit.gate_scope s using (batch_id)
+            where not util.is_blank(t.{column})) d
+        where n > 1 group by 1 order by 1""",
+    "elsewhere": """
+        select t.batch_id, count(*) from raw.{source} t join audit.gate_scope s using (batch_id)
+        where not util.is_blank(t.{column})
+          and exists (
+            select 1 from raw.{source} o join raw.batches b on b.batch_id = o.batch_id
+            where o.{column} = t.{column} and b.province_code = s.province_code
+              and b.unit_code <> s.unit_code
+              and (b.batch_id in (select batch_id from audit.gate_scope)
+                   or (b.status in ('passed', 'warned')
+                       and b.period_start between s.period_start - interval '1 month'
+                                              and s.period_end + interval '1 month')))
+        group by 1 order by 1""",
+}
+
+
+@pytest.mark.parametrize("name, kind, params", [
+    ("thanh_toan.dossier_exists", "lookup", {"source": "thanh_toan", "column": "dossier_id", "ref": "ho_so"}),
+    ("pakn.dossier_exists", "lookup", {"source": "pakn", "column": "dossier_id", "ref": "ho_so"}),
+    ("ho_so.procedure_code_in_catalogue", "lookup", {
+        "source": "ho_so", "column": "procedure_code", "ref": "danh_muc_tthc",
+        "matching": r"and btrim(t.procedure_code) ~ '^[0-9]\.[0-9]{6}$'",
+        "ref_present": "and exists (select 1 from raw.danh_muc_tthc e where e.batch_id = t.batch_id)"}),
+    ("ho_so.dossier_id_unique", "unique", {"source": "ho_so", "column": "dossier_id"}),
+    ("ho_so.dossier_not_delivered_elsewhere", "elsewhere", {"source": "ho_so", "column": "dossier_id"}),
+])
+def test_set_checks_find_what_they_mean(gated: dict[str, Any], db_url: str, units: list[str],
+                                        name: str, kind: str, params: dict[str, str]) -> None:
+    """The set checks, written for speed (anti joins, one aggregate, the month's partitions),
+    find per batch exactly the rows their plain meaning picks out."""
+    suite_name, rule_name = name.split(".")
+    [suite] = [s for s in load_suites(REPO / "expectations/suites") if s.name == suite_name]
+    [rule] = [r for r in suite.rules if r.name == rule_name]
+    plain = PLAINLY[kind].format(**{"matching": "", "ref_present": "", **params})
+    with messy_run(db_url, gated, units) as conn:
+        with conn.cursor() as cur:
+            cur.execute(plain)
+            expected = cur.fetchall()
+        found = [(batch, n) for batch, n, _ in _findings(conn, rule, f"raw.{suite.table}")]
+    assert found == expected
+    assert any(batch.startswith("messy") for batch, _ in found), "not exercised"
 
 
 # --- performance ----------------------------------------------------------------------------
