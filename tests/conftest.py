@@ -15,6 +15,9 @@ SHARED = REPO.parent / "shared"
 
 # Tests land synthetic data: the public demo pseudonymisation key is enough (config.py).
 os.environ.setdefault("CHISO_PSEUDONYM_DEMO", "1")
+# Every build in the suite checks each quarter's and year's counts against its items
+# recomputed one by one (the month-by-month rollup state must equal them).
+os.environ.setdefault("CHISO_AUDIT_ROLLUPS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -230,38 +230,78 @@ from (
 ) as items
 {%- endmacro %}
 
-{#- Per procedure: what the period's received dossiers did (the usage counts above). -#}
-{% macro dossier_usage_by_procedure(dossiers) -%}
+{#- Per procedure: what the period's received dossiers did (the usage counts above).
+    `weight` is 1 to count dossiers, or a column of +1/-1 (int_dossiers_rollup_parts). -#}
+{% macro dossier_usage_by_procedure(dossiers, weight='1', group=['unit_code', 'period', 'procedure_code'],
+                                    extra='') -%}
 select
-    unit_code,
-    period,
-    procedure_code,
-    count(*) filter (where is_received_in_period) as received_dossiers,
-    count(*) filter (where is_received_in_period and channel = 'online') as received_online_dossiers,
-    count(*) filter (
+    {{ group | join(', ') }},
+    {{ extra }}
+    sum({{ weight }}) filter (where is_received_in_period) as received_dossiers,
+    sum({{ weight }}) filter (where is_received_in_period and channel = 'online') as received_online_dossiers,
+    sum({{ weight }}) filter (
         where is_received_in_period and carries_fee and synced_to_national_portal
     ) as received_synced_fee_dossiers,
-    count(*) filter (where is_received_in_period and citizen_db_data) as received_citizen_db_dossiers,
-    coalesce(sum(successful_online_payments), 0) as successful_online_payments
+    sum({{ weight }}) filter (where is_received_in_period and citizen_db_data) as received_citizen_db_dossiers,
+    coalesce(sum({{ weight }} * successful_online_payments), 0) as successful_online_payments
 from {{ dossiers }}
-group by unit_code, period, procedure_code
+group by {{ group | join(', ') }}
+{%- endmacro %}
+
+{#- A dossier still open at the end of the month that delivered it: the only kind whose
+    flags for a quarter or year depend on where the rollup ends (2.1's "still within its
+    deadline"). Any other dossier's flags are settled once its rollup's start is known. -#}
+{% macro dossier_is_open(items) -%}
+    ({{ items }}.completed_at is null
+     and {{ items }}.result_returned_at is null
+     and {{ items }}.dossier_status is distinct from 'refused'
+     and {{ items }}.dossier_status is distinct from 'withdrawn')
+{%- endmacro %}
+
+{#- The rows of int_dossiers_classified that feed the selected quarters and years (any
+    month matching `month_predicate`), once per rollup, with the rollup's dates: what
+    int_dossiers_rollup_parts and int_dossiers_rollup_open are built from. Scored or not:
+    a quarter is scored once all its months are, and its state must be ready then. -#}
+{% macro dossier_rollup_members(month_predicate) -%}
+select
+    month_items.period as month,
+    month_items.period_start as month_start,
+    periods.period,
+    periods.period_start,
+    periods.period_end,
+    periods.evaluated_as_of,
+    {{ dossier_is_open('month_items') }} as is_open,
+    {%- for column in dossier_item_columns() %}
+    month_items.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from {{ ref('int_dossiers_classified') }} as month_items
+cross join lateral (
+    values ({{ quarter_of('month_items.period') }}), (left(month_items.period, 4))
+) as rollup (period)
+inner join {{ ref('int_scoring_periods') }} as periods
+    on
+        month_items.unit_code = periods.unit_code
+        and rollup.period = periods.period
+        and periods.period_type <> 'month'
+        and {{ rollup_filter('periods.period') }}
+where {{ month_predicate }}
 {%- endmacro %}
 
 {#- A rollup model's body (int_dossiers_rolled, int_feedback_rolled): the items of the
     rollups' months (the latest month's row of an item delivered in more than one, with
     the month batch it came from), given the rollup's dates and classified again by
     `classified_sql` (a classification macro applied to the CTE `latest`). -#}
-{% macro rolled_items(month_model, key, columns, classified_sql) -%}
+{% macro rolled_items(month_model, key, columns, classified_sql, scoped=true) -%}
 with
 
 periods as (
     select * from {{ ref('int_scoring_periods') }}
-    where period_type <> 'month' and is_scored and {{ rollup_filter() }}
+    where period_type <> 'month' and is_scored and {{ rollup_filter() if scoped else 'true' }}
 ),
 
 month_items as (
     select * from {{ ref(month_model) }}
-    where {{ rollup_member_filter() }}
+    where {{ rollup_member_filter() if scoped else 'true' }}
 ),
 
 members as (

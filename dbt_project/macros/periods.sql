@@ -152,3 +152,54 @@
     {{ rules }}.effective_from <= {{ period_start }}
     and ({{ rules }}.effective_to is null or {{ period_start }} < {{ rules }}.effective_to)
 {%- endmacro %}
+
+{#- Dossier rollups are kept up to date month by month (int_dossiers_rollup_parts,
+    int_dossiers_rollup_open), so a month's build costs the same whatever the months before
+    it. That is exact when months arrive in order; a build of a month whose year already
+    has later months loaded (a resubmission of an earlier month), a first build and a
+    rebuild of every period recompute the quarter and year from every month instead. -#}
+{% macro rollup_full_path() -%}
+    {%- set period = selected_period() -%}
+    {%- if period is none or not is_incremental() -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set later = run_query(
+        "select exists (select 1 from " ~ ref('int_batches_current') ~ " where period > '"
+        ~ period ~ "' and period like '" ~ period[:4] ~ "-%')") -%}
+    {{ return(later.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- pre_hook of the rollup state models: what this build writes again. -#}
+{% macro delete_rollup_state(marks=false) -%}
+    {%- if is_incremental() -%}
+        {%- if rollup_full_path() -%}
+            delete from {{ this }} where {{ rollup_filter() }}
+        {%- else -%}
+            delete from {{ this }} where {{ rollup_filter() }} and month = '{{ selected_period() }}';
+            {%- if marks %}
+            update {{ this }} set superseded_in = null
+             where {{ rollup_filter() }} and superseded_in = '{{ selected_period() }}'
+            {%- endif %}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of int_dossiers_rollup_open, built a month at a time: the open dossiers of
+    earlier months that this month delivers again are superseded by it. -#}
+{% macro mark_superseded_open_dossiers() -%}
+    {%- if is_incremental() and not rollup_full_path() -%}
+        {%- set month = selected_period() -%}
+        update {{ this }} as earlier
+           set superseded_in = '{{ month }}'
+          from {{ ref('int_dossiers_classified') }} as delivered
+         where {{ rollup_filter('earlier.period') }}
+           and earlier.month < '{{ month }}'
+           and earlier.superseded_in is null
+           and delivered.period = '{{ month }}'
+           and delivered.unit_code = earlier.unit_code
+           and delivered.dossier_id = earlier.dossier_id
+    {%- endif -%}
+{%- endmacro %}

@@ -102,3 +102,9 @@ def landing_workers() -> int:
         return max(1, int(value))
     except ValueError:
         raise ValueError(f"CHISO_LANDING_WORKERS must be a whole number, not {value!r}") from None
+
+
+def audit_rollups() -> bool:
+    """CHISO_AUDIT_ROLLUPS=1: every build also checks each quarter's and year's counts against
+    its dossiers recomputed one by one (dbt var audit_rollups); slower as history grows."""
+    return os.environ.get("CHISO_AUDIT_ROLLUPS") == "1"

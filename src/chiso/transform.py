@@ -50,6 +50,9 @@ def dbt(args: list[str], dsn: str | None = None) -> None:
 
 def build(period: str | None = None, dsn: str | None = None) -> None:
     args = ["build"]
-    if period:
-        args += ["--vars", json.dumps({"period": period})]
+    variables = {"period": period} if period else {}
+    if config.audit_rollups():
+        variables["audit_rollups"] = True
+    if variables:
+        args += ["--vars", json.dumps(variables)]
     dbt(args, dsn)

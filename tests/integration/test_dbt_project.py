@@ -238,6 +238,10 @@ def dbt(dbname: str, *args: str) -> None:
     env = dbt_env(_dsn(dbname))
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
+    # Every build here also checks the rollups' counts against their items one by one.
+    if args[0] == "build" and "--vars" not in args:
+        args = (*args, "--vars", "{audit_rollups: true}")
+    args = tuple(a.replace("{period:", "{audit_rollups: true, period:") for a in args)
     try:
         result = dbtRunner().invoke(
             [

@@ -3,7 +3,8 @@
 -- Unit x period x criterion: numerator and denominator, counted from the flags of
 -- the classified models (macro criterion_items lists which model carries which
 -- criterion): int_*_classified for months, int_*_rolled for quarters and years to
--- date. Every criterion gets a row for every scored unit-period, zero counts
+-- date, plus for dossiers the rollup's settled dossiers counted month by month
+-- (int_dossiers_rollup_parts; int_dossiers_rolled holds its open ones). Every criterion gets a row for every scored unit-period, zero counts
 -- included, so zero-denominator rules can apply.
 {%- set items = criterion_items() %}
 {%- set models = {'dossier': ('int_dossiers_classified', 'int_dossiers_rolled'),
@@ -41,10 +42,34 @@ periods as (
         unit_code,
         period,
         {%- for code in items[item_type] %}
-        count(*) filter (where {{ criterion_column(code, 'num') }}) as {{ criterion_column(code, 'num') }},
-        count(*) filter (where {{ criterion_column(code, 'den') }}) as {{ criterion_column(code, 'den') }}{{ ',' if not loop.last }}
+        cast(sum({{ criterion_column(code, 'num') }}) as bigint) as {{ criterion_column(code, 'num') }},
+        cast(sum({{ criterion_column(code, 'den') }}) as bigint) as {{ criterion_column(code, 'den') }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ item_type }}_items
+    from (
+        select
+            unit_code,
+            period,
+            {%- for code in items[item_type] %}
+            count(*) filter (where {{ criterion_column(code, 'num') }}) as {{ criterion_column(code, 'num') }},
+            count(*) filter (where {{ criterion_column(code, 'den') }}) as {{ criterion_column(code, 'den') }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ item_type }}_items
+        group by unit_code, period
+        {%- if item_type == 'dossier' %}
+        -- a quarter's or year's settled dossiers, counted month by month
+        union all
+        select
+            unit_code,
+            period,
+            {%- for code in items[item_type] %}
+            sum({{ criterion_column(code, 'num') }}),
+            sum({{ criterion_column(code, 'den') }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ ref('int_dossiers_rollup_parts') }}
+        where {{ rollup_filter() }}
+        group by unit_code, period
+        {%- endif %}
+    ) as counted
     group by unit_code, period
 ),
 

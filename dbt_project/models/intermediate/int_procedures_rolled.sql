@@ -2,8 +2,8 @@
 
 -- One row per catalogue procedure of a unit's quarter and year to date: the catalogue
 -- of the period's latest month (the one in force at its end), with usage counted over
--- the whole period's dossiers (int_dossiers_rolled), classified by macro
--- procedure_classification.
+-- the whole period's dossiers (int_dossiers_rolled and int_dossiers_rollup_parts),
+-- classified by macro procedure_classification.
 
 with
 
@@ -46,8 +46,34 @@ latest_catalogue as (
             and members.rollup_period = periods.period
 ),
 
+-- usage over the rollup's dossiers: its open ones (int_dossiers_rolled) and the others,
+-- counted month by month (int_dossiers_rollup_parts)
 usage as (
-    {{ dossier_usage_by_procedure('dossiers') }}
+    select
+        unit_code,
+        period,
+        procedure_code,
+        cast(sum(received_dossiers) as bigint) as received_dossiers,
+        cast(sum(received_online_dossiers) as bigint) as received_online_dossiers,
+        cast(sum(received_synced_fee_dossiers) as bigint) as received_synced_fee_dossiers,
+        cast(sum(received_citizen_db_dossiers) as bigint) as received_citizen_db_dossiers,
+        sum(successful_online_payments) as successful_online_payments
+    from (
+        {{ dossier_usage_by_procedure('dossiers') }}
+        union all
+        select
+            unit_code,
+            period,
+            procedure_code,
+            received_dossiers,
+            received_online_dossiers,
+            received_synced_fee_dossiers,
+            received_citizen_db_dossiers,
+            successful_online_payments
+        from {{ ref('int_dossiers_rollup_parts') }}
+        where {{ rollup_filter() }}
+    ) as usage_parts
+    group by unit_code, period, procedure_code
 ),
 
 joined as (

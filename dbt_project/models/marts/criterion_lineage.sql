@@ -6,7 +6,7 @@
 -- criterion_items), so per unit, period and criterion the counts here equal
 -- criterion_scores.numerator / denominator.
 {%- set items = criterion_items() %}
-{%- set models = {'dossier': ('int_dossiers_classified', 'int_dossiers_rolled', 'dossier_id'),
+{%- set models = {'dossier': ('int_dossiers_classified', 'int_dossier_rollup_items', 'dossier_id'),
                   'procedure': ('int_procedures_classified', 'int_procedures_rolled', 'procedure_code'),
                   'feedback': ('int_feedback_classified', 'int_feedback_rolled', 'feedback_id')} %}
 

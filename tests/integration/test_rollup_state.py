@@ -1,0 +1,129 @@
+"""Quarters and years kept up to date month by month equal their dossiers recomputed one by one.
+
+The rollup state (int_dossiers_rollup_parts, int_dossiers_rollup_open) is built a month at a
+time; every build in the suite also runs the audit (CHISO_AUDIT_ROLLUPS=1, conftest) that
+recounts each quarter and year from its items (int_dossier_rollup_items), so a build whose
+state drifts fails. The months here are made to reach every branch of that state: a dossier
+finished in July delivered again in September with its result returned (a settled dossier
+taken back two months later), one open in July that no later file carries (judged at each
+rollup's end), one finished in August delivered again in October (across quarters: Q4 never
+saw August), and a resubmitted August once September and October are in (a rebuild of an
+earlier month recomputes the year).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from chiso import bench, cli
+from chiso.periods import period_window
+from tests.conftest import rows
+
+pytestmark = pytest.mark.slow
+
+UNIT = "00004"
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, header: list[str], records: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        writer.writerows(records)
+
+
+def _finished(record: dict[str, str], month: str) -> bool:
+    return record["completed_at"].startswith(month) and record["received_at"].startswith(month)
+
+
+def _shape_months(root: Path) -> dict[str, str]:
+    """Edit one unit's files so the months reach every branch of the rollup state."""
+    unit = next(root.glob(f"*/{UNIT}"))
+    files = {m: unit / m / "ho_so.csv" for m in ("2025-07", "2025-08", "2025-09", "2025-10")}
+    header, july = _read(files["2025-07"])
+    _, august = _read(files["2025-08"])
+    _, september = _read(files["2025-09"])
+    _, october = _read(files["2025-10"])
+    later_ids = {r["dossier_id"] for r in august + september + october}
+
+    # finished in July, delivered again in September with its result returned then
+    settled = next(r for r in july if _finished(r, "2025-07") and r["dossier_id"] not in later_ids)
+    september.append(settled | {"result_returned_at": "2025-09-03 09:00:00", "status": "returned"})
+    # open at the end of July, then in no file: the July row is its latest state
+    carried = [r for r in july if not r["completed_at"] and not r["result_returned_at"]
+               and r["status"] == "in_progress" and r["dossier_id"] in later_ids]
+    abandoned = carried[0]["dossier_id"]
+    august = [r for r in august if r["dossier_id"] != abandoned]
+    september = [r for r in september if r["dossier_id"] != abandoned]
+    october = [r for r in october if r["dossier_id"] != abandoned]
+    # finished in August, delivered again in October (another quarter, the same year)
+    after_august = {r["dossier_id"] for r in september + october}
+    across = next(r for r in august if _finished(r, "2025-08") and r["dossier_id"] not in after_august)
+    october.append(across | {"result_returned_at": "2025-10-02 10:00:00", "status": "returned"})
+
+    for month, records in (("2025-08", august), ("2025-09", september), ("2025-10", october)):
+        _write(files[month], header, records)
+    return {"settled": settled["dossier_id"], "abandoned": abandoned, "across": across["dossier_id"]}
+
+
+def _run(dsn: str, submissions: Path, month: str) -> None:
+    """Land, gate and build one month (what a DAG run does, without Airflow's overhead); a
+    failed dbt test, the rollup audit included, raises."""
+    bench.run_month(dsn, submissions, period_window(month, "calendar"), None, f"rollup-state-{month}")
+
+
+def test_month_by_month_rollups_equal_their_items(tmp_path, fresh_dsn, monkeypatch):
+    # a warehouse of its own: no later month loaded by another test sends a build down the
+    # recompute-everything path
+    monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
+    server_dsn = fresh_dsn
+    submissions = tmp_path / "submissions"
+    assert cli.main(["generate", "--out", str(submissions), "--national", "--periods",
+                     "2025-07:2025-10", "--units", "3", "--seed", "5"]) == 0
+    chosen = _shape_months(submissions)
+    # One month after another: each build adds its month to the state and the audit
+    # recounts the quarter and year from their items (a failed audit fails the run).
+    for month in ("2025-07", "2025-08", "2025-09", "2025-10"):
+        _run(fresh_dsn, submissions, month)
+
+    state = "intermediate.int_dossiers_rollup_open"
+    # the abandoned dossier is the one open July row awaiting no later delivery in 2025
+    assert rows(server_dsn, f"select month, superseded_in from {state} "
+                            "where period = '2025' and dossier_id = %s", (chosen["abandoned"],)) \
+        == [("2025-07", None)]
+    # July's other open dossiers of the unit were all delivered again in August
+    assert rows(server_dsn, f"select count(*) from {state} where period = '2025' and month = '2025-07' "
+                            "and unit_code = %s and superseded_in is null and dossier_id <> %s",
+                (UNIT, chosen["abandoned"])) == [(0,)]
+    # the settled dossiers delivered again are counted once, in their latest month's state
+    items = "intermediate.int_dossier_rollup_items"
+    assert rows(server_dsn, f"select period, month from {items} where dossier_id = %s order by 1",
+                (chosen["settled"],)) == [("2025", "2025-09"), ("2025-Q3", "2025-09")]
+    assert rows(server_dsn, f"select period, month from {items} where dossier_id = %s order by 1",
+                (chosen["across"],)) == [("2025", "2025-10"), ("2025-Q3", "2025-08"), ("2025-Q4", "2025-10")]
+    # what the ranking reads equals the items, for every unit, rollup and dossier criterion
+    # (the audit checked it at each build; here once more, as BI sees it)
+    assert rows(server_dsn, f"""
+        select count(*) from marts.criterion_scores s
+        join (select unit_code, period, count(*) filter (where crit_2_1_num) as n,
+                     count(*) filter (where crit_2_1_den) as d
+              from {items} group by 1, 2) i using (unit_code, period)
+        where s.criterion_code = '2.1' and (s.numerator <> i.n or s.counted_denominator <> i.d)""") \
+        == [(0,)]
+
+    # August resubmitted without the dossier finished then: a rebuild of a month whose year
+    # has later months recomputes the quarter and year from every month (audited again).
+    august = next(submissions.glob(f"*/{UNIT}/2025-08/ho_so.csv"))
+    header, records = _read(august)
+    _write(august, header, [r for r in records if r["dossier_id"] != chosen["across"]])
+    _run(fresh_dsn, submissions, "2025-08")
+    assert rows(server_dsn, f"select period, month from {items} where dossier_id = %s order by 1",
+                (chosen["across"],)) == [("2025", "2025-10"), ("2025-Q4", "2025-10")]
