@@ -13,8 +13,9 @@ count gets a fresh warehouse database on the same server, dropped afterwards.
     result["speedup"]["2"]  # wall time with 1 worker / with 2
 
 The gate serialises runs on one warehouse (an advisory lock: they share audit.gate_scope),
-so provinces' gates queue behind one another; `gate_wait_seconds` is how much longer the
-gates took, summed, than with one worker (their waiting, mostly).
+so provinces' gates queue behind one another: `gate_lock_wait_seconds` is the time, polled
+every 0.2 s in pg_locks, during which a gate waited for that lock; `gate_wait_seconds` how
+much longer the gates took, summed, than with the first worker count.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import multiprocessing
 import os
 import queue as queue_module
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -62,6 +64,7 @@ def measure_worker_speedup(data_root: Path, period: str, workers: tuple[int, ...
         "cpus": os.cpu_count(),
         "runs": runs,
         "speedup": {n: round(base["seconds"] / run["seconds"], 2) for n, run in runs.items()},
+        "gate_lock_wait_seconds": {n: run["gate_lock_wait_seconds"] for n, run in runs.items()},
         "gate_wait_seconds": {n: round(sum(p["gate_s"] for p in run["per_province"].values())
                                        - sum(p["gate_s"] for p in base["per_province"].values()), 1)
                               for n, run in runs.items()},
@@ -110,6 +113,10 @@ def _measure(root: Path, period: str, cycle: str, province: str | None, count: i
                      for _ in range(count)]
             for proc in procs:
                 proc.start()
+            stop = threading.Event()
+            waits: list[float] = []
+            watcher = threading.Thread(target=_watch_gate_lock, args=(dsn, stop, waits), daemon=True)
+            watcher.start()
             per_province: dict[str, dict] = {}
             while len(per_province) < len(provinces):
                 try:
@@ -123,6 +130,8 @@ def _measure(root: Path, period: str, cycle: str, province: str | None, count: i
                 result["start"], result["end"] = (round(result[k] - wall, 1) for k in ("start", "end"))
                 per_province[result.pop("province")] = result
             seconds = time.perf_counter() - started
+            stop.set()
+            watcher.join()
             for proc in procs:
                 proc.join()
             with warehouse.cursor(dsn) as cur:
@@ -138,7 +147,27 @@ def _measure(root: Path, period: str, cycle: str, province: str | None, count: i
             else:
                 os.environ["WAREHOUSE_URL"] = saved
     return {"workers": count, "seconds": round(seconds, 1), "provinces": provinces, "units": units,
-            "rows": counts, "per_province": per_province}
+            "rows": counts, "gate_lock_wait_seconds": round(sum(waits), 1), "per_province": per_province}
+
+
+def _watch_gate_lock(dsn: str, stop: threading.Event, waits: list[float], every: float = 0.2) -> None:
+    """Seconds during which a session of this database waited for the gate's lock."""
+    from chiso.gate import runner
+
+    key = getattr(runner, "LOCK_KEY", None)
+    if key is None:
+        return
+    with contextlib.closing(psycopg2.connect(dsn)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            while not stop.wait(every):
+                cur.execute("""select count(*) from pg_locks
+                               where locktype = 'advisory' and not granted and objsubid = 1
+                                 and (classid::bigint << 32 | objid::bigint) = %s
+                                 and database = (select oid from pg_database
+                                                 where datname = current_database())""", (key,))
+                if cur.fetchone()[0]:
+                    waits.append(every)
 
 
 def _worker(dsn: str, job: dict, run_id: str, todo, done) -> None:

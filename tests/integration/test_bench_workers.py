@@ -27,4 +27,5 @@ def test_worker_speedup_is_measured_on_scratch_databases(tmp_path, server_dsn, m
         assert all(p["verdicts"] == {"passed": 2} for p in run["per_province"].values())
     assert len({p["worker"] for p in result["runs"]["2"]["per_province"].values()}) in (1, 2)
     assert result["speedup"]["1"] == 1.0 and result["speedup"]["2"] > 0
+    assert result["gate_lock_wait_seconds"]["1"] == 0  # one worker: no gate ever waits
     assert rows(server_dsn, "select count(*) from pg_database") == before  # scratch databases dropped
