@@ -156,20 +156,24 @@
 {#- Dossier rollups are kept up to date month by month (int_dossiers_rollup_parts,
     int_dossiers_rollup_open), so a month's build costs the same whatever the months before
     it. That is exact when months arrive in order; a build of a month whose year already
-    has later months loaded (a resubmission of an earlier month), a first build and a
-    rebuild of every period recompute the quarter and year from every month instead. -#}
+    has later months loaded (a resubmission of an earlier month), a first build over months
+    already loaded (an upgrade, --full-refresh) and a rebuild of every period recompute the
+    quarter and year from every month instead. -#}
 {% macro rollup_full_path() -%}
     {%- set period = selected_period() -%}
-    {%- if period is none or not is_incremental() -%}
+    {%- if period is none -%}
         {{ return(true) }}
     {%- endif -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set later = run_query(
-        "select exists (select 1 from " ~ ref('int_batches_current') ~ " where period > '"
-        ~ period ~ "' and period like '" ~ period[:4] ~ "-%')") -%}
-    {{ return(later.columns[0].values()[0]) }}
+    {#- a later month of the year is loaded: this is a rebuild of an earlier month; the state
+        is new (first build, --full-refresh): fine only if no earlier month needs it -#}
+    {%- set other_months = "period > '" ~ period ~ "'" if is_incremental() else "period <> '" ~ period ~ "'" -%}
+    {%- set found = run_query(
+        "select exists (select 1 from " ~ ref('int_batches_current') ~ " where " ~ other_months
+        ~ " and period like '" ~ period[:4] ~ "-%')") -%}
+    {{ return(found.columns[0].values()[0]) }}
 {%- endmacro %}
 
 {#- pre_hook of the rollup state models: what this build writes again. -#}
