@@ -227,6 +227,9 @@ def validate(
     waited = time.perf_counter()
     context = context.result() if context is not None else _open_gate_context(context_dir, conn_url)
     log.debug("gate: waited %.2f s for the GX context", time.perf_counter() - waited)
+    from chiso.gate.expectation import RULE_OF_QUERY
+
+    RULE_OF_QUERY.clear()  # this run's queries only, however long the process lives
     datasource = _datasource(context, [p for ps in parts.values() for p in ps])
     rules = {rule.qualified_name: rule for suite in suites for rule in suite.rules}
     findings: dict[tuple[str, str], Finding] = {}

@@ -388,11 +388,13 @@ def _enum(suite: str, check: dict[str, Any]) -> tuple[str, str]:
         f"({_lit(c)}, t.{_ident(c)}, array[{', '.join(_lit(x) for x in vals)}])"
         for c, vals in allowed.items()
     )
-    # The row filter: a value spelled exactly as allowed (lower case, no spaces) cannot
+    # The row filter: a value spelled exactly as allowed (ASCII lower case, no spaces) cannot
     # fail, and is settled without lower() and btrim().
+    def as_allowed(vals: list[str]) -> str:
+        return ", ".join(_lit(x) for x in vals if x.isascii() and x == x.lower().strip()) or "null"
+
     any_bad = " or ".join(
-        f"(case when t.{_ident(c)} is null"
-        f" or t.{_ident(c)} in ({', '.join(_lit(x) for x in vals if x == x.lower().strip()) or 'null'})"
+        f"(case when t.{_ident(c)} is null or t.{_ident(c)} in ({as_allowed(vals)})"
         f" then false else (not {_blank('t.' + _ident(c))}"
         f" and lower(btrim(t.{_ident(c)})) <> all (array[{', '.join(_lit(x) for x in vals)}])) end)"
         for c, vals in allowed.items()
