@@ -375,6 +375,9 @@ class CsvBody:
     # False when no field starts or ends with whitespace: nothing to trim (chiso.staging
     # then spares PostgreSQL a btrim of every cell)
     needs_trim: bool = True
+    # False when no field is a quoted empty text ("" ): COPY then gives no empty text,
+    # only nulls for empty fields
+    empty_texts: bool = True
 
 
 def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
@@ -425,6 +428,7 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
         return None
     plan.records = len(starts)
     plan.needs_trim = _edges_need_trim(buffer, body_start, end, delimiter)
+    plan.empty_texts = data.find(b'""', body_start, end) >= 0
     return plan
 
 
@@ -450,29 +454,32 @@ def _edges_need_trim(buffer: np.ndarray, start: int, end: int, delimiter: str) -
     field that needs trimming."""
     single, double, triple = _whitespace_bytes()
     body = buffer[start:end]
-    edge = (body == ord(delimiter)) | (body == 10) | (body == 13) | (body == 34)
+    size = len(body)
+    boundary = np.zeros(256, bool)
+    boundary[[ord(delimiter), 10, 13, 34]] = True
+    edge = boundary[body]
     marks = np.flatnonzero(edge)
     first = np.concatenate(([0], marks + 1))
-    last = np.concatenate((marks - 1, [len(body) - 1]))
-    first = first[first < len(body)]
+    last = np.concatenate((marks - 1, [size - 1]))
+    first = first[first < size]
     last = last[last >= 0]
     first, last = first[~edge[first]], last[~edge[last]]  # empty fields have no edge characters
     if single[body[first]].any() or single[body[last]].any():
         return True
-    wide = body.astype(np.int64)
-    padded = np.concatenate((wide, [0, 0]))
-    lead = first[body[first] >= 0xC2]
-    if len(lead):
-        pair = padded[lead] << 8 | padded[lead + 1]
-        if np.isin(pair, double).any() or np.isin(pair << 8 | padded[lead + 2], triple).any():
-            return True
-    tail = last[body[last] >= 0x80]
-    if len(tail):
-        before = np.concatenate(([0, 0], wide))  # before[i + 2] is body[i]
-        if (np.isin(before[tail + 1] << 8 | before[tail + 2], double).any()
-                or np.isin(before[tail] << 16 | before[tail + 1] << 8 | before[tail + 2], triple).any()):
-            return True
-    return False
+
+    def code(at: np.ndarray, width: int) -> np.ndarray:  # `width` bytes from each `at`, as integers
+        value = np.zeros(len(at), np.int64)
+        for k in range(width):
+            inside = (at + k >= 0) & (at + k < size)
+            value = value << 8 | np.where(inside, body[np.clip(at + k, 0, size - 1)], 0)
+        return value
+
+    lead = first[body[first] >= 0xC2]  # a character of two or three bytes starts a field
+    if len(lead) and (np.isin(code(lead, 2), double).any() or np.isin(code(lead, 3), triple).any()):
+        return True
+    tail = last[body[last] >= 0x80]  # … or ends one
+    return bool(len(tail)) and bool(np.isin(code(tail - 1, 2), double).any()
+                                    or np.isin(code(tail - 2, 3), triple).any())
 
 
 @functools.lru_cache(maxsize=len(CSV_DELIMITERS))

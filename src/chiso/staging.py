@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 STAGE = "pg_temp.chiso_landing_stage"  # temporary tables: created bare, named under pg_temp
 KEY_TABLE = "pg_temp.chiso_landing_key"
-STAGE_WIDTH = 64  # wider files (real ones have about 20 columns) take the Python path; every
+STAGE_WIDTH = 32  # wider files (real ones have about 20 columns) take the Python path; every
 # column of the stage costs COPY a little, used or not
 UNMAPPED = "CH001"  # SQLSTATE of raw.landing_unmapped (sql/010_raw.sql)
 MAX_NEW_SPELLINGS = 1000  # more unknown enum spellings in one file: the Python path maps them
@@ -55,11 +55,11 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def pseudonym_sql(value: str) -> str:
+def pseudonym_sql(value: str, keys: str = KEY_TABLE) -> str:
     """SQL giving chiso.landing.pseudonymise's pseudonym of a text expression (null stays
-    null), with the keys of KEY_TABLE joined as k."""
-    return (f"left(encode(sha256(k.opad || sha256(k.ipad || convert_to({value}, 'UTF8'))), "
-            f"'hex'), 24)")
+    null), under the keys in the one row of `keys` (read once per statement)."""
+    return (f"left(encode(sha256((select opad from {keys}) || sha256((select ipad from {keys}) "
+            f"|| convert_to({value}, 'UTF8'))), 'hex'), 24)")
 
 
 def _seed_spellings() -> dict[str, str | None]:
@@ -125,7 +125,7 @@ class Stager:
         if body.width > STAGE_WIDTH:
             raise Fallback(f"{body.width} columns")
         enums = [i for i, c in columns.items() if source.column(c).kind in ("enum", "boolean")]
-        insert = self._insert_sql(source, columns, body.needs_trim)
+        insert = self._insert_sql(source, columns, body)
         copied = self._copy(cur, body, savepoint)
         try:
             cur.execute(insert, self._params(body, copied, provenance, self._spellings_json))
@@ -159,16 +159,19 @@ class Stager:
         return cur.rowcount
 
     # The rows of the file just copied: the stage keeps earlier files of the batch until
-    # the commit, and the identity goes on counting across them.
-    _THIS_FILE = (f"from {STAGE} s cross join (select last_value from {{sequence}}) l "
-                  "cross join (select %(whitespace)s::text as ws, %(spellings)s::jsonb as spellings) p")
+    # the commit, and the identity goes on counting across them (the rows before this
+    # file's are numbered up to OFFSET). Constants come in a subquery the planner folds in;
+    # the sequence, like the keys, is read once per statement.
+    _FROM = (f"from {STAGE} s cross join "
+             "(select %(whitespace)s::text as ws, %(spellings)s::jsonb as spellings) p")
+    _OFFSET = "((select last_value from {sequence}) - %(copied)s)"
 
-    def _insert_sql(self, source: Source, columns: dict[int, str], trim: bool) -> str:
+    def _insert_sql(self, source: Source, columns: dict[int, str], body: CsvBody) -> str:
         # Table and column names come from the contract (chiso.sources), never from a file.
         names = ["period", "batch_id", "source_file", "source_row"]
+        offset = self._OFFSET.format(sequence=self.sequence)
         values = ["%(period)s", "%(batch_id)s", "%(source_file)s",
-                  "(%(first_line)s + s.n - (l.last_value - %(copied)s) - 1)::int"]
-        joins = self._THIS_FILE.format(sequence=self.sequence)
+                  f"(%(first_line)s + s.n - {offset} - 1)::int"]
         for index, column in columns.items():
             cell = f"s.c{index}"
             kind = source.column(column).kind
@@ -177,16 +180,16 @@ class Stager:
                 value = (f"coalesce(p.spellings ->> {cell}, case when {cell} is not null "
                          f"then raw.landing_unmapped({cell}, p.ws) end)")
             else:
-                # An empty text is missing; a COPY of an empty unquoted field gives null.
-                value = f"nullif(btrim({cell}, p.ws), '')" if trim else f"nullif({cell}, '')"
+                # An empty text is missing: a COPY of an empty unquoted field gives null, and
+                # only a quoted one ("") or trimming gives an empty text.
+                value = (f"nullif(btrim({cell}, p.ws), '')" if body.needs_trim
+                         else f"nullif({cell}, '')" if body.empty_texts else cell)
                 if column == "applicant_ref":
                     value = pseudonym_sql(value)
             names.append(column)
             values.append(value)
-        if "applicant_ref" in columns.values():
-            joins += f" cross join {KEY_TABLE} k"
         return (f"insert into raw.{source.name} ({', '.join(names)}) select {', '.join(values)} "
-                f"{joins} where s.n > l.last_value - %(copied)s")
+                f"{self._FROM} where s.n > {offset}")
 
     def _params(self, body: CsvBody, copied: int, provenance: dict, spellings: str) -> dict:
         return {**provenance, "first_line": body.first_line, "copied": copied,
@@ -195,9 +198,9 @@ class Stager:
     def _new_spellings(self, cur, enums: list[int], copied: int, savepoint: str) -> dict[str, str | None]:
         cells = ", ".join(f"(s.c{i})" for i in enums)
         cur.execute(
-            "select distinct x.v " + self._THIS_FILE.format(sequence=self.sequence)
-            + f" cross join lateral (values {cells}) x(v) where s.n > l.last_value - %(copied)s"
-            " and x.v is not null and not (p.spellings ? x.v) limit %(limit)s",
+            f"select distinct x.v {self._FROM} cross join lateral (values {cells}) x(v) "
+            f"where s.n > {self._OFFSET.format(sequence=self.sequence)} "
+            "and x.v is not null and not (p.spellings ? x.v) limit %(limit)s",
             {"whitespace": self.whitespace, "spellings": self._spellings_json,
              "copied": copied, "limit": MAX_NEW_SPELLINGS + 1})
         spellings = [v for (v,) in cur.fetchall()]

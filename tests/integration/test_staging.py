@@ -220,10 +220,10 @@ def test_sql_hmac_is_the_python_pseudonym(session, values, key):
     conn, _ = session
     ipad, opad = staging.hmac_pads(key)
     with conn.cursor() as cur:
-        cur.execute(f"select {staging.pseudonym_sql('v.value')} "
-                    "from unnest(%s::text[]) with ordinality v(value, i) "
-                    "cross join (select %s::bytea as ipad, %s::bytea as opad) k order by v.i",
-                    (values, ipad, opad))
+        cur.execute(f"with k as (select %s::bytea as ipad, %s::bytea as opad) "
+                    f"select {staging.pseudonym_sql('v.value', keys='k')} "
+                    "from unnest(%s::text[]) with ordinality v(value, i) order by v.i",
+                    (ipad, opad, values))
         assert [r[0] for r in cur.fetchall()] == landing.pseudonymise(values, key)
     conn.rollback()
 
