@@ -54,7 +54,9 @@ weighted as (
     where not sequenced.is_open and sequenced.next_month is not null
 ),
 {%- else -%}
-members as (
+-- not materialized: read twice, but the second reading (carried-over dossiers to look up)
+-- stops at its first row when no earlier month can hold them
+members as not materialized (
     {{ dossier_rollup_members(period_filter('month_items.period')) }}
 ),
 
