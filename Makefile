@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest -q --durations=15 --basetemp=.pytest-tmp
 
 bench: install
-	$(BIN)/chiso bench --incremental
+	$(BIN)/chiso bench --workers --incremental
 
 lint: install
 	$(BIN)/ruff check src tests dags

@@ -50,6 +50,7 @@ class BenchResult:
     incremental: dict[str, float] = field(default_factory=dict)
     split_by_province_identical: bool | None = None
     copy_samples: list[float] = field(default_factory=list)  # every raw COPY timing, in order
+    workers: dict = field(default_factory=dict)  # chiso.bench_workers: 1 → 2 workers
     incremental_units: int = 0
     peak_rss_mib: float = 0.0
     machine: str = platform.platform()
@@ -169,11 +170,14 @@ def split_by_province_matches(dsn: str, root: Path, period: Period, national: di
 
 def main(out: Path, units: int | None = None, incremental: bool = False, seed: int = 11,
          compare_split: bool = False, dsn: str | None = None, scale: float = 1.0,
-         months: int = 12, incremental_units: int | None = INCREMENTAL_UNITS) -> BenchResult:
+         months: int = 12, incremental_units: int | None = INCREMENTAL_UNITS,
+         workers: bool = False) -> BenchResult:
     """Measure one month in the database at `dsn` (default: `chiso_bench` beside the warehouse,
     so the bench never touches the warehouse itself); that database is reset. With
     `incremental`, also load `months` months one after the other (`incremental_units` units,
-    None: as many as the national month) and time each."""
+    None: as many as the national month) and time each. With `workers`, also time the
+    DAG's per-province landing and gate with 1 and then 2 worker processes
+    (chiso.bench_workers), each in a scratch database beside the bench's."""
     out.mkdir(parents=True, exist_ok=True)
     month = period_range(BENCH_PERIODS, "calendar")[-1]
     data = _data(out, units, seed, scale, [month])
@@ -202,6 +206,11 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
     if compare_split:
         result.split_by_province_identical = split_by_province_matches(
             dsn, data, month, marts_snapshot(dsn))
+
+    if workers:
+        from chiso.bench_workers import measure_worker_speedup
+
+        result.workers = measure_worker_speedup(data, month.label, (1, 2), server_dsn=dsn)
 
     if incremental:
         series = period_range(f"{INCREMENTAL_FIRST}:{_months_after(INCREMENTAL_FIRST, months - 1)}",
@@ -280,6 +289,12 @@ def write_results(out: Path, result: BenchResult) -> None:
                   f"{'yes' if result.split_by_province_identical else 'NO'}."]
     lines += ["", "Raw COPY timings (s), before and after the pipeline; the median is the baseline: "
               + ", ".join(f"{c:.2f}" for c in result.copy_samples) + "."]
+    if result.workers:
+        runs = result.workers["runs"]
+        lines += ["", "Landing + gate mapped per province (the DAG's tasks), 1 → 2 worker processes: "
+                  f"{runs['1']['seconds']} s → {runs['2']['seconds']} s, speed-up "
+                  f"{result.workers['speedup']['2']} × on {result.workers['cpus']} CPUs; gates waited "
+                  f"{result.workers['gate_lock_wait_seconds']['2']} s for the gate lock."]
     if result.incremental:
         lines += ["", f"Incremental months ({result.incremental_units} units, month by month from "
                   f"{INCREMENTAL_FIRST}; seconds of landing + gate + dbt build): " + ", ".join(

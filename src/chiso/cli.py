@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incremental", action="store_true",
                    help="also load months one after another and time each: the 6th and 12th "
                         "against the 1st (e.g. --incremental)")
+    p.add_argument("--workers", action="store_true",
+                   help="also time the per-province landing and gate with 1, then 2 worker "
+                        "processes (e.g. --workers)")
     p.add_argument("--months", type=int, default=12,
                    help="months in the incremental series (default: %(default)s; e.g. --months 6)")
     p.add_argument("--incremental-units", type=int, default=600,
@@ -660,7 +663,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     _demo_key()
     bench.main(out=args.out, units=args.units, incremental=args.incremental,
                compare_split=args.compare_split, months=args.months,
-               incremental_units=args.incremental_units)
+               incremental_units=args.incremental_units, workers=args.workers)
     return 0
 
 
