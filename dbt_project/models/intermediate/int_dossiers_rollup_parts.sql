@@ -54,15 +54,15 @@ weighted as (
     where not sequenced.is_open and sequenced.next_month is not null
 ),
 {%- else -%}
--- not materialized: read twice, but the second reading (carried-over dossiers to look up)
--- stops at its first row when no earlier month can hold them
+-- not materialized: read twice (its settled dossiers, its carried-over ones), cheaper than
+-- writing the month's rows aside once
 members as not materialized (
     {{ dossier_rollup_members(period_filter('month_items.period')) }}
 ),
 
 -- open dossiers of earlier months still awaiting a later delivery (this month's marks
 -- included: the post_hook of int_dossiers_rollup_open ran before this model)
-awaiting as (
+awaiting as materialized (
     select unit_code, period, dossier_id
     from {{ ref('int_dossiers_rollup_open') }}
     where
@@ -71,11 +71,15 @@ awaiting as (
         and (superseded_in is null or superseded_in = '{{ month }}')
 ),
 
-unmatched_carry_overs as (
+-- carried-over dossiers whose earlier delivery in the rollup, if any, was not open: to be
+-- looked up. Materialized, so the look-up below joins this (usually empty) set first and
+-- reads no earlier month when it is empty; a rollup's first month has none to read.
+unmatched_carry_overs as materialized (
     select members.unit_code, members.period, members.dossier_id
     from members
     where
         cast(members.received_at as date) < members.month_start
+        and members.month_start > members.period_start
         and not exists (
             select 1
             from awaiting
