@@ -38,9 +38,9 @@ def server_dsn(state_dir) -> str:
     warehouse.stop_embedded()
 
 
-@pytest.fixture
-def fresh_dsn(server_dsn) -> str:
-    """A new, bootstrapped database on the session's embedded server; dropped afterwards."""
+@contextlib.contextmanager
+def scratch_database(server_dsn: str):
+    """A new, bootstrapped database on the session's embedded server, dropped on exit."""
     from chiso import warehouse
 
     name = f"t_{uuid.uuid4().hex[:10]}"
@@ -50,10 +50,18 @@ def fresh_dsn(server_dsn) -> str:
         conn.cursor().execute(f"create database {name}")
     dsn = server_dsn.replace("/chiso?", f"/{name}?")
     warehouse.bootstrap(dsn)
-    yield dsn
-    with contextlib.closing(psycopg2.connect(admin)) as conn:
-        conn.autocommit = True
-        conn.cursor().execute(f"drop database if exists {name} with (force)")
+    try:
+        yield dsn
+    finally:
+        with contextlib.closing(psycopg2.connect(admin)) as conn:
+            conn.autocommit = True
+            conn.cursor().execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture
+def fresh_dsn(server_dsn) -> str:
+    with scratch_database(server_dsn) as dsn:
+        yield dsn
 
 
 def rows(dsn: str, sql: str, params=()) -> list[tuple]:

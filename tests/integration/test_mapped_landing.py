@@ -4,14 +4,11 @@ audit.inventory once, one audit.runs row; a province that fails is recorded, not
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg2
 import pytest
 
-from tests.conftest import rows
+from tests.conftest import rows, scratch_database
 
 PROVINCES = ("01", "31", "79")
 INVENTORY = """select period, province_code, unit_code, path, status, coalesce(reason, ''),
@@ -35,19 +32,8 @@ def submissions(tmp_path_factory):
 
 @pytest.fixture
 def second_dsn(server_dsn):
-    from chiso import warehouse
-
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    admin = server_dsn.replace("/chiso?", "/postgres?")
-    with contextlib.closing(psycopg2.connect(admin)) as conn:
-        conn.autocommit = True
-        conn.cursor().execute(f"create database {name}")
-    dsn = server_dsn.replace("/chiso?", f"/{name}?")
-    warehouse.bootstrap(dsn)
-    yield dsn
-    with contextlib.closing(psycopg2.connect(admin)) as conn:
-        conn.autocommit = True
-        conn.cursor().execute(f"drop database if exists {name} with (force)")
+    with scratch_database(server_dsn) as dsn:
+        yield dsn
 
 
 def _job(root, province=None):
