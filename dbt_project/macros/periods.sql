@@ -106,13 +106,18 @@
 {#- The configuration shared by every big per-period table. ANALYZE after each load:
     downstream models join these tables at once, and without fresh statistics the
     planner picks nested loops (a Hải Phòng month went from 3 minutes to seconds). -#}
-{% macro period_incremental_config(index=['period', 'unit_code']) -%}
+{% macro period_incremental_config(index=['period', 'unit_code'], extra_indexes=[]) -%}
+    {%- set indexes = [index] + extra_indexes -%}
+    {%- set index_hooks = [] -%}
+    {%- for columns in indexes -%}
+        {%- do index_hooks.append("{{ index_period(" ~ columns ~ ") }}") -%}
+    {%- endfor -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
         'pre_hook': ["{{ delete_period_rows() }}"],
-        'post_hook': ["{{ index_period(" ~ index ~ ") }}", "analyze {{ this }}"],
+        'post_hook': index_hooks + ["analyze {{ this }}"],
         'meta': {'period_scoped': true},
     }) }}
 {%- endmacro %}
@@ -206,4 +211,11 @@
            and delivered.unit_code = earlier.unit_code
            and delivered.dossier_id = earlier.dossier_id
     {%- endif -%}
+{%- endmacro %}
+
+{#- The open dossiers still awaiting a later delivery: what a month's build reads and marks
+    (a partial index: the state's superseded rows are never read again). -#}
+{% macro awaiting_index() -%}
+    create index if not exists {{ this.identifier }}__awaiting
+        on {{ this }} (period, unit_code, dossier_id) where superseded_in is null
 {%- endmacro %}

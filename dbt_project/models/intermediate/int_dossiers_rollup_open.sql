@@ -6,6 +6,7 @@
     post_hook=[
         "{{ mark_superseded_open_dossiers() }}",
         "{{ index_period(['period', 'unit_code']) }}",
+        "{{ awaiting_index() }}",
         "analyze {{ this }}",
     ],
     meta={'period_scoped': true},

@@ -12,38 +12,41 @@ periods as (
     where period_type <> 'month' and is_scored and {{ rollup_filter() }}
 ),
 
-month_procedures as (
-    select * from {{ ref('int_procedures_classified') }}
-    where {{ rollup_member_filter() }}
-),
-
 dossiers as (
     select * from {{ ref('int_dossiers_rolled') }}
     where {{ rollup_filter() }}
 ),
 
-members as (
+-- the rollup's latest month with a catalogue, per unit: one index probe per unit and
+-- rollup (int_procedures_classified is indexed on unit_code, period), so a December
+-- build reads December's catalogues, not the year's
+latest_months as (
     select
-        month_procedures.*,
-        rollup.rollup_period
-    from month_procedures
+        periods.unit_code,
+        periods.period as rollup_period,
+        latest.month
+    from periods
     cross join lateral (
-        values ({{ quarter_of('month_procedures.period') }}), (left(month_procedures.period, 4))
-    ) as rollup (rollup_period)
+        select procedures.period as month
+        from {{ ref('int_procedures_classified') }} as procedures
+        where
+            procedures.unit_code = periods.unit_code
+            and procedures.period between left(periods.period, 4) || '-01' and left(periods.period, 4) || '-12'
+            and (periods.period_type = 'year' or {{ quarter_of('procedures.period') }} = periods.period)
+        order by procedures.period desc
+        limit 1
+    ) as latest
 ),
 
 latest_catalogue as (
     select
-        members.*,
-        rank() over (
-            partition by members.unit_code, members.rollup_period
-            order by members.period desc
-        ) as recency
-    from members
-    inner join periods
+        procedures.*,
+        latest_months.rollup_period
+    from latest_months
+    inner join {{ ref('int_procedures_classified') }} as procedures
         on
-            members.unit_code = periods.unit_code
-            and members.rollup_period = periods.period
+            latest_months.unit_code = procedures.unit_code
+            and latest_months.month = procedures.period
 ),
 
 -- usage over the rollup's dossiers: its open ones (int_dossiers_rolled) and the others,
@@ -107,7 +110,6 @@ joined as (
             latest_catalogue.unit_code = usage.unit_code
             and latest_catalogue.rollup_period = usage.period
             and latest_catalogue.procedure_code = usage.procedure_code
-    where latest_catalogue.recency = 1
 ),
 
 classified as (
