@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config()) }}
 
 -- One row per dossier of a scored batch, with every criterion's numerator and
 -- denominator membership as a boolean (crit_<code>_num / _den), defined once in macro

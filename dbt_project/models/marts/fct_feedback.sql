@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config()) }}
 
 -- One row per feedback item (PAKN) of a scored batch.
 with

@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config()) }}
 
 -- One row per payment of a scored batch.
 with
