@@ -26,10 +26,9 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {#- dbt's own create table … as: a contract (enforced on the marts) is checked and kept -#}
     {% call statement('main') -%}
-        create table {{ build }} as (
-            {{ sql }}
-        )
+        {{ get_create_table_as_sql(False, build, sql) }}
     {%- endcall %}
 
     {%- if rebuild -%}
@@ -42,11 +41,23 @@
     {%- else -%}
         {%- if kind == 'r' -%}
             {#- a table of the former materialization: its months become partitions -#}
-            {%- set former = partition_relation(target, 'former') -%}
+            {#- renamed and dropped through dbt, whose cache then forgets the views over it,
+                which the build creates again -#}
+            {%- set former = api.Relation.create(database=target.database, schema=target.schema,
+                                                 identifier=target.identifier ~ '__former', type='table') -%}
             {{ drop_relation_if_exists(former) }}
-            {% call statement('set_aside_former') -%}
-                alter table {{ target }} set schema {{ former.schema }};
-                alter table {{ former.schema }}.{{ target.identifier }} rename to {{ former.identifier }}
+            {% do adapter.rename_relation(target, former) %}
+            {% call statement('drop_former_indexes') -%}
+                -- its indexes keep their names, which the partitioned table's take
+                do $$
+                declare found record;
+                begin
+                    for found in select indexrelid::regclass as name from pg_index
+                                  where indrelid = '{{ former }}'::regclass loop
+                        execute 'drop index ' || found.name;
+                    end loop;
+                end
+                $$
             {%- endcall %}
             {% do create_partitioned_parent(target, build) %}
             {% call statement('drop_rebuilt_month') -%}

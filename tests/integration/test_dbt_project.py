@@ -389,3 +389,48 @@ def test_rerunning_a_period_leaves_marts_identical(built: str) -> None:
     dbt(built, "build", "--vars", '{period: "2025-09"}')
     dbt(built, "build", "--vars", '{period: "2025-09"}')
     assert snapshot(built) == before
+
+
+MONTH_TABLES = ("intermediate.int_dossiers_classified", "intermediate.int_procedures_classified",
+                "intermediate.int_feedback_classified", "marts.fct_payments", "marts.fct_feedback")
+
+
+def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) -> None:
+    """The month tables hold one partition a month, kept out of `marts`; a plain table left by
+    the former incremental materialization becomes partitioned on the next month's build,
+    its other months kept."""
+    def partitions(table: str) -> list[tuple]:
+        return query(built, """select n.nspname, pg_get_expr(c.relpartbound, c.oid)
+                               from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                               join pg_namespace n on n.oid = c.relnamespace
+                               where i.inhparent = %s::regclass order by 2""", (table,))
+
+    for table in MONTH_TABLES:
+        assert query(built, "select relkind from pg_class where oid = %s::regclass", (table,)) == [("p",)]
+        # a partition for each month with rows (the fixture's August batch is empty)
+        months = query(built, f"select distinct period from {table} order by 1")
+        assert [bound for _, bound in partitions(table)] == [f"FOR VALUES IN ('{m}')" for (m,) in months]
+        assert months and {schema for schema, _ in partitions(table)} == {"intermediate"}, table
+    before = snapshot(built)
+    # a month of history beside 2025-09, to be kept by the conversion
+    query(built, """create table intermediate.fct_payments__p2025_07 (like marts.fct_payments);
+                     insert into intermediate.fct_payments__p2025_07
+                         select * from marts.fct_payments where period = '2025-09';
+                     update intermediate.fct_payments__p2025_07 set period = '2025-07';
+                     alter table marts.fct_payments attach partition intermediate.fct_payments__p2025_07
+                         for values in ('2025-07'); select 1""")
+    history = {t: partitions(t) for t in ("intermediate.int_dossiers_classified", "marts.fct_payments")}
+    payments = query(built, "select * from marts.fct_payments order by 1, 2, 3")
+    for table in ("intermediate.int_dossiers_classified", "marts.fct_payments"):
+        name = table.split(".")[1]
+        query(built, f"""create table {table}_plain as select * from {table};
+                         drop table {table} cascade;
+                         alter table {table}_plain rename to {name}; select 1""")
+    # the views over them, as an earlier version left them (the conversion drops and recreates them)
+    dbt(built, "run", "--select", "int_dossiers_classified+,config.materialized:view")
+    assert query(built, "select count(*) from marts.fct_dossiers") != [(0,)]
+    dbt(built, "build", "--vars", '{period: "2025-09"}')
+    assert {t: partitions(t) for t in history} == history
+    assert query(built, "select * from marts.fct_payments order by 1, 2, 3") == payments
+    query(built, "drop table intermediate.fct_payments__p2025_07; select 1")
+    assert snapshot(built) == before
