@@ -6,11 +6,18 @@ the quarter and year to date that contain it.
 
 | task | does | connects as |
 |---|---|---|
-| `land` | lands each unit's folder into `raw`; every path in `audit.inventory` | `chiso_loader` |
-| `gate` | GX over the run's batches: `error` quarantines, `warn` reports | `chiso_loader` |
-| `reextract_reports` | re-extracts stored reports when the extractor version changed | `chiso_loader` |
+| `provinces` | records the run in `audit.runs`; lists the provinces to land | `chiso_loader` |
+| `land` | mapped per province: each unit's folder into `raw`; paths in `audit.inventory` | `chiso_loader` |
+| `gate` | one GX run over every landed province: `error` quarantines, `warn` reports | `chiso_loader` |
+| `reextract_reports` | provinces' outcome in `audit.runs`; re-extracts outdated reports | `chiso_loader` |
 | `build_marts` | `dbt build` of the month, quarter, year; restatements; publication | `chiso_transformer` |
 | `publish` | ranking CSV and chart, DQ summary, Data Docs | `chiso_auditor` (read-only) |
+| `finish` | fails the run when a province did not land or pass the gate | `chiso_loader` |
+
+Landing does client-side work (reading files, hashing, extracting reports): Celery workers
+land provinces side by side. The gate's work is SQL run by PostgreSQL, and gate runs on one
+warehouse take turns (an advisory lock): one gate task judges every landed province's
+batches, paying GX's start-up once.
 
 **Schedule**: 06:00 on the 5th of each month, Vietnam time; a scheduled run scores the
 month before its logical date read in Vietnam time (`chiso.periods.reporting_month`).
@@ -29,7 +36,7 @@ server.
 import logging
 
 import pendulum
-from airflow.sdk import Param, TriggerRule, dag, task, task_group
+from airflow.sdk import Param, TriggerRule, dag, task
 
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PROVINCE_PATTERN = r"^[0-9]{2}$"
@@ -78,8 +85,8 @@ default_args = {"owner": "chiso", "retries": 1, "retry_delay": pendulum.duration
 def chiso_monthly():
     @task(doc_md="""Start the run as `chiso_loader`: record it in `audit.runs`, account for the
     paths at the top of the submissions root, and list the provinces to land (the `province`
-    param, else every province folder). Returns one job per province: land and gate are
-    mapped over them.""")
+    param, else every province folder). Returns one job per province: `land` is mapped over
+    them.""")
     def provinces(params=None, run_id=None, logical_date=None):
         from chiso import pipeline
 
@@ -98,23 +105,24 @@ def chiso_monthly():
         pipeline.use_airflow_connection()
         return pipeline.Job.with_batches(job, pipeline.land_province(job, run_id, job["province_code"]))
 
-    @task(doc_md="""Great Expectations gate over the province's batches as `chiso_loader`:
-    verdicts in `raw.batches`, results in `audit.expectation_results`.""")
-    def gate(job, run_id=None):
+    @task(trigger_rule=TriggerRule.ALL_DONE,
+          doc_md="""Once every province's landing is done (whatever became of it), one Great
+    Expectations gate as `chiso_loader` over the batches of every province that landed:
+    verdicts in `raw.batches`, results in `audit.expectation_results`. Returns one result per
+    landed province. Should that one gate run raise, each province is gated on its own: a
+    province whose own gate fails gets no result and is reported failed, the others keep
+    their verdicts (`chiso.pipeline.gate_landed`).""")
+    def gate(landed, run_id=None):
         from chiso import pipeline
 
         pipeline.use_airflow_connection()
-        return pipeline.run_gate(job, run_id)
-
-    @task_group(group_id="province")
-    def province(job):
-        """Land, then gate, one province: a province that fails stops only itself."""
-        return gate(land(job))
+        return pipeline.gate_landed(landed, run_id)
 
     @task(trigger_rule=TriggerRule.ALL_DONE,
-          doc_md="""Once every province is landed and gated (or failed: recorded in `audit.runs`,
-    the others go on), extract again, as `chiso_loader`, the landed reports (`bao_cao`) whose
-    figures an older extractor wrote (`chiso.extract.store`: raw keeps each report as delivered).""")
+          doc_md="""Once the gate is done (a province that failed to land or pass it is recorded
+    in `audit.runs`, the others go on), extract again, as `chiso_loader`, the landed reports
+    (`bao_cao`) whose figures an older extractor wrote (`chiso.extract.store`: raw keeps each
+    report as delivered).""")
     def reextract_reports(planned, gated, params=None, run_id=None, logical_date=None):
         from airflow.sdk.exceptions import AirflowSkipException
 
@@ -156,7 +164,7 @@ def chiso_monthly():
         return pipeline.check_run(run_id)
 
     planned = provinces()
-    gated = province.expand(job=planned)
+    gated = gate(land.expand(job=planned))
     published = publish(build_marts(reextract_reports(planned, gated)))
     published >> finish()
 

@@ -1,21 +1,27 @@
-"""How much a second worker speeds up the DAG's mapped landing and gate, on this machine.
+"""How much a second worker speeds up the DAG's mapped landing and its one gate, on this machine.
 
-The DAG lands and gates each province as its own mapped task (`province.land` →
-`province.gate`); a CeleryExecutor with N workers of one slot each works on N provinces at a
-time. This measures that part the way the workers run it, without the scheduler's polling:
-`pipeline.start_run`, then N worker processes taking provinces in the DAG's order from one
-queue (as Celery workers with prefetch 1 take them from Redis), each landing serially (a
-Celery pool process cannot start landing processes) and gating its province. Each worker
-count gets a fresh warehouse database on the same server, dropped afterwards.
+The DAG lands each province as its own mapped task (`land`), then one task (`gate`) gates
+the batches of every province that landed; a CeleryExecutor with N workers of one slot each
+lands N provinces at a time. This measures that part the way the workers run it, without the
+scheduler's polling: `pipeline.start_run`, then N worker processes taking provinces in the
+DAG's order from one queue (as Celery workers with prefetch 1 take them from Redis), each
+landing serially (a Celery pool process cannot start landing processes), then, once every
+province has landed, one fresh process running the gate over them all
+(`pipeline.gate_landed`, GX's start-up included, as in the DAG's task). Each worker count
+gets a fresh warehouse database on the same server, dropped afterwards.
 
     from chiso.bench_workers import measure_worker_speedup
     result = measure_worker_speedup(Path("/tmp/subs"), "2025-09")        # workers (1, 2)
     result["speedup"]["2"]  # wall time with 1 worker / with 2
 
-The gate serialises runs on one warehouse (an advisory lock: they share audit.gate_scope),
-so provinces' gates queue behind one another: `gate_lock_wait_seconds` is the time, polled
-every 0.2 s in pg_locks, during which a gate waited for that lock; `gate_wait_seconds` how
-much longer the gates took, summed, than with the first worker count.
+`landing_seconds` and `gate_seconds` split each wall time (the latter from the last landing
+to the gate's end, its process's start-up included; `runs[n]["gate"]["seconds"]` is the gate
+call alone). The gate does not depend on the worker count: its work is SQL run by
+PostgreSQL. Gate runs on one warehouse serialise (an advisory lock: they share
+audit.gate_scope); with one gate per run, nothing should wait for it:
+`gate_lock_wait_seconds` is the time, polled every 0.2 s in pg_locks, during which a session
+waited for that lock (expected 0). `gate_wait_seconds` is how much longer the gate took than
+with the first worker count.
 """
 
 from __future__ import annotations
@@ -64,9 +70,10 @@ def measure_worker_speedup(data_root: Path, period: str, workers: tuple[int, ...
         "cpus": os.cpu_count(),
         "runs": runs,
         "speedup": {n: round(base["seconds"] / run["seconds"], 2) for n, run in runs.items()},
+        "landing_seconds": {n: run["landing_seconds"] for n, run in runs.items()},
+        "gate_seconds": {n: run["gate_seconds"] for n, run in runs.items()},
         "gate_lock_wait_seconds": {n: run["gate_lock_wait_seconds"] for n, run in runs.items()},
-        "gate_wait_seconds": {n: round(sum(p["gate_s"] for p in run["per_province"].values())
-                                       - sum(p["gate_s"] for p in base["per_province"].values()), 1)
+        "gate_wait_seconds": {n: round(run["gate_seconds"] - base["gate_seconds"], 1)
                               for n, run in runs.items()},
     }
 
@@ -118,22 +125,33 @@ def _measure(root: Path, period: str, cycle: str, province: str | None, count: i
             watcher = threading.Thread(target=_watch_gate_lock, args=(dsn, stop, waits), daemon=True)
             watcher.start()
             per_province: dict[str, dict] = {}
+            landed: dict[str, dict] = {}
             while len(per_province) < len(provinces):
-                try:
-                    result = done.get(timeout=5)
-                except queue_module.Empty:
-                    if not any(proc.is_alive() for proc in procs):
-                        raise RuntimeError("a bench worker died; see the log above") from None
-                    continue
+                result = _next(done, procs)
                 if "error" in result:
                     raise RuntimeError(f"province {result['province']}: {result['error']}")
-                result["start"], result["end"] = (round(result[k] - wall, 1) for k in ("start", "end"))
-                per_province[result.pop("province")] = result
+                code = result.pop("province")
+                landed[code] = result.pop("job")
+                per_province[code] = {**result, "start": round(result["start"] - wall, 1),
+                                      "end": round(result["end"] - wall, 1)}
+            for proc in procs:
+                proc.join()
+            landing_seconds = time.perf_counter() - started
+            # Once every province has landed (the DAG's gate waits for all): one gate, one process.
+            gater = context.Process(target=_gate, args=(dsn, [landed[c] for c in provinces], run_id, done),
+                                    daemon=False)
+            gater.start()
+            result = _next(done, [gater])
+            gater.join()
             seconds = time.perf_counter() - started
             stop.set()
             watcher.join()
-            for proc in procs:
-                proc.join()
+            if "error" in result:
+                raise RuntimeError(f"gate: {result['error']}")
+            for gated in result["gated"]:
+                per_province[gated["province_code"]]["verdicts"] = gated["verdicts"]
+            gate_run = {"seconds": round(result["end"] - result["start"], 2), "batches": result["batches"],
+                        "start": round(result["start"] - wall, 1), "end": round(result["end"] - wall, 1)}
             with warehouse.cursor(dsn) as cur:
                 counts = {}
                 for source in SOURCES:
@@ -146,8 +164,20 @@ def _measure(root: Path, period: str, cycle: str, province: str | None, count: i
                 os.environ.pop("WAREHOUSE_URL", None)
             else:
                 os.environ["WAREHOUSE_URL"] = saved
-    return {"workers": count, "seconds": round(seconds, 1), "provinces": provinces, "units": units,
-            "rows": counts, "gate_lock_wait_seconds": round(sum(waits), 1), "per_province": per_province}
+    return {"workers": count, "seconds": round(seconds, 1), "landing_seconds": round(landing_seconds, 1),
+            "gate_seconds": round(seconds - landing_seconds, 1), "provinces": provinces, "units": units,
+            "rows": counts, "gate_lock_wait_seconds": round(sum(waits), 1), "per_province": per_province,
+            "gate": gate_run}
+
+
+def _next(done, procs) -> dict:
+    """The next result a bench process reports; fails if they all died without one."""
+    while True:
+        try:
+            return done.get(timeout=5)
+        except queue_module.Empty:
+            if not any(proc.is_alive() for proc in procs):
+                raise RuntimeError("a bench process died; see the log above") from None
 
 
 def _watch_gate_lock(dsn: str, stop: threading.Event, waits: list[float], every: float = 0.2) -> None:
@@ -171,8 +201,8 @@ def _watch_gate_lock(dsn: str, stop: threading.Event, waits: list[float], every:
 
 
 def _worker(dsn: str, job: dict, run_id: str, todo, done) -> None:
-    """One worker slot: provinces from the queue until the sentinel, as `province.land` and
-    `province.gate` run them."""
+    """One worker slot: provinces from the queue until the sentinel, as the mapped `land`
+    runs them."""
     logging.basicConfig(level=logging.WARNING)
     os.environ["WAREHOUSE_URL"] = dsn
     os.environ["CHISO_LANDING_WORKERS"] = "1"  # a Celery pool process lands serially
@@ -181,11 +211,25 @@ def _worker(dsn: str, job: dict, run_id: str, todo, done) -> None:
             t0 = time.time()
             batches = pipeline.land_province(job, run_id, code)
             t1 = time.time()
-            verdicts = pipeline.run_gate({**job, "batch_ids": batches}, run_id)["verdicts"]
-            t2 = time.time()
         except Exception as err:  # reported to the parent, which stops the measurement
             done.put({"province": code, "error": f"{type(err).__name__}: {err}"})
             continue
         done.put({"province": code, "worker": os.getpid(), "land_s": round(t1 - t0, 2),
-                  "gate_s": round(t2 - t1, 2), "batches": len(batches), "verdicts": verdicts,
-                  "start": t0, "end": t2})  # seconds since the epoch: the parent makes them relative
+                  "batches": len(batches), "job": {**pipeline.Job.with_batches(job, batches),
+                                                   "province_code": code},
+                  "start": t0, "end": t1})  # seconds since the epoch: the parent makes them relative
+
+
+def _gate(dsn: str, landed: list[dict], run_id: str, done) -> None:
+    """The DAG's one `gate` task, in a fresh process (GX imported and opened there)."""
+    logging.basicConfig(level=logging.WARNING)
+    os.environ["WAREHOUSE_URL"] = dsn
+    try:
+        t0 = time.time()
+        gated = pipeline.gate_landed(landed, run_id)
+        t1 = time.time()
+    except Exception as err:  # reported to the parent, which stops the measurement
+        done.put({"error": f"{type(err).__name__}: {err}"})
+        return
+    done.put({"gated": gated, "batches": sum(len(job["batch_ids"]) for job in landed),
+              "start": t0, "end": t1})

@@ -290,18 +290,68 @@ def _batches_to_gate(dsn: str, period: str, province: str | None) -> list[str]:
 
 def run_gate(job: dict, run_id: str) -> dict:
     verdicts = gate.run_gate(warehouse.role_url("loader"), run_id, job["batch_ids"])
-    counts: dict[str, int] = {}
-    for verdict in verdicts.values():
-        counts[verdict.status] = counts.get(verdict.status, 0) + 1
-        if verdict.status == "quarantined":
-            log.warning("quarantined %s: %s", verdict.batch_id, "; ".join(verdict.reasons[:3]))
+    counts = _count_verdicts(verdicts.values())
     log.info("gate verdicts: %s", counts or "no new batches")
     return {**job, "batch_ids": [], "verdicts": counts}
 
 
+def _count_verdicts(verdicts) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        counts[verdict.status] = counts.get(verdict.status, 0) + 1
+        if verdict.status == "quarantined":
+            log.warning("quarantined %s: %s", verdict.batch_id, "; ".join(verdict.reasons[:3]))
+    return counts
+
+
+def _gated(job: dict, verdicts: dict) -> dict:
+    """A landed province's gate result: its verdicts counted by status (the gate judges each
+    batch on its own, so a province's share of a larger gate run is the verdicts of its batches)."""
+    counts = _count_verdicts(verdicts[b] for b in dict.fromkeys(job["batch_ids"]) if b in verdicts)
+    log.info("province %s: gate verdicts: %s", job["province_code"], counts or "no new batches")
+    return {**job, "batch_ids": [], "verdicts": counts}
+
+
+def gate_landed(landed: list[dict] | dict | None, run_id: str) -> list[dict]:
+    """The DAG's one gate after the mapped landings: the batches of every province that landed
+    (each job carries province_code and batch_ids) in one gate run, since gate runs serialise
+    on the warehouse anyway (gate.runner.LOCK_KEY) and each run pays for starting GX. Returns
+    one result per landed province, as close_landing expects; a province whose landing
+    failed has none. If that one run raises, each province is gated on its own, so a failure
+    stays in its province: a province whose own gate raises gets no result (close_landing
+    reports it failed); only when none of them could be gated does this raise."""
+    if isinstance(landed, dict):  # Airflow hands one mapped result over as itself, not a list
+        landed = [landed]
+    jobs = [job for job in landed or [] if isinstance(job, dict)]
+    if not jobs:
+        log.info("no province landed: nothing to gate")
+        return []
+    dsn = warehouse.role_url("loader")
+    try:
+        verdicts = gate.run_gate(dsn, run_id, [b for job in jobs for b in job["batch_ids"]])
+    except Exception:
+        if len(jobs) == 1:
+            raise
+        log.exception("the gate of %d provinces' batches failed: gating each province on its own",
+                      len(jobs))
+    else:
+        return [_gated(job, verdicts) for job in jobs]
+    results, failed = [], []
+    for job in jobs:
+        try:
+            results.append(_gated(job, gate.run_gate(dsn, run_id, job["batch_ids"])))
+        except Exception:
+            log.exception("province %s: the gate of its %d batches failed: no verdicts, the province "
+                          "is reported failed", job["province_code"], len(job["batch_ids"]))
+            failed.append(job["province_code"])
+    if not results:
+        raise RuntimeError(f"the gate failed for every province ({', '.join(failed)})")
+    return results
+
+
 def close_landing(job: dict, run_id: str, provinces: list[str], gated: list[dict] | dict | None) -> dict:
-    """After the mapped land → gate of each province (whatever became of them): the job for
-    the one build, with the verdicts summed. A province whose landing or gate failed (no
+    """After the mapped landing of each province and the gate (whatever became of them): the
+    job for the one build, with the verdicts summed. A province whose landing or gate failed (no
     result) is not dropped silently: audit.runs records it, the build goes on with the
     others, and the run ends failed (check_run)."""
     if isinstance(gated, dict):  # Airflow hands one mapped result over as itself, not a list

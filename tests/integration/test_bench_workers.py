@@ -1,4 +1,4 @@
-"""The 1 → 2 worker measurement of the mapped landing and gate (chiso.bench_workers), small."""
+"""The 1 → 2 worker measurement of the mapped landing and the one gate (chiso.bench_workers), small."""
 
 from __future__ import annotations
 
@@ -24,8 +24,14 @@ def test_worker_speedup_is_measured_on_scratch_databases(tmp_path, server_dsn, m
     for n in ("1", "2"):
         run = result["runs"][n]
         assert run["seconds"] > 0 and set(run["per_province"]) == {"01", "31"}
-        assert all(p["verdicts"] == {"passed": 2} for p in run["per_province"].values())
+        assert all(p["verdicts"] == {"passed": 2} and p["batches"] == 2 for p in run["per_province"].values())
+        # one gate, once every province has landed
+        assert run["gate"]["batches"] == 4 and run["gate"]["seconds"] > 0
+        assert run["gate"]["start"] >= max(p["end"] for p in run["per_province"].values())
+        assert run["landing_seconds"] + run["gate_seconds"] == pytest.approx(run["seconds"], abs=0.15)
     assert len({p["worker"] for p in result["runs"]["2"]["per_province"].values()}) in (1, 2)
     assert result["speedup"]["1"] == 1.0 and result["speedup"]["2"] > 0
-    assert result["gate_lock_wait_seconds"]["1"] == 0  # one worker: no gate ever waits
+    assert set(result["landing_seconds"]) == set(result["gate_seconds"]) == {"1", "2"}
+    assert result["gate_wait_seconds"]["1"] == 0
+    assert result["gate_lock_wait_seconds"] == {"1": 0, "2": 0}  # one gate per run: nothing waits
     assert rows(server_dsn, "select count(*) from pg_database") == before  # scratch databases dropped

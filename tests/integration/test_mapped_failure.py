@@ -1,5 +1,6 @@
-"""One province failing in the mapped DAG: the others land, are built and published; the
-failed one is recorded in audit.runs and the DAG run fails (not a silent success)."""
+"""One province failing in the mapped DAG: the others land, are gated (the one gate runs for
+the provinces that landed), built and published; the failed one is recorded in audit.runs and
+the DAG run fails (not a silent success)."""
 
 from __future__ import annotations
 
@@ -52,14 +53,17 @@ def test_a_failed_province_is_recorded_and_fails_the_run(tmp_path, fresh_dsn, mo
     tasks = {k: v.rsplit(".", 1)[-1].lower() for k, v in result["tasks"].items()}
     assert result["run"].rsplit(".", 1)[-1].lower() == "failed"
     # provinces are mapped largest first; here both have two units: 31 then 79
-    assert tasks["province.land[0]"] == "success" and tasks["province.gate[0]"] == "success"
-    assert tasks["province.land[1]"] == "failed" and tasks["province.gate[1]"] == "upstream_failed"
-    for name in ("reextract_reports[-1]", "build_marts[-1]", "publish[-1]"):
+    assert tasks["land[0]"] == "success" and tasks["land[1]"] == "failed"
+    assert not any(name.startswith("province.") for name in tasks)  # no task group any more
+    for name in ("gate[-1]", "reextract_reports[-1]", "build_marts[-1]", "publish[-1]"):
         assert tasks[name] == "success", name
     assert tasks["finish[-1]"] == "failed"
     # the others were built; the run says which province is missing, and why it failed
     assert rows(fresh_dsn, "select province_code, count(*) from marts.unit_ranking "
                            "where period = '2025-09' group by 1") == [("31", 2)]
+    assert rows(fresh_dsn, "select province_code, status, count(*) from raw.batches "
+                           "group by 1, 2") == [("31", "passed", 2)]
+    assert rows(fresh_dsn, "select detail->'provinces' from audit.runs") == [({"31": {"passed": 2}},)]
     [(status, failed, reason)] = rows(fresh_dsn, "select status, detail->'failed_provinces', "
                                                  "detail->>'reason' from audit.runs")
     assert (status, failed) == ("failed", ["79"])

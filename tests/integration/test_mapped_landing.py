@@ -1,6 +1,7 @@
-"""Landing per province (the DAG's mapped `province.land` / `province.gate`) writes what one
-landing of the whole root writes: the same batches and verdicts, every path of
-audit.inventory once, one audit.runs row; a province that fails is recorded, not dropped."""
+"""Landing per province (the DAG's mapped `land`), then one gate over every landed province
+(the DAG's `gate`), writes what one landing of the whole root writes: the same batches and
+verdicts, every path of audit.inventory once, one audit.runs row; a province that fails
+(to land, or its gate) is recorded, not dropped, and does not take the others with it."""
 
 from __future__ import annotations
 
@@ -43,18 +44,26 @@ def _job(root, province=None):
                                      "province": province, "cycle": "calendar"})
 
 
-def _mapped(job, run_id):
-    """What the DAG does: start the run, then land → gate each province side by side."""
+def _landed(job, run_id):
+    """What the DAG's first tasks do: start the run, then land each province side by side."""
     from chiso import pipeline
 
     provinces = pipeline.start_run(job, run_id)
 
     def one(code):
         batches = pipeline.land_province(job, run_id, code)
-        return {**pipeline.run_gate({**job, "batch_ids": batches}, run_id), "province_code": code}
+        return {**pipeline.Job.with_batches(job, batches), "province_code": code}
 
     with ThreadPoolExecutor(len(provinces) or 1) as pool:
         return provinces, list(pool.map(one, provinces))
+
+
+def _mapped(job, run_id):
+    """What the DAG does: the mapped landings, then one gate over every landed province."""
+    from chiso import pipeline
+
+    provinces, landed = _landed(job, run_id)
+    return provinces, pipeline.gate_landed(landed, run_id)
 
 
 def test_mapped_landing_writes_what_one_landing_writes(submissions, fresh_dsn, second_dsn, monkeypatch):
@@ -100,8 +109,8 @@ def test_mapped_landing_writes_what_one_landing_writes(submissions, fresh_dsn, s
                             "from audit.runs") == [(["79"], {"passed": 2})]
     with pytest.raises(pipeline.RunIncomplete, match="running"):
         pipeline.check_run("mapped")
-    pipeline.mark_failed("mapped", "task province.land: boom")
-    with pytest.raises(pipeline.RunIncomplete, match="failed: task province.land: boom"):
+    pipeline.mark_failed("mapped", "task land: boom")
+    with pytest.raises(pipeline.RunIncomplete, match="failed: task land: boom"):
         pipeline.check_run("mapped")
 
 
@@ -110,8 +119,11 @@ def test_a_province_run_maps_to_that_province_only(submissions, fresh_dsn, monke
 
     monkeypatch.setenv("CHISO_LANDING_WORKERS", "1")
     monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
-    provinces, gated = _mapped(_job(submissions, "31"), "p31")
+    provinces, landed = _landed(_job(submissions, "31"), "p31")
+    # one mapped landing reaches the gate as itself, not as a list of one
+    gated = pipeline.gate_landed(landed[0], "p31")
     assert provinces == ["31"] and gated[0]["verdicts"] == {"passed": 2}
+    assert gated[0]["province_code"] == "31" and gated[0]["batch_ids"] == []
     # one mapped result reaches the join as itself, not as a list of one
     joined = pipeline.close_landing(_job(submissions, "31"), "p31", provinces, gated[0])
     assert joined["failed_provinces"] == [] and joined["verdicts"] == {"passed": 2}
@@ -123,3 +135,45 @@ def test_a_province_run_maps_to_that_province_only(submissions, fresh_dsn, monke
         "01": {"passed": 2}, "31": {}, "79": {"passed": 2}}
     assert rows(fresh_dsn, "select run_id, status from audit.runs order by 1") == [
         ("all", "running"), ("p31", "abandoned")]
+
+
+def test_a_province_whose_gate_fails_does_not_take_the_others_with_it(submissions, fresh_dsn, monkeypatch):
+    """The one gate run raises (province 79's batches break it): each province is then gated
+    on its own; 01 and 31 get their verdicts, 79 none, and the join reports 79 failed."""
+    from chiso import gate, pipeline
+
+    monkeypatch.setenv("CHISO_LANDING_WORKERS", "1")
+    monkeypatch.setenv("WAREHOUSE_URL", fresh_dsn)
+    job = _job(submissions)
+    provinces, landed = _landed(job, "fallback")
+    broken = set(next(j for j in landed if j["province_code"] == "79")["batch_ids"])
+    assert provinces == list(PROVINCES) and len(broken) == 2
+    real, calls = gate.run_gate, []
+
+    def run_gate(dsn, run_id, batch_ids, **kwargs):
+        calls.append(sorted(batch_ids))
+        if broken & set(batch_ids):
+            raise RuntimeError("province 79: a batch that breaks the gate")
+        return real(dsn, run_id, batch_ids, **kwargs)
+
+    monkeypatch.setattr("chiso.gate.run_gate", run_gate)
+    gated = pipeline.gate_landed(landed, "fallback")
+    assert {g["province_code"]: g["verdicts"] for g in gated} == {"01": {"passed": 2}, "31": {"passed": 2}}
+    # the combined run first, then one per province
+    assert calls[0] == sorted(b for j in landed for b in j["batch_ids"]) and len(calls) == 4
+    assert rows(fresh_dsn, "select province_code, status, count(*) from raw.batches group by 1, 2 "
+                           "order by 1") == [("01", "passed", 2), ("31", "passed", 2), ("79", "landed", 2)]
+    assert rows(fresh_dsn, "select count(*) from audit.expectation_results where batch_id = any(%s)",
+                (sorted(broken),)) == [(0,)]
+    joined = pipeline.close_landing(job, "fallback", provinces, gated)
+    assert joined["failed_provinces"] == ["79"] and joined["verdicts"] == {"passed": 4}
+
+    # a gate that fails for every province fails the task (Airflow retries it; the join,
+    # ALL_DONE, then reports them all failed)
+    only_79 = [j for j in landed if j["province_code"] == "79"]
+    with pytest.raises(RuntimeError, match="province 79"):
+        pipeline.gate_landed(only_79[0], "fallback")
+    with pytest.raises(RuntimeError, match="the gate failed for every province"):
+        pipeline.gate_landed(only_79 * 2, "fallback")
+    # nothing landed (every landing failed, or no province): nothing to gate
+    assert pipeline.gate_landed(None, "fallback") == [] and pipeline.gate_landed([None], "fallback") == []

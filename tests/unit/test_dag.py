@@ -27,26 +27,28 @@ def dag():
 
 def test_dag_and_tasks_are_documented_and_owned(dag):
     assert dag.description and "### chiso_monthly" in dag.doc_md
-    assert [t.task_id for t in dag.tasks] == ["provinces", "province.land", "province.gate",
-                                              "reextract_reports", "build_marts", "publish", "finish"]
+    assert [t.task_id for t in dag.tasks] == ["provinces", "land", "gate", "reextract_reports",
+                                              "build_marts", "publish", "finish"]
     for task in dag.tasks:
         assert task.owner == "chiso" and task.doc_md, task.task_id
         # every task touches the warehouse; the run's verdict only reads it
         assert task.retries >= (0 if task.task_id == "finish" else 1), task.task_id
 
 
-def test_land_and_gate_are_mapped_per_province_then_one_build(dag):
-    """Celery workers land and gate provinces side by side; a province that fails stops
-    itself only: the join runs once every province is done, whatever became of it, and the
-    last task fails the run when one did not make it (pipeline.check_run)."""
+def test_landing_is_mapped_per_province_then_one_gate_and_one_build(dag):
+    """Celery workers land provinces side by side; one gate (gate runs take turns on the
+    warehouse, and each pays GX's start-up) judges every province that landed, even when
+    another's landing failed; the join runs once the gate is done, whatever became of it,
+    and the last task fails the run when a province did not make it (pipeline.check_run)."""
     from airflow.sdk import TriggerRule
 
-    group = dag.task_group_dict["province"]
-    assert type(group).__name__ == "MappedTaskGroup"
-    land, gate = dag.get_task("province.land"), dag.get_task("province.gate")
-    assert land.upstream_task_ids == {"provinces"} and gate.upstream_task_ids == {"province.land"}
+    assert dag.task_group_dict == {}  # no task group: only the landing is mapped
+    land, gate = dag.get_task("land"), dag.get_task("gate")
+    assert type(land).__name__.endswith("MappedOperator") and "Mapped" not in type(gate).__name__
+    assert land.upstream_task_ids == {"provinces"} and gate.upstream_task_ids == {"land"}
+    assert gate.trigger_rule == TriggerRule.ALL_DONE
     join = dag.get_task("reextract_reports")
-    assert join.upstream_task_ids == {"provinces", "province.gate"}
+    assert join.upstream_task_ids == {"provinces", "gate"}
     assert join.trigger_rule == TriggerRule.ALL_DONE
     assert dag.get_task("build_marts").upstream_task_ids == {"reextract_reports"}
     finish = dag.get_task("finish")
@@ -129,5 +131,5 @@ def test_the_stock_airflow_cli_lists_the_tasks(tmp_path):
                                "AIRFLOW_HOME": str(home)},
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["build_marts", "finish", "province.gate", "province.land", "provinces",
-                                   "publish", "reextract_reports"]
+    assert proc.stdout.split() == ["build_marts", "finish", "gate", "land", "provinces", "publish",
+                                   "reextract_reports"]
