@@ -52,6 +52,7 @@ class BenchResult:
     copy_samples: list[float] = field(default_factory=list)  # every raw COPY timing, in order
     workers: dict = field(default_factory=dict)  # chiso.bench_workers: 1 → 2 workers
     incremental_units: int = 0
+    dbt_slowest: dict[str, float] = field(default_factory=dict)  # the national build's slowest nodes
     peak_rss_mib: float = 0.0
     machine: str = platform.platform()
 
@@ -141,11 +142,19 @@ def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, 
             gate.run_gate(dsn, run_id, batches, context_dir=gx_context())
         with timed(result, "dbt_build", rows):
             transform.build(period.label, dsn)
+        result.dbt_slowest = slowest_dbt_nodes()
     else:
         landed = landing.land(submissions, root, run_id, dsn)
         gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new], context_dir=gx_context())
         transform.build(period.label, dsn)
     return time.perf_counter() - started
+
+
+def slowest_dbt_nodes(count: int = 10) -> dict[str, float]:
+    """Seconds of the last dbt build's slowest models and tests (its run_results.json)."""
+    results = json.loads((transform.target_dir() / "run_results.json").read_text(encoding="utf-8"))
+    nodes = sorted(results["results"], key=lambda r: r["execution_time"], reverse=True)[:count]
+    return {r["unique_id"].split(".", 1)[1]: round(r["execution_time"], 1) for r in nodes}
 
 
 MARTS_COMPARED = ("criterion_scores", "group_scores", "unit_ranking", "province_summary", "reconciliation")
@@ -296,6 +305,9 @@ def write_results(out: Path, result: BenchResult) -> None:
                   f"{runs['1']['landing_seconds']} → {runs['2']['landing_seconds']} s, gate "
                   f"{runs['1']['gate_seconds']} → {runs['2']['gate_seconds']} s), speed-up "
                   f"{result.workers['speedup']['2']} × on {result.workers['cpus']} CPUs."]
+    if result.dbt_slowest:
+        lines += ["", "Slowest dbt nodes of the national build (s): " + ", ".join(
+            f"{name} {seconds}" for name, seconds in result.dbt_slowest.items())]
     if result.incremental:
         lines += ["", f"Incremental months ({result.incremental_units} units, month by month from "
                   f"{INCREMENTAL_FIRST}; seconds of landing + gate + dbt build): " + ", ".join(
