@@ -36,10 +36,13 @@
             {% do adapter.drop_relation(existing) %}
         {%- endif -%}
         {% do create_partitioned_parent(target, build) %}
+    {%- endif -%}
+    {%- if period is none -%}
+        {#- every period: the rows written once more, split into their partitions -#}
         {% do split_into_partitions(target, build, build) %}
         {% do adapter.drop_relation(build) %}
     {%- else -%}
-        {%- if kind == 'r' -%}
+        {%- if kind == 'r' and not rebuild -%}
             {#- a table of the former materialization: its months become partitions -#}
             {#- renamed and dropped through dbt, whose cache then forgets the views over it,
                 which the build creates again -#}
