@@ -3,17 +3,25 @@
 -- this also checks the month-by-month rollup state (int_dossiers_rollup_parts and _open);
 -- that recomputation costs what the months before cost, so builds check the month and,
 -- with var audit_rollups (CHISO_AUDIT_ROLLUPS=1, on in the test suite), the rollups too.
-{%- set audited = "true" if var('audit_rollups', false) else "period_type = 'month'" %}
+{#- The month alone is named by its label: a filter on period_type would still have every
+    rollup of its year recomputed (int_dossier_rollup_items, a view) before being dropped. -#}
+{%- if var('audit_rollups', false) %}
+{%- set audited = scope_filter() %}
+{%- elif selected_period() is not none %}
+{%- set audited = "period = '" ~ selected_period() ~ "'" %}
+{%- else %}
+{%- set audited = "period_type = 'month'" %}
+{%- endif %}
 with
 
 scores as (
     select * from {{ ref('criterion_scores') }}
-    where {{ scope_filter() }} and {{ audited }}
+    where {{ audited }}
 ),
 
 lineage as (
     select * from {{ ref('criterion_lineage') }}
-    where {{ scope_filter() }} and {{ audited }}
+    where {{ audited }}
 ),
 
 lineage_counts as (
