@@ -106,18 +106,13 @@
 {#- The configuration shared by every big per-period table. ANALYZE after each load:
     downstream models join these tables at once, and without fresh statistics the
     planner picks nested loops (a Hải Phòng month went from 3 minutes to seconds). -#}
-{% macro period_incremental_config(index=['period', 'unit_code'], extra_indexes=[]) -%}
-    {%- set indexes = [index] + extra_indexes -%}
-    {%- set index_hooks = [] -%}
-    {%- for columns in indexes -%}
-        {%- do index_hooks.append("{{ index_period(" ~ columns ~ ") }}") -%}
-    {%- endfor -%}
+{% macro period_incremental_config(index=['period', 'unit_code']) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
         'pre_hook': ["{{ delete_period_rows() }}"],
-        'post_hook': index_hooks + ["analyze {{ this }}"],
+        'post_hook': ["{{ index_period(" ~ index ~ ") }}", "analyze {{ this }}"],
         'meta': {'period_scoped': true},
     }) }}
 {%- endmacro %}

@@ -312,6 +312,14 @@ def _gated(job: dict, verdicts: dict) -> dict:
     return {**job, "batch_ids": [], "verdicts": counts}
 
 
+def _mapped_results(results: list | dict | None) -> list[dict]:
+    """The results of a mapped task, without the missing ones (a failed instance gives none).
+    Airflow hands one mapped result over as itself, not as a list."""
+    if isinstance(results, dict):
+        results = [results]
+    return [result for result in results or [] if isinstance(result, dict)]
+
+
 def gate_landed(landed: list[dict] | dict | None, run_id: str) -> list[dict]:
     """The DAG's one gate after the mapped landings: the batches of every province that landed
     (each job carries province_code and batch_ids) in one gate run, since gate runs serialise
@@ -320,9 +328,7 @@ def gate_landed(landed: list[dict] | dict | None, run_id: str) -> list[dict]:
     failed has none. If that one run raises, each province is gated on its own, so a failure
     stays in its province: a province whose own gate raises gets no result (close_landing
     reports it failed); only when none of them could be gated does this raise."""
-    if isinstance(landed, dict):  # Airflow hands one mapped result over as itself, not a list
-        landed = [landed]
-    jobs = [job for job in landed or [] if isinstance(job, dict)]
+    jobs = _mapped_results(landed)
     if not jobs:
         log.info("no province landed: nothing to gate")
         return []
@@ -354,13 +360,7 @@ def close_landing(job: dict, run_id: str, provinces: list[str], gated: list[dict
     job for the one build, with the verdicts summed. A province whose landing or gate failed (no
     result) is not dropped silently: audit.runs records it, the build goes on with the
     others, and the run ends failed (check_run)."""
-    if isinstance(gated, dict):  # Airflow hands one mapped result over as itself, not a list
-        gated = [gated]
-    done: dict[str, dict[str, int]] = {}
-    for result in gated or []:
-        if not isinstance(result, dict):
-            continue
-        done[result["province_code"]] = result.get("verdicts") or {}
+    done = {result["province_code"]: result.get("verdicts") or {} for result in _mapped_results(gated)}
     failed = [p for p in provinces if p not in done]
     totals: dict[str, int] = {}
     for counts in done.values():
