@@ -100,7 +100,7 @@ from .numbers import format_number
 from .resolve import resolve
 from .sections import forward_lines
 from .tables import delimited_tables, score_rows, score_table_figures
-from .text import Document, ExtractionError, read_lines, tokenize
+from .text import Document, ExtractionError, read_lines
 from .units import gazetteer
 from .vocabulary import UNIT_OF, VOCABULARY
 
@@ -133,7 +133,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     doc = Document(path, read_lines(path))
     forward = forward_lines(doc)  # targets and next month's tasks, not results
     period = find_period(doc, forward)
-    tokens = repair_tokens(tokenize(doc.folded))
+    tokens = repair_tokens(doc.tokens)
     numbers = find_numbers(doc, tokens, period.date_spans)
 
     rows = score_rows(doc, tokens, numbers)

@@ -358,7 +358,10 @@ def neighbours(doc_word: str) -> tuple[str, ...]:
     return tuple(w for w in VOCAB if word_distance(doc_word, w) < 99)
 
 
-def _window_cost(window: Sequence[str], phrase: tuple[str, ...], budget: int) -> int:
+# Reports repeat the same words and phrases, document after document: the window costs and a
+# word list's matches are memoised (pure functions of their arguments).
+@lru_cache(maxsize=500_000)
+def _window_cost(window: tuple[str, ...], phrase: tuple[str, ...], budget: int) -> int:
     cost, spent, exact = 0, 0, 0
     for dw, lw in zip(window, phrase, strict=True):
         d = word_distance(dw, lw)
@@ -389,7 +392,7 @@ def find_phrases(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> li
     for phrase in phrases:
         n, budget = len(phrase), _budget(phrase)
         for i in range(len(words) - n + 1):
-            cost = _window_cost(words[i : i + n], phrase, budget)
+            cost = _window_cost(tuple(words[i : i + n]), phrase, budget)
             if cost < 99:
                 found.append(Match("", i, i + n, phrase, cost))
     return found
@@ -397,6 +400,11 @@ def find_phrases(words: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> li
 
 def match_tags(words: Sequence[str]) -> list[Match]:
     """All tag matches in a word sequence, minus those cancelled by a longer phrase."""
+    return list(_match_tags(tuple(words)))
+
+
+@lru_cache(maxsize=50_000)
+def _match_tags(words: tuple[str, ...]) -> tuple[Match, ...]:
     matches: list[Match] = []
     for i, word in enumerate(words):
         for first in neighbours(word):
@@ -408,19 +416,19 @@ def match_tags(words: Sequence[str]) -> list[Match]:
                 if cost < 99:
                     matches.append(Match(entry.tag, i, i + n, entry.words, cost))
     if not matches:
-        return matches
+        return ()
     cancelled: list[Match] = []
     for tag, phrases in _CANCEL.items():
         if any(m.tag == tag for m in matches):
             for c in find_phrases(words, phrases):
                 cancelled.append(Match(tag, c.start, c.end, c.words, c.cost))
-    return [
+    return tuple(
         m
         for m in matches
         if not any(
             c.tag == m.tag and c.start <= m.start and m.end <= c.end and c.words != m.words for c in cancelled
         )
-    ]
+    )
 
 
 def repair_words(words: Sequence[str]) -> list[str]:

@@ -7,13 +7,14 @@ this module folds char by char instead of calling `chiso.sources.fold` on whole 
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import shutil
 import subprocess
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .lexicon import is_syllable
@@ -159,10 +160,23 @@ def fold_char(ch: str) -> str:
     return base[0] if base else " "
 
 
+class _Folding(dict):
+    """str.translate's table for fold_char, filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold_char(chr(code))
+        return folded
+
+
+_FOLDING = _Folding()
+
+
 def fold_stream(text: str) -> str:
-    return "".join(fold_char(ch) for ch in text)
+    """The folded text, one character for each character (offsets are shared)."""
+    return text.translate(_FOLDING)
 
 
+@lru_cache(maxsize=100_000)
 def ocr_word(word: str) -> str:
     """Undo letter-for-digit/symbol OCR confusions inside a folded word token."""
     if not (word.isalpha() and word.isascii()):
@@ -227,16 +241,14 @@ class Document:
         for line in self.lines[:-1]:
             self.line_starts.append(self.line_starts[-1] + len(line) + 1)
 
+    @cached_property
+    def tokens(self) -> list[Token]:
+        """The folded text's tokens (read by several passes: never modify)."""
+        return tokenize(self.folded)
+
     def line_no(self, offset: int) -> int:
         """1-based line number of a character offset."""
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return max(1, bisect.bisect_right(self.line_starts, offset))
 
     def span(self, start: int, end: int) -> str:
         """Original text of a span, whitespace collapsed (spans may cross line breaks)."""

@@ -22,7 +22,7 @@ from chiso.config import DATA_DIR
 from chiso.sources import fold
 
 from .lexicon import levenshtein
-from .text import Document, Token, tokenize
+from .text import Document, Token
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Gazetteer:
 
     def resolve(self, doc: Document, province_hint: str | None = None) -> Resolution:
         header_end = _header_end(doc)
-        tokens = [t for t in tokenize(doc.folded) if t.kind == "word"]
+        tokens = [t for t in doc.tokens if t.kind == "word"]
         communes: dict[str, float] = defaultdict(float)
         commune_in_header: set[str] = set()
         provinces: dict[str, float] = defaultdict(float)
@@ -203,6 +203,7 @@ def _prefix(tokens: list[Token], i: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=100_000)
 def _close(word: str, target: str, limit: int = 1) -> bool:
     return word == target or (
         abs(len(word) - len(target)) <= limit and levenshtein(word, target, limit) <= limit
