@@ -187,6 +187,8 @@ from (
 {% macro procedure_classification(relation) -%}
 select
     items.*,
+    coalesce(items.procedure_code = units.representative_procedure_code, false) as is_unit_representative,
+    units.unit_offers_e_certified_copy,
     -- CKMB 1.1 published on time, among procedures with a known publication date
     items.published_on_time is not null as crit_1_1_den,
     coalesce(items.published_on_time, false) as crit_1_1_num,
@@ -214,20 +216,29 @@ select
     -- SHHS 4.7 e-certified copies offered by the unit: 1 if any catalogue procedure
     -- offers them, over 1, carried by one representative row (the e-certified
     -- procedure with the lowest code, else the lowest code)
-    items.is_unit_representative as crit_4_7_den,
-    items.is_unit_representative and items.unit_offers_e_certified_copy as crit_4_7_num
-from (
+    coalesce(items.procedure_code = units.representative_procedure_code, false) as crit_4_7_den,
+    coalesce(items.procedure_code = units.representative_procedure_code, false)
+        and units.unit_offers_e_certified_copy as crit_4_7_num
+from {{ relation }} as items
+-- per unit and period, by one hashed pass instead of a window's sort of every row: the
+-- representative (the e-certified procedure with the lowest code, else the lowest code)
+-- and whether any procedure offers e-certified copies. The relation holds one row per
+-- unit, period and procedure_code, with e_certified_copy never null.
+inner join (
     select
-        usage.*,
-        row_number() over (
-            partition by usage.unit_code, usage.period
-            order by usage.e_certified_copy desc, usage.procedure_code
-        ) = 1 as is_unit_representative,
-        bool_or(usage.e_certified_copy) over (
-            partition by usage.unit_code, usage.period
-        ) as unit_offers_e_certified_copy
-    from {{ relation }} as usage
-) as items
+        unit_code,
+        period,
+        coalesce(
+            min(procedure_code) filter (where e_certified_copy),
+            min(procedure_code)
+        ) as representative_procedure_code,
+        bool_or(e_certified_copy) as unit_offers_e_certified_copy
+    from {{ relation }}
+    group by unit_code, period
+) as units
+    on
+        items.unit_code = units.unit_code
+        and items.period = units.period
 {%- endmacro %}
 
 {#- Per procedure: what the period's received dossiers did (the usage counts above).
@@ -258,14 +269,32 @@ group by {{ group | join(', ') }}
      and {{ items }}.dossier_status is distinct from 'withdrawn')
 {%- endmacro %}
 
+{#- A settled dossier (not dossier_is_open) whose flags in any quarter or year containing
+    its month are those of the month: received in the month (the rollup contains its
+    reception, and the start of the period is all else its flags read), withdrawn, or
+    without a reception date (neither counts as received or handled anywhere). A dossier
+    carried over from an earlier month is not: a rollup that began before its reception
+    counts it received. Null-safe: always true or false. -#}
+{% macro flags_as_in_month(items, month_start, month_end) -%}
+    coalesce(
+        {{ items }}.dossier_status = 'withdrawn'
+        or {{ items }}.received_at is null
+        or cast({{ items }}.received_at as date) between {{ month_start }} and {{ month_end }},
+        false
+    )
+{%- endmacro %}
+
 {#- The rows of int_dossiers_classified that feed the selected quarters and years (any
     month matching `month_predicate`), once per rollup, with the rollup's dates: what
     int_dossiers_rollup_parts and int_dossiers_rollup_open are built from. Scored or not:
     a quarter is scored once all its months are, and its state must be ready then. -#}
-{% macro dossier_rollup_members(month_predicate) -%}
+{% macro dossier_rollup_members(month_predicate, with_month_end=false) -%}
 select
     month_items.period as month,
     month_items.period_start as month_start,
+    {%- if with_month_end %}
+    month_items.period_end as month_end,
+    {%- endif %}
     periods.period,
     periods.period_start,
     periods.period_end,

@@ -52,6 +52,8 @@ class BenchResult:
     copy_samples: list[float] = field(default_factory=list)  # every raw COPY timing, in order
     workers: dict = field(default_factory=dict)  # chiso.bench_workers: 1 → 2 workers
     incremental_units: int = 0
+    incremental_stages: dict = field(default_factory=dict)  # month_n: landing, gate, dbt_build
+    incremental_growth: dict = field(default_factory=dict)  # month_n: nodes grown most since month 1
     dbt_slowest: dict[str, float] = field(default_factory=dict)  # the national build's slowest nodes
     peak_rss_mib: float = 0.0
     machine: str = platform.platform()
@@ -78,17 +80,6 @@ def peak_rss_mib() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) / 1024
-
-
-@contextmanager
-def timed(result: BenchResult, name: str, rows: int = 0):
-    started = time.perf_counter()
-    stage = Stage(name, 0.0, rows)
-    yield stage
-    stage.seconds = time.perf_counter() - started
-    result.stages.append(stage)
-    log.info("%-10s %8.2f s  %10d rows  %10.0f rows/s", name, stage.seconds, stage.rows,
-             stage.rows_per_second)
 
 
 def raw_copy(dsn: str, files: list[Path]) -> int:
@@ -126,35 +117,51 @@ def gx_context() -> Path:
 
 
 def run_month(dsn: str, root: Path, period: Period, result: BenchResult | None, run_id: str,
-              province: str | None = None) -> float:
-    started = time.perf_counter()
+              province: str | None = None) -> dict[str, float]:
+    """Land, gate and build one month; seconds of each stage and their total. With `result`,
+    the stages (and their rows) are also appended to it."""
+    seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str):
+        started = time.perf_counter()
+        yield
+        seconds[name] = time.perf_counter() - started
+
     submissions = landing.discover(root, period, province)
-    rows = 0
-    if result is not None:
-        with timed(result, "landing") as stage:
-            landed = landing.land(submissions, root, run_id, dsn)
-            # Every tabular row landed counts (catalogues and feedback too), since the
-            # stage's time includes them.
-            stage.rows = sum(sum(b.rows.values()) for b in landed)
-            rows = sum(b.rows.get("ho_so", 0) + b.rows.get("thanh_toan", 0) for b in landed)
-        with timed(result, "gate", rows):
-            batches = [b.batch_id for b in landed if b.new]
-            gate.run_gate(dsn, run_id, batches, context_dir=gx_context())
-        with timed(result, "dbt_build", rows):
-            transform.build(period.label, dsn)
-        result.dbt_slowest = slowest_dbt_nodes()
-    else:
+    with stage("landing"):
         landed = landing.land(submissions, root, run_id, dsn)
+    with stage("gate"):
         gate.run_gate(dsn, run_id, [b.batch_id for b in landed if b.new], context_dir=gx_context())
+    with stage("dbt_build"):
         transform.build(period.label, dsn)
-    return time.perf_counter() - started
+    if result is not None:
+        # Every tabular row landed counts for landing (catalogues and feedback too), since
+        # its time includes them; the gate and the build are set against the COPY's rows.
+        rows = sum(b.rows.get("ho_so", 0) + b.rows.get("thanh_toan", 0) for b in landed)
+        landed_rows = sum(sum(b.rows.values()) for b in landed)
+        for name, value in seconds.items():
+            result.stages.append(Stage(name, value, landed_rows if name == "landing" else rows))
+            log.info("%-10s %8.2f s", name, value)
+        result.dbt_slowest = slowest_dbt_nodes()
+    return seconds | {"total": sum(seconds.values())}
+
+
+def dbt_node_seconds() -> dict[str, float]:
+    """Seconds of each model and test of the last dbt build (its run_results.json)."""
+    results = json.loads((transform.target_dir() / "run_results.json").read_text(encoding="utf-8"))
+    return {r["unique_id"].split(".", 1)[1]: round(r["execution_time"], 2) for r in results["results"]}
 
 
 def slowest_dbt_nodes(count: int = 10) -> dict[str, float]:
-    """Seconds of the last dbt build's slowest models and tests (its run_results.json)."""
-    results = json.loads((transform.target_dir() / "run_results.json").read_text(encoding="utf-8"))
-    nodes = sorted(results["results"], key=lambda r: r["execution_time"], reverse=True)[:count]
-    return {r["unique_id"].split(".", 1)[1]: round(r["execution_time"], 1) for r in nodes}
+    nodes = sorted(dbt_node_seconds().items(), key=lambda kv: kv[1], reverse=True)[:count]
+    return {name: round(seconds, 1) for name, seconds in nodes}
+
+
+def growth(first: dict[str, float], later: dict[str, float], count: int = 6) -> dict[str, list[float]]:
+    """The dbt nodes whose time grew most from one month to a later one: [first, later]."""
+    grown = sorted(later, key=lambda n: later[n] - first.get(n, 0.0), reverse=True)[:count]
+    return {n: [round(first.get(n, 0.0), 1), round(later[n], 1)] for n in grown}
 
 
 MARTS_COMPARED = ("criterion_scores", "group_scores", "unit_ranking", "province_summary", "reconciliation")
@@ -228,10 +235,15 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
         series_data = _data(out, size, seed, scale, series)
         result.incremental_units = size or result.units
         _reset_warehouse(dsn)
+        nodes: dict[int, dict[str, float]] = {}
         for index, period in enumerate(series, start=1):
             seconds = run_month(dsn, series_data, period, None, f"bench-{period.label}")
-            result.incremental[f"month_{index}"] = seconds
-            log.info("incremental month %d (%s): %.1f s", index, period.label, seconds)
+            result.incremental[f"month_{index}"] = seconds["total"]
+            result.incremental_stages[f"month_{index}"] = {k: round(v, 1) for k, v in seconds.items()}
+            nodes[index] = dbt_node_seconds()
+            log.info("incremental month %d (%s): %.1f s", index, period.label, seconds["total"])
+        result.incremental_growth = {f"month_{n}": growth(nodes[1], nodes[n])
+                                     for n in (6, 12) if n in nodes}
         result.peak_rss_mib = peak_rss_mib()
 
     write_results(out, result)
@@ -312,5 +324,11 @@ def write_results(out: Path, result: BenchResult) -> None:
         lines += ["", f"Incremental months ({result.incremental_units} units, month by month from "
                   f"{INCREMENTAL_FIRST}; seconds of landing + gate + dbt build): " + ", ".join(
                       f"{k} {v:.1f}" for k, v in result.incremental.items())]
+        lines += ["", "Per stage (landing / gate / dbt build, s): " + ", ".join(
+            f"{k} {v['landing']} / {v['gate']} / {v['dbt_build']}"
+            for k, v in result.incremental_stages.items())]
+        for month, grown in result.incremental_growth.items():
+            lines += ["", f"dbt nodes grown most from month_1 to {month} (s): " + ", ".join(
+                f"{name} {a} → {b}" for name, (a, b) in grown.items())]
     (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -28,3 +28,11 @@ def test_small_bench_measures_every_stage_against_raw_copy(tmp_path, fresh_dsn):
     assert ratios["landing_rows_per_s_vs_copy"] > 0 and ratios["pipeline_seconds_vs_copy"] > 0
     assert result.split_by_province_identical is True
     assert "| raw_copy |" in (tmp_path / "results.md").read_text()
+
+
+def test_growth_names_the_nodes_whose_time_grew_most_since_the_first_month():
+    first = {"model.a": 2.0, "model.b": 3.3, "model.c": 10.0}
+    later = {"model.a": 4.9, "model.b": 3.1, "model.c": 10.5, "model.new": 1.2}
+    # a grew 2.9 s, new appeared (1.2), c grew 0.5, b shrank 0.2: in that order
+    assert list(bench.growth(first, later, count=3).items()) == [
+        ("model.a", [2.0, 4.9]), ("model.new", [0.0, 1.2]), ("model.c", [10.0, 10.5])]

@@ -24,8 +24,27 @@
 -- (received before the month) that was not open when last delivered is looked up in the
 -- earlier months, which costs a scan of them only when such a dossier exists. This reads
 -- a dossier's reception date as the same in every month that delivers it.
+--
+-- Most of a month's dossiers were received in it and settled by its end: their flags for
+-- the quarter and the year are those they have for the month (macro dossier_classification
+-- reads only the period's start and end for a settled dossier, and both contain the
+-- reception), so they are counted once, from the month's own flags, and the counts go to
+-- each rollup; only the others are classified again with a rollup's dates.
 {%- set full_path = rollup_full_path() %}
 {%- set month = selected_period() %}
+
+{%- set criterion_sums %}
+    {%- for code in criterion_items()['dossier'] %}
+    coalesce(sum(weight) filter (where {{ criterion_column(code, 'num') }}), 0) as {{ criterion_column(code, 'num') }},
+    coalesce(sum(weight) filter (where {{ criterion_column(code, 'den') }}), 0) as {{ criterion_column(code, 'den') }},
+    {%- endfor %}
+{%- endset %}
+{%- set count_columns = [] %}
+{%- for code in criterion_items()['dossier'] %}
+    {%- do count_columns.extend([criterion_column(code, 'num'), criterion_column(code, 'den')]) %}
+{%- endfor %}
+{%- do count_columns.extend(['received_dossiers', 'received_online_dossiers', 'received_synced_fee_dossiers',
+                             'received_citizen_db_dossiers', 'successful_online_payments']) %}
 
 with
 
@@ -54,10 +73,46 @@ weighted as (
     where not sequenced.is_open and sequenced.next_month is not null
 ),
 {%- else -%}
--- not materialized: read twice (its settled dossiers, its carried-over ones), cheaper than
--- writing the month's rows aside once
+-- the month's dossiers received in it and settled (or withdrawn, or without a reception
+-- date: no rollup counts them received or handled, as the month does not), counted once
+settled_in_month as (
+    select month_items.*, 1 as weight
+    from {{ ref('int_dossiers_classified') }} as month_items
+    where
+        {{ period_filter('month_items.period') }}
+        and not {{ dossier_is_open('month_items') }}
+        and {{ flags_as_in_month('month_items', 'month_items.period_start', 'month_items.period_end') }}
+),
+
+settled_counts as (
+    {{ dossier_usage_by_procedure('settled_in_month', weight='weight', extra=criterion_sums,
+                                  group=['unit_code', 'province_code', 'procedure_code']) }}
+),
+
+settled_parts as (
+    select
+        settled_counts.unit_code,
+        settled_counts.province_code,
+        periods.period,
+        '{{ month }}' as counted_in,
+        settled_counts.procedure_code,
+        {%- for column in count_columns %}
+        settled_counts.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from settled_counts
+    cross join (values ({{ quarter_of("'" ~ month ~ "'") }}), (left('{{ month }}', 4))) as rollup (period)
+    inner join {{ ref('int_scoring_periods') }} as periods
+        on
+            settled_counts.unit_code = periods.unit_code
+            and rollup.period = periods.period
+            and periods.period_type <> 'month'
+            and {{ rollup_filter('periods.period') }}
+),
+
+-- not materialized: read twice (its other settled dossiers, its carried-over ones), cheaper
+-- than writing the month's rows aside once
 members as not materialized (
-    {{ dossier_rollup_members(period_filter('month_items.period')) }}
+    {{ dossier_rollup_members(period_filter('month_items.period'), with_month_end=true) }}
 ),
 
 -- open dossiers of earlier months still awaiting a later delivery (this month's marks
@@ -91,7 +146,8 @@ unmatched_carry_overs as materialized (
 ),
 
 earlier as (
-    {{ dossier_rollup_members("month_items.period < '" ~ month ~ "' and " ~ rollup_member_filter('month_items.period')) }}
+    {{ dossier_rollup_members("month_items.period < '" ~ month ~ "' and " ~ rollup_member_filter('month_items.period'),
+                              with_month_end=true) }}
 ),
 
 previous as (
@@ -109,7 +165,7 @@ previous as (
 weighted as (
     select members.*, members.month as counted_in, 1 as weight
     from members
-    where not members.is_open
+    where not members.is_open and not {{ flags_as_in_month('members', 'members.month_start', 'members.month_end') }}
     union all
     select previous.*, '{{ month }}' as counted_in, -1 as weight
     from previous
@@ -121,18 +177,48 @@ classified as (
     {{ dossier_classification('weighted') }}
 ),
 
-{%- set criterion_sums %}
-    {%- for code in criterion_items()['dossier'] %}
-    coalesce(sum(weight) filter (where {{ criterion_column(code, 'num') }}), 0) as {{ criterion_column(code, 'num') }},
-    coalesce(sum(weight) filter (where {{ criterion_column(code, 'den') }}), 0) as {{ criterion_column(code, 'den') }},
-    {%- endfor %}
-{%- endset %}
+{%- if full_path %}
 
 parts as (
     {{ dossier_usage_by_procedure('classified', weight='weight', extra=criterion_sums,
                                   group=['unit_code', 'province_code', 'period', 'counted_in',
                                          'procedure_code']) }}
 )
+{%- else %}
+
+reclassified_parts as (
+    {{ dossier_usage_by_procedure('classified', weight='weight', extra=criterion_sums,
+                                  group=['unit_code', 'province_code', 'period', 'counted_in',
+                                         'procedure_code']) }}
+),
+
+parts as (
+    select
+        unit_code,
+        province_code,
+        period,
+        counted_in,
+        procedure_code,
+        {%- for column in count_columns %}
+        sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select * from settled_parts
+        union all
+        select
+            unit_code,
+            province_code,
+            period,
+            counted_in,
+            procedure_code,
+            {%- for column in count_columns %}
+            {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from reclassified_parts
+    ) as both_kinds
+    group by unit_code, province_code, period, counted_in, procedure_code
+)
+{%- endif %}
 
 select
     unit_code,
@@ -141,12 +227,12 @@ select
     counted_in as month,
     procedure_code,
     {%- for code in criterion_items()['dossier'] %}
-    {{ criterion_column(code, 'num') }},
-    {{ criterion_column(code, 'den') }},
+    cast({{ criterion_column(code, 'num') }} as bigint) as {{ criterion_column(code, 'num') }},
+    cast({{ criterion_column(code, 'den') }} as bigint) as {{ criterion_column(code, 'den') }},
     {%- endfor %}
-    coalesce(received_dossiers, 0) as received_dossiers,
-    coalesce(received_online_dossiers, 0) as received_online_dossiers,
-    coalesce(received_synced_fee_dossiers, 0) as received_synced_fee_dossiers,
-    coalesce(received_citizen_db_dossiers, 0) as received_citizen_db_dossiers,
+    cast(coalesce(received_dossiers, 0) as bigint) as received_dossiers,
+    cast(coalesce(received_online_dossiers, 0) as bigint) as received_online_dossiers,
+    cast(coalesce(received_synced_fee_dossiers, 0) as bigint) as received_synced_fee_dossiers,
+    cast(coalesce(received_citizen_db_dossiers, 0) as bigint) as received_citizen_db_dossiers,
     successful_online_payments
 from parts

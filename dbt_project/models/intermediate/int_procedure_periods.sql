@@ -5,48 +5,43 @@
 -- the whole history.
 with
 
-procedures as (
+-- read twice, each time for what it needs (the month's partition is scanned once for the
+-- counts; the first listings are looked up by its index)
+procedures as not materialized (
     select * from {{ ref('int_procedures_classified') }}
     where {{ period_filter() }}
 ),
 
-first_listing as (
-    select distinct on (period, procedure_code)
-        period,
-        procedure_code,
-        procedure_name,
-        service_level,
-        has_fee,
-        returns_paper_result,
-        e_certified_copy
-    from procedures
-    order by period, procedure_code, unit_code
-),
-
-usage as (
+-- a unit declares a procedure once a period (the grain of int_procedures_classified is
+-- batch and procedure, with one current batch a unit and period): rows are units, and
+-- one hashed pass counts them, without sorting the period's catalogues
+declared as (
     select
         period,
         procedure_code,
-        count(distinct unit_code) as units_declaring
+        min(unit_code) as first_unit_code,
+        count(*) as units_declaring
     from procedures
     group by period, procedure_code
 ),
 
+-- how the procedure is described: the listing of the first unit by code declaring it
 final as (
     select
-        first_listing.period,
-        first_listing.procedure_code,
-        first_listing.procedure_name,
-        first_listing.service_level,
-        first_listing.has_fee,
-        first_listing.returns_paper_result,
-        first_listing.e_certified_copy,
-        usage.units_declaring
-    from first_listing
-    inner join usage
+        declared.period,
+        declared.procedure_code,
+        procedures.procedure_name,
+        procedures.service_level,
+        procedures.has_fee,
+        procedures.returns_paper_result,
+        procedures.e_certified_copy,
+        declared.units_declaring
+    from declared
+    inner join procedures
         on
-            first_listing.period = usage.period
-            and first_listing.procedure_code = usage.procedure_code
+            declared.period = procedures.period
+            and declared.first_unit_code = procedures.unit_code
+            and declared.procedure_code = procedures.procedure_code
 )
 
 select * from final
