@@ -177,20 +177,18 @@ classified as (
     {{ dossier_classification('weighted') }}
 ),
 
-{%- if full_path %}
-
-parts as (
-    {{ dossier_usage_by_procedure('classified', weight='weight', extra=criterion_sums,
-                                  group=['unit_code', 'province_code', 'period', 'counted_in',
-                                         'procedure_code']) }}
-)
-{%- else %}
-
 reclassified_parts as (
     {{ dossier_usage_by_procedure('classified', weight='weight', extra=criterion_sums,
                                   group=['unit_code', 'province_code', 'period', 'counted_in',
                                          'procedure_code']) }}
 ),
+
+{%- if full_path %}
+
+parts as (
+    select * from reclassified_parts
+)
+{%- else %}
 
 parts as (
     select
