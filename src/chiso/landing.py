@@ -34,7 +34,7 @@ import pyarrow.csv as pcsv
 from chiso import config, staging, warehouse
 from chiso.inventory import DUPLICATE, LANDED, REFUSED, Entry, Submission, source_of, survey
 from chiso.periods import Period
-from chiso.readers import FileError, HeaderMap, map_headers, plan_csv, read_table
+from chiso.readers import LEGACY_ENCODING, FileError, HeaderMap, map_headers, plan_csv, read_table
 from chiso.sources import SOURCES, Source
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,8 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
                 return (delivered, n, *_remarks(relative, source, mapping))
     result = read_table(path, source, display_name=relative)
     table = result.table
-    note, error = _remarks(relative, source, HeaderMap({}, result.missing_required, result.ignored_columns))
+    note, error = _remarks(relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
+                           result.encoding)
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -278,15 +279,20 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     return result.rows_delivered, n, note, error
 
 
-def _remarks(relative: str, source: Source, mapping: HeaderMap) -> tuple[str | None, str | None]:
-    """The note (ignored columns) and error (missing required columns) of a file."""
-    error = note = None
+def _remarks(relative: str, source: Source, mapping: HeaderMap,
+             encoding: str = "UTF-8") -> tuple[str | None, str | None]:
+    """The note (a legacy encoding, ignored columns) and error (missing required columns)
+    of a file."""
+    error = None
     if mapping.missing_required:
         missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
         error = f"{relative}: missing required column(s): {missing}"
+    notes = []
+    if encoding == LEGACY_ENCODING:
+        notes.append(f"read as {LEGACY_ENCODING} (every character a Vietnamese letter); save it as UTF-8")
     if mapping.ignored_columns:
-        note = f"{relative}: ignored unknown column(s): {', '.join(mapping.ignored_columns)}"
-    return note, error
+        notes.append(f"ignored unknown column(s): {', '.join(mapping.ignored_columns)}")
+    return (f"{relative}: {'; '.join(notes)}" if notes else None), error
 
 
 def pseudonymise(values: list[str | None], key: bytes | None = None) -> list[str | None]:

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class ReadResult:
     # physical line where the record starts; XLSX: sheet row; JSON: 1-based record index).
     row_numbers: pa.Array = field(default_factory=lambda: pa.array([], pa.int32()))
     header_row: int = 1  # where the header is, numbered the same way (0 for JSON)
+    encoding: str = "UTF-8"  # or LEGACY_ENCODING, read after a check (_from_windows_1258)
 
 
 @dataclass
@@ -79,6 +81,7 @@ class _Raw:
     table: pa.Table
     row_numbers: pa.Array
     header_row: int
+    encoding: str = "UTF-8"
 
 
 def read_table(path: Path, source: Source, display_name: str | None = None) -> ReadResult:
@@ -182,17 +185,59 @@ def _is_blank(cells: Sequence[object]) -> bool:
 
 # --- text and encodings -------------------------------------------------------------------
 
-def _utf8(data: bytes, name: str) -> tuple[bytes, int]:
-    """The file as UTF-8 bytes and where its text starts (after a byte order mark).
+def _utf8(data: bytes, name: str) -> tuple[bytes, int, str]:
+    """The file as UTF-8 bytes, where its text starts (after a byte order mark) and the
+    encoding it was read in.
 
-    UTF-16 (with its byte order mark) is converted; UTF-8 is checked later, where it is read.
+    UTF-16 (with its byte order mark) is converted, and so is Windows-1258 when every
+    character it gives is one Vietnamese text uses (_from_windows_1258); anything else is
+    checked later, where it is read, and refused there naming the first row that is not UTF-8.
     """
     if data.startswith(UTF16_BOMS):
         try:
-            return data.decode("utf-16").encode("utf-8"), 0
+            return data.decode("utf-16").encode("utf-8"), 0, "UTF-16"
         except UnicodeDecodeError as err:
             raise FileError(f"{name}: not valid UTF-16 text ({err.reason}); save it as UTF-8") from None
-    return data, len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    start = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    legacy = None if start else _from_windows_1258(data)
+    if legacy is not None:
+        return legacy, 0, LEGACY_ENCODING
+    return data, start, "UTF-8"
+
+
+# Excel on a Vietnamese Windows saves "CSV" in the system's code page, Windows-1258, which
+# writes most tone marks as combining characters.
+LEGACY_ENCODING = "Windows-1258"
+LEGACY_PUNCTUATION = frozenset("\u00a0\u00b0\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ab")
+
+
+@functools.cache
+def _vietnamese_letters() -> frozenset[str]:
+    """Every letter of Vietnamese beyond ASCII, composed (NFC), both cases."""
+    bases = "aăâeêioôơuưy"
+    marks = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+    letters = {unicodedata.normalize("NFC", b + m) for b in bases for m in marks} | {"đ"}
+    return frozenset(letters | {c.upper() for c in letters}) - set("aeiouyAEIOUY")
+
+
+def _from_windows_1258(data: bytes) -> bytes | None:
+    """UTF-8 bytes of a file written in Windows-1258, or None: the file is UTF-8 already,
+    or reading it as Windows-1258 gives a character that is neither a Vietnamese letter nor
+    common punctuation (TCVN3/ABC, VNI or another code page), which is left to be refused
+    rather than read as the wrong letters."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = unicodedata.normalize("NFC", data.decode("cp1258"))
+    except UnicodeDecodeError:  # a byte Windows-1258 does not define
+        return None
+    letters = _vietnamese_letters()
+    if any(c not in letters and c not in LEGACY_PUNCTUATION for c in set(text) if ord(c) > 127):
+        return None
+    return text.encode("utf-8")
 
 
 def _decode(data: bytes, name: str, start: int = 0, final: bool = True) -> str:
@@ -204,7 +249,7 @@ def _decode(data: bytes, name: str, start: int = 0, final: bool = True) -> str:
         line = data[:position].count(b"\n") + 1
         raise FileError(
             f"{name}: row {line}: not valid UTF-8 (byte 0x{data[position]:02x}); the file looks like "
-            "a legacy Vietnamese encoding (Windows-1258 or TCVN3/ABC): save it as UTF-8"
+            "a legacy Vietnamese encoding (TCVN3/ABC or VNI) or mixes encodings: save it as UTF-8"
         ) from None
 
 
@@ -222,7 +267,7 @@ class _Record:
 
 def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
     # Python looks at the first rows to find the delimiter and header; Arrow reads the rest.
-    data, start = _utf8(data, name)
+    data, start, encoding = _utf8(data, name)
     scan_end = len(data) if len(data) <= CSV_SCAN_BYTES else data.rfind(b"\n", 0, CSV_SCAN_BYTES) + 1
     leading_text = _decode(data[: scan_end or CSV_SCAN_BYTES], name, start, final=False)
     delimiter, header = _choose_header(leading_text, header_lookup(source), name)
@@ -252,7 +297,7 @@ def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
         row_numbers = _csv_record_lines(text, delimiter, header.last_line + 1)
     if len(row_numbers) != table.num_rows:
         row_numbers = np.arange(header.last_line + 1, header.last_line + 1 + table.num_rows)
-    return _Raw(header.cells, table, pa.array(row_numbers, pa.int32()), header.first_line)
+    return _Raw(header.cells, table, pa.array(row_numbers, pa.int32()), header.first_line, encoding)
 
 
 def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _Record]:
@@ -663,7 +708,7 @@ def _json_records(payload: object) -> object:
 
 
 def _read_json(data: bytes, name: str) -> _Raw:
-    data, start = _utf8(data, name)
+    data, start, encoding = _utf8(data, name)
     try:
         payload = json.loads(_decode(data, name, start))
     except json.JSONDecodeError as err:
@@ -677,7 +722,7 @@ def _read_json(data: bytes, name: str) -> _Raw:
         for i, h in enumerate(headers)
     }
     table = pa.table(columns) if columns else pa.table({})
-    return _Raw(headers, table, pa.array(range(1, len(records) + 1), pa.int32()), 0)
+    return _Raw(headers, table, pa.array(range(1, len(records) + 1), pa.int32()), 0, encoding)
 
 
 # --- onto the contract -------------------------------------------------------------------
@@ -723,7 +768,7 @@ def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
     table = pa.table(arrays) if arrays else pa.table({})
     row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
     return ReadResult(table, raw.table.num_rows, mapping.missing_required, mapping.ignored_columns,
-                      row_numbers, raw.header_row)
+                      row_numbers, raw.header_row, raw.encoding)
 
 
 def contract_values(values: Sequence[str]) -> list[str | None]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chiso import landing
 from chiso.periods import period_window
-from tests.conftest import rows
+from tests.conftest import rows, windows_1258
 
 HO_SO = (
     "dossier_id,procedure_code,received_at,channel,due_at,completed_at,status,applicant_ref\n"
@@ -202,3 +202,15 @@ def test_a_run_that_never_finished_is_marked_by_the_next(tmp_path, fresh_dsn, mo
     pipeline.mark_failed("next", "task gate: boom")
     assert rows(fresh_dsn, "select status, detail->>'reason' from audit.runs where run_id = 'next'") == [
         ("failed", "task gate: boom")]
+
+
+def test_a_windows_1258_file_lands_as_vietnamese_with_a_note(tmp_path, fresh_dsn):
+    folder = make_submission(tmp_path)
+    catalogue = "Mã TTHC,Tên TTHC,Mức độ DVCTT\n1.001234,Đăng ký khai sinh,Toàn trình\n"
+    (folder / "danh_muc_tthc.csv").write_bytes(windows_1258(catalogue))
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.new and batch.rows == {"ho_so": 2, "danh_muc_tthc": 1} and not batch.errors
+    assert rows(fresh_dsn, "select name, service_level from raw.danh_muc_tthc") == [
+        ("Đăng ký khai sinh", "full")]
+    [(note,)] = rows(fresh_dsn, "select note from raw.files where source = 'danh_muc_tthc'")
+    assert note.startswith("31/11224/2025-09/danh_muc_tthc.csv: read as Windows-1258")

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from chiso import readers
 from chiso.readers import FileError, read_table
 from chiso.sources import HO_SO, THANH_TOAN
+from tests.conftest import windows_1258
 
-try:
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-except ImportError:  # not in requirements.lock yet: the property tests below are skipped
-    st = None
+# "Hồ sơ" as TCVN3 (ABC) writes it: read as Windows-1258 it gives '¬', no Vietnamese letter
+TCVN3_HO_SO = b"H\xe5 s\xac"
 
 CSV = (
     "payment_id,dossier_id,amount,method,paid_at,status\n"
@@ -75,7 +75,7 @@ def test_missing_required_column_is_reported_not_fatal(tmp_path: Path):
     ("content", "message"),
     [
         (b"", "file is empty"),
-        ("payment_id,dossier_id\nP1,Hồ sơ\n".encode("cp1258", errors="replace"), "row 2: not valid UTF-8"),
+        (b"payment_id,dossier_id\nP1," + TCVN3_HO_SO + b"\n", "row 2: not valid UTF-8"),
         (b"payment_id,dossier_id\nP1,D1\nP2,D2,extra\n", "row 3: expected 2 fields"),
     ],
 )
@@ -204,35 +204,30 @@ def _read_or_file_error(path: Path, content: bytes) -> None:
     assert len(result.row_numbers) == result.table.num_rows
 
 
-if st is None:
-    @pytest.mark.skip(reason="hypothesis is not installed (not in requirements.lock)")
-    def test_arbitrary_bytes_give_a_result_or_a_file_error():
-        pass
-else:
-    PROPERTY = settings(max_examples=100, deadline=None, database=None,  # no .hypothesis/ in the repo
-                        suppress_health_check=[HealthCheck.function_scoped_fixture])
-    CSV_LIKE = st.text(alphabet=',;\t"\n\r \x00aĐồ1', max_size=200).map(
-        lambda body: ("payment_id,dossier_id,amount\n" + body).encode()
-    )
+PROPERTY = settings(max_examples=100, deadline=None, database=None,  # no .hypothesis/ in the repo
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+CSV_LIKE = st.text(alphabet=',;\t"\n\r \x00aĐồ1', max_size=200).map(
+    lambda body: ("payment_id,dossier_id,amount\n" + body).encode()
+)
 
-    @PROPERTY
-    @given(suffix=st.sampled_from([".csv", ".json", ".xlsx"]), content=st.binary(max_size=2000) | CSV_LIKE)
-    def test_arbitrary_bytes_give_a_result_or_a_file_error(tmp_path: Path, suffix: str, content: bytes):
-        _read_or_file_error(tmp_path / f"thanh_toan{suffix}", content)
+@PROPERTY
+@given(suffix=st.sampled_from([".csv", ".json", ".xlsx"]), content=st.binary(max_size=2000) | CSV_LIKE)
+def test_arbitrary_bytes_give_a_result_or_a_file_error(tmp_path: Path, suffix: str, content: bytes):
+    _read_or_file_error(tmp_path / f"thanh_toan{suffix}", content)
 
-    @pytest.fixture(scope="module")
-    def workbook_bytes(tmp_path_factory) -> bytes:
-        path = tmp_path_factory.mktemp("workbook") / "thanh_toan.xlsx"
-        return _xlsx(path, [PAYMENT_HEADERS, ["P1", "D1", 5, "online", 45903.5, "success"]]).read_bytes()
+@pytest.fixture(scope="module")
+def workbook_bytes(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("workbook") / "thanh_toan.xlsx"
+    return _xlsx(path, [PAYMENT_HEADERS, ["P1", "D1", 5, "online", 45903.5, "success"]]).read_bytes()
 
-    @PROPERTY
-    @given(data=st.data())
-    def test_damaged_workbooks_give_a_result_or_a_file_error(tmp_path: Path, workbook_bytes: bytes, data):
-        content = bytearray(workbook_bytes)
-        start = data.draw(st.integers(0, len(content) - 1))
-        noise = data.draw(st.binary(min_size=1, max_size=64))
-        content[start:start + len(noise)] = noise
-        _read_or_file_error(tmp_path / "thanh_toan.xlsx", bytes(content))
+@PROPERTY
+@given(data=st.data())
+def test_damaged_workbooks_give_a_result_or_a_file_error(tmp_path: Path, workbook_bytes: bytes, data):
+    content = bytearray(workbook_bytes)
+    start = data.draw(st.integers(0, len(content) - 1))
+    noise = data.draw(st.binary(min_size=1, max_size=64))
+    content[start:start + len(noise)] = noise
+    _read_or_file_error(tmp_path / "thanh_toan.xlsx", bytes(content))
 
 
 # --- 2. size limits ------------------------------------------------------------------------
@@ -432,19 +427,46 @@ def test_utf16_and_bom_files_are_read(tmp_path: Path, encoding: str):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_legacy_vietnamese_encoding_is_refused_with_its_row(tmp_path: Path, suffix: str):
-    text = ("payment_id,dossier_id\nP1,D1\nP2,Hồ sơ\n" if suffix == ".csv"
-            else '[{"payment_id": "P1"},\n {"payment_id": "Hồ sơ"}]')
+def test_windows_1258_is_read_as_vietnamese_and_says_so(tmp_path: Path, suffix: str):
+    words = ["Hồ sơ", "Đã trả kết quả – đúng hạn", "Ưu tiên “khẩn”", "Tiền: 50.000₫"]
+    if suffix == ".csv":
+        text = "Mã giao dịch,Mã hồ sơ\n" + "".join(f'P{i},"{w}"\n' for i, w in enumerate(words))
+    else:
+        text = json.dumps([{"payment_id": f"P{i}", "dossier_id": w} for i, w in enumerate(words)],
+                          ensure_ascii=False)
     path = tmp_path / f"thanh_toan{suffix}"
-    path.write_bytes(text.encode("cp1258", errors="replace"))
-    with pytest.raises(FileError, match=r"row (3|2): not valid UTF-8 .*Windows-1258 or TCVN3/ABC.*UTF-8"):
+    path.write_bytes(windows_1258(text))
+    assert not path.read_bytes().isascii() and b"\xcc" in path.read_bytes()  # a combining mark
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("dossier_id").to_pylist() == words  # composed, as typed
+    assert result.encoding == "Windows-1258"
+    plain = tmp_path / "plain.csv"
+    plain.write_text("payment_id\nP1\n", encoding="utf-8")
+    assert read_table(plain, THANH_TOAN).encoding == "UTF-8"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_other_legacy_vietnamese_encodings_are_refused_with_their_row(tmp_path: Path, suffix: str):
+    body = (b"payment_id,dossier_id\nP1,D1\nP2," + TCVN3_HO_SO + b"\n" if suffix == ".csv"
+            else b'[{"payment_id": "P1"},\n {"payment_id": "' + TCVN3_HO_SO + b'"}]')
+    path = tmp_path / f"thanh_toan{suffix}"
+    path.write_bytes(body)
+    with pytest.raises(FileError, match=r"row (3|2): not valid UTF-8 .*TCVN3/ABC or VNI.*UTF-8"):
+        read_table(path, THANH_TOAN)
+
+
+def test_utf8_with_one_stray_legacy_byte_is_refused_not_reread(tmp_path: Path):
+    # UTF-8 text read as Windows-1258 gives symbols ('á»'): the file mixes encodings
+    path = tmp_path / "thanh_toan.csv"
+    path.write_bytes("payment_id,dossier_id\nP1,Hồ sơ\nP2,".encode() + b"D\xe0\n")
+    with pytest.raises(FileError, match="row 3: not valid UTF-8"):
         read_table(path, THANH_TOAN)
 
 
 def test_invalid_utf8_far_below_the_header_names_its_row(tmp_path: Path):
     rows = "".join(f"P{i},D{i},5,online,x,success\n" for i in range(40_000))
     path = tmp_path / "thanh_toan.csv"
-    path.write_bytes((CSV.splitlines()[0] + "\n" + rows).encode() + b"P,D\xe0,5,online,x,success\n")
+    path.write_bytes((CSV.splitlines()[0] + "\n" + rows).encode() + b"P,D\xa7,5,online,x,success\n")
     with pytest.raises(FileError, match="row 40002: not valid UTF-8"):
         read_table(path, THANH_TOAN)
 
