@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -69,18 +68,3 @@ def rows(dsn: str, sql: str, params=()) -> list[tuple]:
     with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
-
-
-def windows_1258(text: str) -> bytes:
-    """What Excel on a Vietnamese Windows writes: letters with a circumflex, breve or horn
-    composed where the code page has them, tone marks as combining characters."""
-    tones = "\u0300\u0301\u0303\u0309\u0323"
-    out = bytearray()
-    for char in text:
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", char)
-            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-            out += (base + "".join(c for c in parts if c in tones)).encode("cp1258")
-    return bytes(out)

@@ -23,7 +23,7 @@ import io
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,7 +258,7 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     result = read_table(path, source, display_name=relative)
     table = result.table
     note, error = _remarks(relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
-                           result.encoding)
+                           result.encoding, result.footer)
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -279,10 +279,10 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     return result.rows_delivered, n, note, error
 
 
-def _remarks(relative: str, source: Source, mapping: HeaderMap,
-             encoding: str = "UTF-8") -> tuple[str | None, str | None]:
-    """The note (a legacy encoding, ignored columns) and error (missing required columns)
-    of a file."""
+def _remarks(relative: str, source: Source, mapping: HeaderMap, encoding: str = "UTF-8",
+             footer: Sequence[tuple[int, str]] = ()) -> tuple[str | None, str | None]:
+    """The note (a legacy encoding, ignored columns, rows below the data) and error (missing
+    required columns) of a file."""
     error = None
     if mapping.missing_required:
         missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
@@ -292,6 +292,10 @@ def _remarks(relative: str, source: Source, mapping: HeaderMap,
         notes.append(f"read as {LEGACY_ENCODING} (every character a Vietnamese letter); save it as UTF-8")
     if mapping.ignored_columns:
         notes.append(f"ignored unknown column(s): {', '.join(mapping.ignored_columns)}")
+    if footer:
+        (first, label), last = footer[0], footer[-1][0]
+        notes.append(f"row {first} below the data ({label!r}) is no record: not landed" if first == last
+                     else f"rows {first}-{last} below the data (from {label!r}) are no records: not landed")
     return (f"{relative}: {'; '.join(notes)}" if notes else None), error
 
 

@@ -71,6 +71,9 @@ class ReadResult:
     row_numbers: pa.Array = field(default_factory=lambda: pa.array([], pa.int32()))
     header_row: int = 1  # where the header is, numbered the same way (0 for JSON)
     encoding: str = "UTF-8"  # or LEGACY_ENCODING, read after a check (_from_windows_1258)
+    # rows below the data that are no records (a totals row, a signature block): their row
+    # numbers and first cells, not counted in rows_delivered and not landed (_footer_start)
+    footer: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -460,6 +463,8 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
         return plan
     if data.find(b"\\.", body_start, end) >= 0:
         return None
+    if _may_end_in_footer(data, max(body_start, end - FOOTER_SCAN_BYTES), end, delimiter):
+        return None  # read_table finds the footer and leaves it out
     inner = breaks[(breaks >= body_start) & (breaks < end)]
     buffer = np.frombuffer(data, np.uint8)
     starts = np.concatenate(([body_start], inner + 1))
@@ -469,12 +474,25 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
     lengths[:-1] -= crlf
     if (lengths <= 0).any():
         return None  # a blank line
+    if EMPTY_RECORD[delimiter].search(data, body_start, end):
+        return None  # a line of delimiters only: read_table leaves it out, COPY would not
     if data.find(b'"', body_start, end) >= 0 and not _standard_quoting(data, buffer, starts, ends, delimiter):
         return None
     plan.records = len(starts)
     plan.needs_trim = _edges_need_trim(buffer, body_start, end, delimiter)
     plan.empty_texts = data.find(b'""', body_start, end) >= 0
     return plan
+
+
+def _may_end_in_footer(data: bytes, start: int, end: int, delimiter: str) -> bool:
+    """Whether one of the last lines of a CSV body starts with a footer label (FOOTER_LABEL)."""
+    text = data[start:end].decode("utf-8", errors="replace")
+    for line in text.splitlines()[-FOOTER_MAX_ROWS:]:
+        cells = [c.strip().strip('"').strip() for c in line.split(delimiter)]
+        first = next((c for c in cells if c), "")
+        if first and FOOTER_LABEL.fullmatch(fold(first)):
+            return True
+    return False
 
 
 @functools.cache
@@ -758,17 +776,92 @@ def map_headers(headers: Sequence[object], source: Source, name: str) -> HeaderM
 
 
 def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
+    raw = _without_empty_records(raw)
     mapping = map_headers(raw.headers, source, name)
+    key = next((i for i, c in mapping.columns.items() if c == source.key), None)
+    dated = [i for i, c in mapping.columns.items()
+             if source.column(c).required and source.column(c).kind in ("timestamp", "date")]
+    records = raw.table.num_rows
+    start = _footer_start(raw.table, key, dated) if key is not None else None
+    footer: list[tuple[int, str]] = []
+    if start is not None:
+        footer = [(int(raw.row_numbers[i].as_py()), _first_cell(raw.table, i)) for i in range(start, records)]
+        records = start
     arrays: dict[str, pa.Array] = {}
     for index, column in mapping.columns.items():
-        values = pc.utf8_trim_whitespace(raw.table.column(f"c{index}"))
+        values = pc.utf8_trim_whitespace(raw.table.column(f"c{index}").slice(0, records))
         if source.column(column).kind in ("enum", "boolean"):
             values = _map_vietnamese(values)
         arrays[column] = values
     table = pa.table(arrays) if arrays else pa.table({})
     row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
-    return ReadResult(table, raw.table.num_rows, mapping.missing_required, mapping.ignored_columns,
-                      row_numbers, raw.header_row, raw.encoding)
+    return ReadResult(table, records, mapping.missing_required, mapping.ignored_columns,
+                      row_numbers, raw.header_row, raw.encoding, footer)
+
+
+# Below its data, a sheet kept by hand often has a totals row ('Tổng cộng', 'Tổng số: 125 hồ
+# sơ', 'Cộng') and a signature block ('Người lập biểu', 'Thủ trưởng đơn vị', 'Hải Phòng,
+# ngày 05 tháng 10 năm 2025', then names): rows that are no records. Matched on the first
+# non-empty cell, folded (chiso.sources.fold).
+FOOTER_LABEL = re.compile(
+    r"(?:tong cong|tong so|tong|cong|total|nguoi lap(?: bieu)?|thu truong(?: don vi)?|(?:pho )?chu tich"
+    r"|xac nhan|ky ten)(?:[\s:].*)?|.*\bngay \d{1,2} thang \d{1,2} nam \d{4}\b.*"
+)
+# A line of the body holding only delimiters, quotes and spaces (an empty record).
+EMPTY_RECORD = {d: re.compile(rb"(?m)^[" + re.escape(d.encode()) + rb' "]*\r?$') for d in CSV_DELIMITERS}
+DATE_LIKE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
+FOOTER_MAX_ROWS = 20  # a footer is at most this many rows
+FOOTER_SCAN_BYTES = 4096  # the end of a CSV body where plan_csv looks for one
+
+
+def _without_empty_records(raw: _Raw) -> _Raw:
+    """Records with every cell empty or blank (a CSV line of delimiters only, which Excel
+    writes for the formatted rows below the data) are blank lines: not records."""
+    if not raw.table.num_columns or not raw.table.num_rows:
+        return raw
+    filled = None
+    for column in raw.table.columns:
+        cell = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column), ""), False)
+        filled = cell if filled is None else pc.or_(filled, cell)
+    if pc.all(filled).as_py():
+        return raw
+    return _Raw(raw.headers, raw.table.filter(filled), raw.row_numbers.filter(pa.array(filled.to_numpy())),
+                raw.header_row, raw.encoding)
+
+
+def _first_cell(table: pa.Table, row: int) -> str:
+    for column in table.columns:
+        value = column[row].as_py()
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def _footer_start(table: pa.Table, key: int, dated: Sequence[int] = ()) -> int | None:
+    """Where the rows below the data begin, or None. The footer starts at the first of the
+    last FOOTER_MAX_ROWS rows whose first non-empty cell is a footer label (FOOTER_LABEL),
+    with the key column empty or holding that label and no date in a required date column
+    (`dated`: a record has one), provided every row after it is a footer row too:
+    labelled, without a key, or with a "key" that is a person's name (text with a space, as
+    the names under a signature block land in the first column). A row with an identifier
+    after it means the label was data: nothing is left out."""
+    keys = table.column(f"c{key}")
+    rows = table.num_rows
+
+    def key_of(row: int) -> str:
+        return (keys[row].as_py() or "").strip()
+
+    def labelled(row: int) -> bool:
+        label = _first_cell(table, row)
+        return (bool(label) and FOOTER_LABEL.fullmatch(fold(label)) is not None
+                and key_of(row) in ("", label)
+                and not any(DATE_LIKE.match(table.column(f"c{i}")[row].as_py() or "") for i in dated))
+
+    for start in range(max(0, rows - FOOTER_MAX_ROWS), rows):
+        if labelled(start):
+            below = (labelled(r) or not key_of(r) or " " in key_of(r) for r in range(start + 1, rows))
+            return start if all(below) else None
+    return None
 
 
 def contract_values(values: Sequence[str]) -> list[str | None]:

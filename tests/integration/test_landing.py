@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from chiso import landing
+from chiso.generate.faults import tcvn3, windows_1258
 from chiso.periods import period_window
-from tests.conftest import rows, windows_1258
+from tests.conftest import rows
 
 HO_SO = (
     "dossier_id,procedure_code,received_at,channel,due_at,completed_at,status,applicant_ref\n"
@@ -105,7 +106,7 @@ def test_a_file_that_fails_to_load_is_refused_alone(tmp_path, fresh_dsn):
 
 def test_unreadable_file_is_recorded_and_the_rest_still_lands(tmp_path, fresh_dsn):
     folder = make_submission(tmp_path)
-    (folder / "thanh_toan.csv").write_bytes("payment_id\nP1,quá\n".encode("cp1258", errors="replace"))
+    (folder / "thanh_toan.csv").write_bytes(tcvn3("payment_id\nP1,quá\n"))
     make_submission(tmp_path, unit="11227")
     batches = land(tmp_path, fresh_dsn)
     assert len(batches) == 2
@@ -214,3 +215,17 @@ def test_a_windows_1258_file_lands_as_vietnamese_with_a_note(tmp_path, fresh_dsn
         ("Đăng ký khai sinh", "full")]
     [(note,)] = rows(fresh_dsn, "select note from raw.files where source = 'danh_muc_tthc'")
     assert note.startswith("31/11224/2025-09/danh_muc_tthc.csv: read as Windows-1258")
+
+
+def test_a_totals_row_below_the_data_is_noted_not_landed_and_the_batch_passes(tmp_path, fresh_dsn):
+    from chiso.gate import run_gate
+
+    make_submission(tmp_path, ho_so=HO_SO + ",,,,,,,\nTổng cộng: 2 hồ sơ,,,,,,,\n")
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.rows == {"ho_so": 2, "danh_muc_tthc": 1} and not batch.errors
+    [(delivered, landed, note)] = rows(fresh_dsn, "select rows_delivered, rows_landed, note from raw.files "
+                                                  "where source = 'ho_so'")
+    assert (delivered, landed) == (2, 2)
+    assert note == ("31/11224/2025-09/ho_so.csv: row 5 below the data ('Tổng cộng: 2 hồ sơ') "
+                    "is no record: not landed")
+    assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")

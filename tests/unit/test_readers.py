@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from chiso import readers
+from chiso.generate.faults import tcvn3, windows_1258
 from chiso.readers import FileError, read_table
 from chiso.sources import HO_SO, THANH_TOAN
-from tests.conftest import windows_1258
 
-# "Hồ sơ" as TCVN3 (ABC) writes it: read as Windows-1258 it gives '¬', no Vietnamese letter
-TCVN3_HO_SO = b"H\xe5 s\xac"
+# "Hồ sơ" in TCVN3 (ABC): read as Windows-1258 it gives 'å' and '¬', no Vietnamese letters
+TCVN3_HO_SO = tcvn3("Hồ sơ")
 
 CSV = (
     "payment_id,dossier_id,amount,method,paid_at,status\n"
@@ -558,3 +558,53 @@ def test_json_object_with_two_arrays_is_refused(tmp_path: Path):
     path.write_text(json.dumps({"a": [{"payment_id": "P1"}], "b": [{"payment_id": "P2"}]}), encoding="utf-8")
     with pytest.raises(FileError, match="expected a JSON array of objects"):
         read_table(path, THANH_TOAN)
+
+
+# --- 11. rows below the data ---------------------------------------------------------------
+
+FOOTER = [["Tổng cộng", None, 100000], [], [None, None, "Hải Phòng, ngày 05 tháng 10 năm 2025"],
+          ["Người lập biểu", None, None, "Thủ trưởng đơn vị"], ["Nguyễn Văn An", None, None, "Trần Thị Bình"]]
+PAYMENT_ROWS = [["P1", "D1", 50000, "Trực tuyến", "2025-09-03", "Thành công"],
+                ["TONG-1", "D2", 50000, "Tiền mặt", "2025-09-04", "Thành công"]]
+
+
+def test_a_totals_row_and_signature_block_are_left_out_by_row(tmp_path: Path):
+    rows = [["BẢNG KÊ THANH TOÁN"], PAYMENT_HEADERS, *PAYMENT_ROWS, *FOOTER]
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", rows)
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["P1", "TONG-1"]  # an id is no label
+    assert result.rows_delivered == 2 and result.row_numbers.to_pylist() == [3, 4]
+    assert [row for row, _ in result.footer] == [5, 7, 8, 9]  # row 6 is blank
+    assert result.footer[0][1] == "Tổng cộng"
+
+
+@pytest.mark.parametrize("below", [
+    [["Tổng cộng", None, 100000], ["P3", "D3", 1, "Tiền mặt", "2025-09-05", "Thành công"]],  # data after it
+    [["Cộng hòa", "D3", 1, "Tiền mặt", "2025-09-05", "Thành công"]],  # a key that only looks like one
+])
+def test_a_label_with_records_after_it_or_in_the_key_is_data(tmp_path: Path, below: list):
+    path = _xlsx(tmp_path / "thanh_toan.xlsx", [PAYMENT_HEADERS, *PAYMENT_ROWS, *below])
+    result = read_table(path, THANH_TOAN)
+    assert result.footer == [] and result.rows_delivered == 2 + len(below)
+
+
+def test_a_csv_ending_in_a_totals_row_is_read_by_python_and_left_out(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text(CSV + ",,,,,\n" + "Tổng số: 2 giao dịch,,50000,,,\n", encoding="utf-8")
+    assert readers.plan_csv(path, THANH_TOAN, path.name) is None  # COPY would land it as a record
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["P1", "P2"]
+    assert result.footer == [(5, "Tổng số: 2 giao dịch")]
+    path.write_text(CSV, encoding="utf-8")
+    assert readers.plan_csv(path, THANH_TOAN, path.name) is not None
+
+
+def test_lines_of_delimiters_only_are_blank_lines_not_records(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    lines = CSV.splitlines()
+    body = [lines[0], ",,,,,", lines[1], ' , ,"",,,', lines[2], ",,,,,"]
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    assert readers.plan_csv(path, THANH_TOAN, path.name) is None
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["P1", "P2"]
+    assert result.row_numbers.to_pylist() == [3, 5] and result.rows_delivered == 2

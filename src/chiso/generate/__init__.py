@@ -158,7 +158,9 @@ def _unit_period(out: Path, unit: Unit, profile: Profile, unit_catalogue: cat.Un
         file_format = "json" if profile.json_source == name else profile.file_format
         files.append(write_table(
             table, SOURCES[name], folder, file_format,
-            style=profile.csv_style, dates=profile.xlsx_dates, created=exported, creator=f"UBND {unit.title}",
+            style=profile.csv_style, dates=profile.xlsx_dates, headers=profile.xlsx_headers,
+            footer=profile.xlsx_footer,
+            created=exported, creator=f"UBND {unit.title}",
         ))
     rows = {name: len(next(iter(table.values()))) for name, table in generated.items()}
     errors: list[dict] = []

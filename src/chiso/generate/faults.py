@@ -43,6 +43,15 @@ FAULT_KINDS = (
 UNKNOWN_UNIT_CODES = ("99999", "99998", "99997")
 # Windows-1258 spells Vietnamese as a base letter plus a combining tone mark.
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+# TCVN3 (ABC), the 8-bit Vietnamese encoding of the .Vn fonts: one byte per lower-case letter
+# (capitals with tone marks have no code of their own: an upper-case font draws them).
+TCVN3 = dict(zip(
+    "ĂÂÊÔƠƯĐăâêôơưđàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ",
+    [*range(0xA1, 0xAF), *range(0xB5, 0xBA), 0xBB, 0xBC, 0xBD, 0xBE, 0xC6, *range(0xC7, 0xCC),
+     0xCC, 0xCE, 0xCF, 0xD0, 0xD1, *range(0xD2, 0xD7), 0xD7, 0xD8, 0xDC, 0xDD, 0xDE,
+     0xDF, *range(0xE1, 0xEF), 0xEF, *range(0xF1, 0xFF)],
+    strict=True,
+))
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,9 @@ def _truncated_xlsx(root: Path, folder: Path, period: str, rng: np.random.Genera
                  f"cut from {len(data):,} to {len(data) // 2:,} bytes")
 
 
-def _cp1258(text: str) -> bytes:
+def windows_1258(text: str) -> bytes:
+    """What Excel on a Vietnamese Windows saves as CSV: letters with a circumflex, breve or
+    horn composed where the code page has them, tone marks as combining characters."""
     encoded = bytearray()
     for char in text:
         try:
@@ -218,15 +229,24 @@ def _cp1258(text: str) -> bytes:
     return bytes(encoded)
 
 
+def tcvn3(text: str) -> bytes:
+    """`text` in TCVN3 (ABC); a capital with a tone mark as its lower-case letter."""
+    encoded = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        code = TCVN3.get(char) or TCVN3.get(char.lower())
+        encoded += bytes([code]) if code else char.encode("ascii", errors="replace")
+    return bytes(encoded)
+
+
 def _wrong_encoding(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:
     # The procedure names carry the Vietnamese text an encoding mistake mangles.
     path = _file(folder, "danh_muc_tthc")
     if path.suffix != ".csv":
         path = _save(_load(path), path, "csv")
-    # Windows-1258, the legacy Vietnamese code page (UTF-16 with its byte order mark is
-    # read, so it is no fault).
-    path.write_bytes(_cp1258(path.read_bytes().decode("utf-8-sig")))
-    return Fault(folder.parent.name, "wrong_encoding", _rel(root, path), "re-encoded as cp1258")
+    # TCVN3, the legacy encoding of the .Vn fonts (UTF-16 with its byte order mark is read,
+    # and so is Windows-1258 when every character it gives is Vietnamese: no fault)
+    path.write_bytes(tcvn3(path.read_bytes().decode("utf-8-sig")))
+    return Fault(folder.parent.name, "wrong_encoding", _rel(root, path), "re-encoded as TCVN3 (ABC)")
 
 
 def _payment_missing_dossier(root: Path, folder: Path, period: str, rng: np.random.Generator) -> Fault:

@@ -69,6 +69,8 @@ class Profile:
     limit_missing: float  # catalogue rows without the legal time limit
     feedback_supplement: float  # feedback items with a request for more information
     feedback_published: float  # answered feedback items published
+    xlsx_headers: str  # contract | alias: the Vietnamese headers of the contract, or other spellings
+    xlsx_footer: bool  # a totals row and a signature block below the data
 
 
 def load_units() -> list[Unit]:
@@ -141,4 +143,7 @@ def profile_for(unit: Unit, seed: int, *, mixed_formats: bool) -> Profile:
         limit_missing=_unit_between(rng, 1.0 - quality, 0.0, 0.04),
         feedback_supplement=_unit_between(rng, quality, 0.05, 0.3),
         feedback_published=_unit_between(rng, quality, 0.2, 0.8),
+        # drawn after every other field, which therefore stayed as they were
+        xlsx_headers="alias" if rng.random() < 0.3 else "contract",
+        xlsx_footer=bool(rng.random() < 0.25),
     )

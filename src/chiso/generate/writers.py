@@ -169,15 +169,41 @@ def _number_cells(letter: str, rows: pa.Array, values: pa.Array, style: str = ""
     )
 
 
-def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel",
-               created: datetime = datetime(2025, 1, 1), creator: str = "") -> bytes:
-    """dates 'excel': real Excel date-times (number format dd/mm/yyyy hh:mm); 'text': 'dd/mm/yyyy HH:MM'."""
+def header_text(source: Source, name: str, headers: str = "contract") -> str:
+    """A column's header in a workbook: the contract's Vietnamese header, or with headers
+    'alias' the first other spelling office software exports for it (chiso.sources)."""
+    column = source.column(name)
+    return column.aliases[0] if headers == "alias" and column.aliases else column.vietnamese
+
+
+def _footer_rows(first: int, count: int, width: int, signed: str) -> list[str]:
+    """What a sheet kept by hand has below its data: a totals row, a blank row, the place
+    and date, who signs, and their names (under the first column and the fourth)."""
+    def text(letter: str, row: int, value: str) -> str:
+        return f'<c r="{letter}{row}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+    right = _column_letter(min(3, max(width - 1, 0)))
+    lines = [
+        text("A", first, f"Tổng cộng: {count} dòng"),
+        text(right, first + 2, signed),
+        text("A", first + 3, "Người lập biểu") + text(right, first + 3, "Thủ trưởng đơn vị"),
+        text("A", first + 4, "Nguyễn Văn An") + text(right, first + 4, "Trần Thị Bình"),
+    ]
+    rows = [first, first + 2, first + 3, first + 4]
+    return [f'<row r="{r}">{cells}</row>' for r, cells in zip(rows, lines, strict=True)]
+
+
+def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel", headers: str = "contract",
+               footer: bool = False, created: datetime = datetime(2025, 1, 1), creator: str = "") -> bytes:
+    """dates 'excel': real Excel date-times (number format dd/mm/yyyy hh:mm); 'text': 'dd/mm/yyyy HH:MM'.
+    headers 'contract' or 'alias' (header_text). footer: a totals row and a signature block
+    below the data (_footer_rows), which landing leaves out with a note."""
     names = [c for c in source.column_names if c in table]
     n = len(table[names[0]]) if names else 0
     rows = pc.cast(pa.array(np.arange(2, n + 2)), pa.string())
     header = "".join(
-        f'<c r="{_column_letter(i)}1" s="2" t="inlineStr"><is><t>{source.column(name).vietnamese}</t></is>'
-        "</c>"
+        f'<c r="{_column_letter(i)}1" s="2" t="inlineStr"><is><t>{header_text(source, name, headers)}'
+        "</t></is></c>"
         for i, name in enumerate(names)
     )
     cells = []
@@ -205,11 +231,14 @@ def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel",
     body = pc.binary_join_element_wise(
         '<row r="', rows, '">', *cells, "</row>", "", null_handling="replace", null_replacement=""
     ).to_pylist() if n else []
+    if footer:
+        signed = f"ngày {created.day:02d} tháng {created.month:02d} năm {created.year}"
+        body += _footer_rows(n + 2, n, len(names), signed)
     last = _column_letter(max(len(names) - 1, 0))
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<dimension ref="A1:{last}{n + 1}"/>'
+        f'<dimension ref="A1:{last}{n + 1 + (5 if footer else 0)}"/>'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         f'<cols><col min="1" max="{max(len(names), 1)}" width="20" customWidth="1"/></cols>'
@@ -326,6 +355,7 @@ def write_table(table: Table, source: Source, folder: Path, file_format: str, **
         write_csv(table, source, path, style=options.get("style", "plain"))
     elif file_format == "xlsx":
         write_xlsx(table, source, path, dates=options.get("dates", "excel"),
+                   headers=options.get("headers", "contract"), footer=options.get("footer", False),
                    created=options.get("created", datetime(2025, 1, 1)), creator=options.get("creator", ""))
     elif file_format == "json":
         write_json(table, source, path)
