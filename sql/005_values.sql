@@ -13,22 +13,32 @@ create schema if not exists util;
 -- Dates and times, as commune offices write them:
 --   ISO      2025-09-05, 2025-09-05 08:15, 2025-09-05T08:15:30(.123), 2025/09/05 08:15
 --   day-first (Vietnamese usage; never month-first)  5/9/2025, 05-09-2025, 05.09.2025 08:15
+--   a 12-hour clock, as Excel on a Vietnamese Windows shows it: 08:15:00 SA (sáng, a.m.),
+--     02:30 CH (chiều, p.m.), or AM/PM; hours 1-12 then
+--   a time zone after the time, as APIs write it: 2025-09-05T01:15:00Z, …+07:00, …+0700;
+--     read as the time in Vietnam (UTC+7), where the offices are
 -- A real calendar day (no 31/09), hours 0-23, years 1900-2099.
 create or replace function util.parse_timestamp(value text) returns timestamp
 language plpgsql immutable parallel safe as $$
 declare
     v text := btrim(value);
     m text[];
+    zone text[];
     y int; mo int; d int; h int := 0; mi int := 0; s numeric := 0;
+    -- the time, then a 12-hour clock's half of the day, then a time zone
+    clock constant text := '(?:(?:[ T]+|, *)(\d{1,2})[:HG](\d{2})(?::(\d{2}(?:\.\d{1,6})?))?'
+                           '(?: *(SA|CH|AM|PM))?(?: *(Z|[+-]\d{2}(?::?\d{2})?))?)?$';
+    shift interval := interval '0';
 begin
     if v is null or v = '' or length(v) > 40 then
         return null;
     end if;
-    m := regexp_match(v, '^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:(?:[ T]+|, *)(\d{1,2})[:hg](\d{2})(?::(\d{2}(?:\.\d{1,6})?))?)?$');
+    v := upper(v);
+    m := regexp_match(v, '^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})' || clock);
     if m is not null then
         y := m[1]::int; mo := m[2]::int; d := m[3]::int;
     else
-        m := regexp_match(v, '^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:(?:[ T]+|, *)(\d{1,2})[:hg](\d{2})(?::(\d{2}(?:\.\d{1,6})?))?)?$');
+        m := regexp_match(v, '^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})' || clock);
         if m is null then
             return null;
         end if;
@@ -37,9 +47,26 @@ begin
     if m[4] is not null then
         h := m[4]::int; mi := m[5]::int; s := coalesce(m[6]::numeric, 0);
     end if;
+    if m[7] is not null then  -- 12 SA is midnight, 12 CH noon
+        if h < 1 or h > 12 then
+            return null;
+        end if;
+        h := h % 12 + case when m[7] in ('CH', 'PM') then 12 else 0 end;
+    end if;
+    if m[8] is not null and m[8] <> 'Z' then
+        zone := regexp_match(m[8], '^([+-])(\d{2}):?(\d{2})?$');
+        if zone[2]::int > 14 or coalesce(zone[3], '0')::int > 59 then
+            return null;
+        end if;
+        shift := make_interval(hours => zone[2]::int, mins => coalesce(zone[3], '0')::int)
+                  * case when zone[1] = '-' then -1 else 1 end;
+    end if;
     if y < 1900 or y > 2099 or mo < 1 or mo > 12 or d < 1 or h > 23 or mi > 59 or s >= 60
        or d > extract(day from make_date(y, mo, 1) + interval '1 month - 1 day') then
         return null;
+    end if;
+    if m[8] is not null then  -- the same instant, on Vietnam's clock
+        return make_timestamp(y, mo, d, h, mi, s::double precision) - shift + interval '7 hours';
     end if;
     return make_timestamp(y, mo, d, h, mi, s::double precision);
 end
@@ -131,6 +158,14 @@ begin
         v := substr(v, 2);
     end if;
     sign := coalesce(sign, '');
+    if group_of_three_is_thousands then
+        -- money: a currency written before or after the amount ('50.000đ', '50,000 VNĐ',
+        -- '₫50.000'); a lone dash is what an accounting format shows for zero
+        if v = '' then
+            return case when sign = '-' then 0 end;
+        end if;
+        v := regexp_replace(upper(v), '^(VNĐ|VND|₫)|(VNĐ|VND|ĐỒNG|₫|Đ)$', '', 'g');
+    end if;
     if v ~ '^\d+$' then
         return cast(sign || v as numeric);
     elsif v ~ '^\d{1,3}(\.\d{3}){2,}$' or (group_of_three_is_thousands and v ~ '^\d{1,3}\.\d{3}$') then
@@ -165,13 +200,15 @@ language sql immutable parallel safe
 return util.read_number(value, false);
 
 -- Amounts of money in đồng, which has no minor unit: '50.000' and '50,000' are fifty
--- thousand, as a Vietnamese and an English spreadsheet write them.
+-- thousand, as a Vietnamese and an English spreadsheet write them; 'đ', '₫', 'VNĐ' or 'VND'
+-- around the amount are read past, and '-' alone (an accounting format's zero) is 0.
 create or replace function util.try_amount(value text) returns numeric
 language sql immutable parallel safe
 return util.read_number(value, true);
 
 -- Yes/no as forms write it: true/false, 1/0, yes/no, y/n, có/không (with or without tone
--- marks, any case), đúng/sai, x (a ticked box). The spellings landing writes come first.
+-- marks, any case), đúng/sai, x (a ticked box), đã …/chưa … (done, not yet). The spellings
+-- landing writes come first.
 create or replace function util.try_boolean(value text) returns boolean
 language sql immutable parallel safe
 return case
@@ -184,6 +221,11 @@ return case
         when 'co' then true when 'x' then true when 'dung' then true when '1.0' then true
         when 'false' then false when 'f' then false when 'no' then false when 'n' then false
         when 'khong' then false when 'sai' then false when '0.0' then false
+        -- a state: 'Đã đồng bộ', 'Đã số hóa' (done) or 'Chưa …' (not yet)
+        else case
+            when lower(btrim(value)) ~ '^(đã|da)( |$)' then true
+            when lower(btrim(value)) ~ '^(chưa|chua)( |$)' then false
+        end
     end
 end;
 

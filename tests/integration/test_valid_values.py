@@ -37,6 +37,14 @@ EXPECTED = {
         "3025-09-03 08:15:00": None, "0925-09-03": None, "2025-13-03": None, "2025-00-03": None,
         "2025-09-00": None, "09/13/2025": None, "45903": None, "abc": None, "2025-09-03 +07": None,
         "2025-09-03 08:15:0a": None, "2025-9-3": T(2025, 9, 3),
+        # a 12-hour clock as Excel on a Vietnamese Windows shows it (SA sáng, CH chiều), or AM/PM
+        "03/09/2025 08:05:00 SA": T(2025, 9, 3, 8, 5), "03/09/2025 02:30 ch": T(2025, 9, 3, 14, 30),
+        "3/9/2025 12:10:00 SA": T(2025, 9, 3, 0, 10), "3/9/2025 12:10 CH": T(2025, 9, 3, 12, 10),
+        "2025-09-03 2:30:00 PM": T(2025, 9, 3, 14, 30), "3/9/2025 13:30 CH": None, "3/9/2025 0:30 SA": None,
+        # a time zone, as APIs write it: the same instant on Vietnam's clock (UTC+7)
+        "2025-09-03T08:05:00+07:00": T(2025, 9, 3, 8, 5), "2025-09-03T01:05:00Z": T(2025, 9, 3, 8, 5),
+        "2025-09-03T10:05:00+0900": T(2025, 9, 3, 8, 5), "2025-09-02T23:30:00-02:00": T(2025, 9, 3, 8, 30),
+        "2025-09-03T08:05:00+15:00": None, "2025-09-03T08:05:00+07:60": None,
     },
     "integer": {
         "0": 0, "2": 2, "2.0": 2, "2,0": 2, "+3": 3, "-1": -1, " 7 ": 7, "2147483647": 2147483647,
@@ -48,6 +56,10 @@ EXPECTED = {
         "1,234.5": Decimal("1234.5"), "12,5": Decimal("12.5"), "12.5": Decimal("12.5"),
         ".5": Decimal("0.5"), "-100": Decimal(-100), "1 234 567": Decimal(1234567),
         "50.00.0": None, "1,2,3": None, "abc": None, "12.345.67": None, "1.5e3": None,
+        # a currency around the amount, and an accounting format's dash for zero
+        "50.000 đ": Decimal(50000), "50,000 VNĐ": Decimal(50000), "₫50.000": Decimal(50000),
+        "50000 VND": Decimal(50000), "50.000 đồng": Decimal(50000), " - ": Decimal(0),
+        "--": None, "đ": None, "50.000 USD": None,
     },
     "numeric": {
         "1.234": None, "1,234": None, "1.2345": Decimal("1.2345"), "1234.5": Decimal("1234.5"),
@@ -57,6 +69,7 @@ EXPECTED = {
         "true": True, "Có": True, "CÓ": True, "co": True, "x": True, "Yes": True, "1": True,
         "Đúng": True, "false": False, "Không": False, "KHÔNG": False, "0": False, "no": False,
         "sai": False, "maybe": None, "2": None, "có không": None,
+        "Đã đồng bộ": True, "Đã số hóa": True, "Chưa": False, "chưa đồng bộ": False, "đãi": None,
     },
 }
 
