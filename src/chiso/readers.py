@@ -755,8 +755,11 @@ class HeaderMap:
 
 
 def map_headers(headers: Sequence[object], source: Source, name: str) -> HeaderMap:
-    lookup = header_lookup(source)
-    found: dict[str, int] = {}
+    """Two delivered columns meaning one contract column are refused, except an alias beside
+    the contract's own header: the contract's header is taken, the alias ignored (a file
+    with 'Mã hồ sơ' and 'Số hồ sơ' may mean two different numbers by them)."""
+    lookup, contract = header_lookup(source), header_lookup(source, aliases=False)
+    found: dict[str, tuple[int, bool]] = {}  # contract column → delivered position, by an alias
     ignored: list[str] = []
     for index, header in enumerate(headers):
         column = _contract_name(header, lookup)
@@ -764,14 +767,20 @@ def map_headers(headers: Sequence[object], source: Source, name: str) -> HeaderM
             if str(header).strip():
                 ignored.append(str(header))
             continue
+        alias = _contract_name(header, contract) != column
         if column in found:
-            raise FileError(
-                f"{name}: columns {str(headers[found[column]])!r} and {str(header)!r} both mean "
-                f"{column}; keep one of them"
-            )
-        found[column] = index
+            other, other_alias = found[column]
+            if alias == other_alias:
+                raise FileError(
+                    f"{name}: columns {str(headers[other])!r} and {str(header)!r} both mean "
+                    f"{column}; keep one of them"
+                )
+            ignored.append(str(header if alias else headers[other]))
+            if alias:
+                continue
+        found[column] = (index, alias)
     missing = [c.name for c in source.columns if c.required and c.name not in found]
-    ordered = {found[c]: c for c in source.column_names if c in found}
+    ordered = {found[c][0]: c for c in source.column_names if c in found}
     return HeaderMap(ordered, missing, ignored)
 
 

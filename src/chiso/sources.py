@@ -68,7 +68,7 @@ HO_SO = Source(
         Column("result_returned_at", "Ngày trả kết quả", "timestamp",
                aliases=("Ngày trả kết quả thực tế", "Ngày trả KQ")),
         Column("status", "Trạng thái", "enum", required=True, enum=DOSSIER_STATUSES,
-               aliases=("Trạng thái hồ sơ", "Tình trạng hồ sơ", "Tình trạng")),
+               aliases=("Trạng thái hồ sơ", "Tình trạng hồ sơ")),
         Column("supplement_count", "Số lần bổ sung", "integer",
                aliases=("Số lần yêu cầu bổ sung",)),
         # working days the dossier waited for the applicant's supplement (clock stopped)
@@ -102,7 +102,7 @@ THANH_TOAN = Source(
                aliases=("Mã thanh toán", "Số giao dịch", "Mã GD")),
         Column("dossier_id", "Mã hồ sơ", "text", required=True),
         Column("amount", "Số tiền", "amount", required=True,
-               aliases=("Số tiền thanh toán", "Thành tiền")),
+               aliases=("Số tiền thanh toán",)),
         Column("method", "Hình thức thanh toán", "enum", required=True, enum=PAYMENT_METHODS,
                aliases=("Phương thức thanh toán", "Hình thức", "Phương thức")),
         Column("paid_at", "Ngày thanh toán", "timestamp", required=True,
@@ -132,9 +132,9 @@ PAKN = Source(
         Column("published_at", "Ngày công khai", "timestamp",
                aliases=("Ngày công khai kết quả", "Ngày đăng tải")),
         Column("status", "Trạng thái", "enum", required=True, enum=FEEDBACK_STATUSES,
-               aliases=("Trạng thái xử lý", "Tình trạng")),
+               aliases=("Trạng thái xử lý", "Trạng thái PAKN")),
         Column("rating", "Đánh giá", "enum", enum=RATINGS,
-               aliases=("Mức độ hài lòng", "Kết quả đánh giá")),
+               aliases=("Mức độ hài lòng",)),
         Column("repeated", "Phản ánh lặp lại", "boolean",
                aliases=("Lặp lại", "PAKN lặp lại")),
     ),
@@ -214,11 +214,12 @@ def fold(text: str) -> str:
 
 
 @functools.cache
-def header_lookup(source: Source) -> dict[str, str]:
-    """Every accepted header spelling (folded) → contract column name."""
+def header_lookup(source: Source, aliases: bool = True) -> dict[str, str]:
+    """Every accepted header spelling (folded) → contract column name; without `aliases`,
+    only the contract's own two (snake_case and Vietnamese)."""
     lookup: dict[str, str] = {}
     for col in source.columns:
-        for spelling in (col.name, col.vietnamese, *col.aliases):
+        for spelling in (col.name, col.vietnamese, *(col.aliases if aliases else ())):
             lookup[fold(spelling)] = col.name
             lookup[fold(spelling).replace(" ", "_")] = col.name
     return lookup

@@ -608,3 +608,15 @@ def test_lines_of_delimiters_only_are_blank_lines_not_records(tmp_path: Path):
     result = read_table(path, THANH_TOAN)
     assert result.table.column("payment_id").to_pylist() == ["P1", "P2"]
     assert result.row_numbers.to_pylist() == [3, 5] and result.rows_delivered == 2
+
+
+def test_an_alias_beside_the_contracts_header_is_ignored_not_refused(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("Số giao dịch,Mã GD,payment_id,dossier_id\nB1,G1,P1,D1\n", encoding="utf-8")
+    with pytest.raises(FileError, match="columns 'Số giao dịch' and 'Mã GD' both mean payment_id"):
+        read_table(path, THANH_TOAN)  # two aliases: which one is meant is not guessed
+    path.write_text("Mã GD,payment_id,dossier_id\nG1,P1,D1\n", encoding="utf-8")
+    result = read_table(path, THANH_TOAN)
+    assert result.table.column("payment_id").to_pylist() == ["P1"] and result.ignored_columns == ["Mã GD"]
+    path.write_text("Mã GD,Mã hồ sơ\nG1,D1\n", encoding="utf-8")
+    assert read_table(path, THANH_TOAN).table.column("payment_id").to_pylist() == ["G1"]
