@@ -208,6 +208,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- post_hook of the rollup state models: indexed by month within the rollup, so that the
+    pre_hook's delete of the month being built (and, with `marks`, the undoing of the marks it
+    made, a partial index on them) finds its rows without reading the year's state. The
+    index by (period, unit_code) of warehouses built before is dropped. -#}
+{% macro rollup_state_indexes(marks=false) -%}
+    drop index if exists {{ this.schema }}.{{ this.identifier }}__period_unit_code;
+    {{ index_period(['period', 'month', 'unit_code']) }}
+    {%- if marks %};
+    create index if not exists {{ this.identifier }}__marks on {{ this }} (superseded_in)
+        where superseded_in is not null
+    {%- endif %}
+{%- endmacro %}
+
 {#- The open dossiers still awaiting a later delivery: what a month's build reads and marks
     (a partial index: the state's superseded rows are never read again). -#}
 {% macro awaiting_index() -%}

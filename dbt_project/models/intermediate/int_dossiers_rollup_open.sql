@@ -5,7 +5,7 @@
     pre_hook=["{{ delete_rollup_state(marks=true) }}"],
     post_hook=[
         "{{ mark_superseded_open_dossiers() }}",
-        "{{ index_period(['period', 'unit_code']) }}",
+        "{{ rollup_state_indexes(marks=true) }}",
         "{{ awaiting_index() }}",
         "analyze {{ this }}",
     ],
