@@ -75,6 +75,25 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The scores a build of the selected month rewrites: its month, quarter and year, and any
+    period of the year after, whose 'prior_year' zero-denominator policy reads this year's
+    counts (only a backfill finds such periods loaded). -#}
+{% macro scored_scope_filter(column='period') -%}
+    {%- set period = selected_period() -%}
+    {%- if period is none -%}
+        true
+    {%- else -%}
+        ({{ scope_filter(column) }} or left({{ column }}, 4) = '{{ period[:4] | int + 1 }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre_hook of int_criterion_points: the scores this build writes again. -#}
+{% macro delete_scored_periods() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ scored_scope_filter() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A where-clause predicate restricting a model's inputs to the selected period. -#}
 {% macro period_filter(column='period') -%}
     {%- set period = selected_period() -%}

@@ -1,12 +1,24 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_scored_periods() }}"],
+    post_hook=["{{ index_period(['period', 'unit_code']) }}", "analyze {{ this }}"],
+    meta={'period_scoped': true},
+) }}
+
 -- Applies the rule seed to the counts: unit x period x criterion with rate and
 -- points, plus the group and total points of the unit-period so the whole scoring
 -- chain is unit-tested in one model. Criterion points stay unrounded; group points
 -- = round(sum, 2); total = round(sum of rounded group points, 2)
--- (index-766.md §2, §3 and §5.5).
+-- (index-766.md §2, §3 and §5.5). Built a month at a time, it rewrites that month's
+-- periods only (macro scored_scope_filter), so its cost does not grow with history.
 with
 
+-- a first build (and a unit test) scores every period; later builds their scope
 counts as (
     select * from {{ ref('int_criterion_counts') }}
+    where {{ scored_scope_filter() if is_incremental() else 'true' }}
 ),
 
 rules as (
@@ -20,7 +32,7 @@ prior_years as (
         period,
         criterion_code,
         denominator
-    from counts
+    from {{ ref('int_criterion_counts') }}
     where period_type = 'year'
 ),
 
