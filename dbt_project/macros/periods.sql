@@ -125,12 +125,12 @@
 {#- The configuration shared by every big per-period table. ANALYZE after each load:
     downstream models join these tables at once, and without fresh statistics the
     planner picks nested loops (a Hải Phòng month went from 3 minutes to seconds). -#}
-{% macro period_incremental_config(index=['period', 'unit_code']) -%}
+{% macro period_incremental_config(index=['period', 'unit_code'], delete='delete_period_rows') -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'append_new_columns',
-        'pre_hook': ["{{ delete_period_rows() }}"],
+        'pre_hook': ["{{ " ~ delete ~ "() }}"],
         'post_hook': ["{{ index_period(" ~ index ~ ") }}", "analyze {{ this }}"],
         'meta': {'period_scoped': true},
     }) }}

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ delete_scored_periods() }}"],
-    post_hook=["{{ index_period(['period', 'unit_code']) }}", "analyze {{ this }}"],
-    meta={'period_scoped': true},
-) }}
+{{ config(**period_incremental_config(delete='delete_scored_periods')) }}
 
 -- Applies the rule seed to the counts: unit x period x criterion with rate and
 -- points, plus the group and total points of the unit-period so the whole scoring
