@@ -30,6 +30,7 @@ from pathlib import Path
 import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pcsv
+from psycopg2.extras import execute_values
 
 from chiso import config, staging, warehouse
 from chiso.inventory import DUPLICATE, LANDED, REFUSED, Entry, Submission, source_of, survey
@@ -170,6 +171,8 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str,
     rows: dict[str, int] = {}
     errors: list[str] = []
     entries: list[Entry] = []
+    files: list[tuple] = []
+    nested = False  # a file before this one opened the savepoint
     for name in sorted(paths):
         path, source = paths[name], source_of(paths[name]) or "unknown"
         delivered = landed_rows = note = None
@@ -178,7 +181,8 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str,
             error = f"{relative[name]}: {error}"
         else:
             delivered, landed_rows, note, error = _land_file(
-                cur, batch_id, path, relative[name], hashes[name], source, submission, stager)
+                cur, batch_id, path, relative[name], hashes[name], source, submission, stager, nested)
+            nested = True
         if source in SOURCES and landed_rows:
             rows[source] = rows.get(source, 0) + landed_rows
         if note and not error:
@@ -186,14 +190,12 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str,
         if error:
             errors.append(error)
             log.warning("refused %s", error)
-        size = path.lstat().st_size
-        cur.execute(
-            """insert into raw.files (batch_id, source, source_file, file_sha256, size_bytes,
-                   rows_delivered, rows_landed, error, note)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (batch_id, source, relative[name], hashes[name], size, delivered, landed_rows, error, note),
-        )
+        files.append((batch_id, source, relative[name], hashes[name], path.lstat().st_size,
+                      delivered, landed_rows, error, note))
         entries.append(Entry(relative[name], REFUSED if error else LANDED, error or note, **codes))
+    # One statement for the folder's files: every round trip counts when a month has 14,000 files.
+    execute_values(cur, """insert into raw.files (batch_id, source, source_file, file_sha256,
+                               size_bytes, rows_delivered, rows_landed, error, note) values %s""", files)
     return LandedBatch(batch_id, submission.unit_code, True, rows, errors, entries)
 
 
@@ -208,12 +210,13 @@ def _redeliver(cur, batch_id: str, found: tuple, submission: Submission, run_id:
 
 
 def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, source: str,
-               submission: Submission, stager: staging.Stager | None = None,
+               submission: Submission, stager: staging.Stager | None = None, nested: bool = False,
                ) -> tuple[int | None, int | None, str | None, str | None]:
     """Rows delivered, rows landed, a note and an error, for one file. Anything that goes
     wrong, in reading or in the COPY, refuses this file alone: its partial rows are rolled
-    back to a savepoint and the batch records why."""
-    cur.execute("savepoint landing_file")
+    back to a savepoint and the batch records why. The savepoint stays open (the commit
+    ends it); `nested`: the previous file's is released in the same round trip."""
+    cur.execute(("release savepoint landing_file; " if nested else "") + "savepoint landing_file")
     try:
         if source == "bao_cao":
             landed = _land_report(cur, batch_id, path, relative, sha256, submission)
@@ -231,7 +234,6 @@ def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, sourc
         cur.execute("rollback to savepoint landing_file")
         log.debug("reading %s failed", relative, exc_info=True)
         return None, None, None, f"{relative}: cannot be read ({type(err).__name__}: {err})"
-    cur.execute("release savepoint landing_file")
     return result
 
 
