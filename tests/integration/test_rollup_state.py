@@ -8,7 +8,8 @@ finished in July delivered again in September with its result returned (a settle
 taken back two months later), one open in July that no later file carries (judged at each
 rollup's end), one finished in August delivered again in October (across quarters: Q4 never
 saw August), and a resubmitted August once September and October are in (a rebuild of an
-earlier month recomputes the year).
+earlier month recomputes the year). Last, a January 2026 scored on 2025's totals (the
+'prior_year' policy) is scored again when October 2025 is backfilled.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ def _write(path: Path, header: list[str], records: list[dict[str, str]]) -> None
         writer = csv.DictWriter(handle, header)
         writer.writeheader()
         writer.writerows(records)
+
+
+def _keep_dossiers(path: Path, header: list[str], records: list[dict[str, str]]) -> None:
+    """Write these dossiers to a month's ho_so.csv, and its payments and feedback of them only
+    (the gate quarantines a payment of a dossier the month does not deliver)."""
+    _write(path, header, records)
+    kept = {r["dossier_id"] for r in records}
+    for linked in ("thanh_toan.csv", "pakn.csv"):
+        linked_header, linked_records = _read(path.with_name(linked))
+        _write(path.with_name(linked), linked_header, [r for r in linked_records if r["dossier_id"] in kept])
 
 
 def _finished(record: dict[str, str], month: str) -> bool:
@@ -127,3 +138,36 @@ def test_month_by_month_rollups_equal_their_items(tmp_path, fresh_dsn, monkeypat
     _run(fresh_dsn, submissions, "2025-08")
     assert rows(server_dsn, f"select period, month from {items} where dossier_id = %s order by 1",
                 (chosen["across"],)) == [("2025", "2025-10"), ("2025-Q4", "2025-10")]
+
+    # A year's totals feed the next year: criterion 1.4's 'prior_year' policy scores a month
+    # with nothing received on the prior year's received dossiers / 12. January 2026 of the
+    # unit delivers only dossiers carried over from 2025 (none received in it), so its
+    # denominator is 2025's; a backfill of October 2025 must score January again.
+    assert cli.main(["generate", "--out", str(submissions), "--national", "--periods", "2026-01",
+                     "--units", "3", "--seed", "5"]) == 0
+    january = next(submissions.glob(f"*/{UNIT}/2026-01/ho_so.csv"))
+    header, records = _read(january)
+    carried = [r for r in records if r["received_at"] and r["received_at"] < "2026-01"]
+    assert carried, "the generator carries open dossiers over into January"
+    _keep_dossiers(january, header, carried)
+    _run(fresh_dsn, submissions, "2026-01")
+
+    def prior_year() -> tuple[tuple, tuple]:
+        scores = "select numerator, counted_denominator, denominator from marts.criterion_scores " \
+                 "where unit_code = %s and criterion_code = '1.4' and period = %s"
+        (year,) = rows(server_dsn, scores, (UNIT, "2025"))
+        (month,) = rows(server_dsn, scores, (UNIT, "2026-01"))
+        return year, month
+
+    year, month = prior_year()
+    assert year[1] > 0 and month[:2] == (0, 0)
+    assert float(month[2]) == pytest.approx(year[1] / 12, abs=0.005)
+    october = next(submissions.glob(f"*/{UNIT}/2025-10/ho_so.csv"))
+    header, records = _read(october)
+    received = [r for r in records if r["received_at"].startswith("2025-10")]
+    _keep_dossiers(october, header, [r for r in records if r not in received[: len(received) // 2]])
+    _run(fresh_dsn, submissions, "2025-10")
+    backfilled_year, backfilled_month = prior_year()
+    assert backfilled_year[1] < year[1]  # the year lost October's dropped dossiers …
+    # … and January's score knows it
+    assert float(backfilled_month[2]) == pytest.approx(backfilled_year[1] / 12, abs=0.005)
