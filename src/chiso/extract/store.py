@@ -15,6 +15,8 @@ import logging
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from psycopg2.extras import execute_values
+
 from . import EXTRACTOR_VERSION, ExtractionError, extract_report
 from .model import Report
 
@@ -54,20 +56,11 @@ def warning_rows(
 
 
 def insert(cur, report: Report, batch_id: str, source_file: str, sha256: str, unit_code: str | None) -> None:
-    rows = figure_rows(report, batch_id, source_file, sha256, unit_code)
-    if rows:
-        cur.executemany(
-            f"insert into raw.report_figures ({', '.join(FIGURE_COLUMNS)}) "
-            f"values ({', '.join(['%s'] * len(FIGURE_COLUMNS))})",
-            rows,
-        )
-    warnings = warning_rows(report, batch_id, source_file, sha256, unit_code)
-    if warnings:
-        cur.executemany(
-            f"insert into raw.report_warnings ({', '.join(WARNING_COLUMNS)}) "
-            f"values ({', '.join(['%s'] * len(WARNING_COLUMNS))})",
-            warnings,
-        )
+    # One statement per table (executemany would make a round trip per figure).
+    execute_values(cur, f"insert into raw.report_figures ({', '.join(FIGURE_COLUMNS)}) values %s",
+                   figure_rows(report, batch_id, source_file, sha256, unit_code))
+    execute_values(cur, f"insert into raw.report_warnings ({', '.join(WARNING_COLUMNS)}) values %s",
+                   warning_rows(report, batch_id, source_file, sha256, unit_code))
 
 
 def keep_document(cur, batch_id: str, source_file: str, sha256: str, content: bytes) -> None:
