@@ -5,7 +5,7 @@
     pre_hook=["{{ delete_rollup_state(marks=true) }}"],
     post_hook=[
         "{{ mark_superseded_open_dossiers() }}",
-        "{{ rollup_state_indexes(marks=true) }}",
+        "{{ rollup_state_indexes('dossier_id', marks=true) }}",
         "{{ awaiting_index() }}",
         "analyze {{ this }}",
     ],

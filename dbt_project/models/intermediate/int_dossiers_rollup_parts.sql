@@ -3,7 +3,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook=["{{ delete_rollup_state() }}"],
-    post_hook=["{{ rollup_state_indexes() }}", "analyze {{ this }}"],
+    post_hook=["{{ rollup_state_indexes('procedure_code') }}", "analyze {{ this }}"],
     meta={'period_scoped': true},
 ) }}
 
