@@ -9,11 +9,14 @@ Expected readings are written out by hand for the spellings offices use.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chiso.gate.suites import _kind_of, _typed, read_as
 from tests.conftest import rows
@@ -176,3 +179,65 @@ def test_gate_date_order_shortcut_agrees_with_the_rule(fresh_dsn: str) -> None:
                              " unnest(%s::text[]) b", (values, values))
     assert [(a, b) for a, b, flagged, later in result if flagged != later] == []
     assert any(later for *_, later in result)
+
+
+# The fields of a date and time at and around their bounds, and the cuts and separators of
+# the usual spellings: every combination is a value near the fast paths' shapes.
+_EDGES = {"year": [1899, 1900, 2024, 2099, 2100], "month": [0, 2, 12, 13], "day": [0, 28, 29, 30, 31],
+          "hour": [0, 23, 24], "minute": [0, 59, 60], "second": [0, 59, 60]}
+
+
+def _spelled(y: int, mo: int, d: int, h: int, mi: int, s: int, cut: int, sep: str) -> str:
+    return f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}"[:cut]
+
+
+def _field(name: str, low: int, high: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from(_EDGES[name]), st.integers(low, high))
+
+
+_SHAPED = st.builds(
+    _spelled, _field("year", 0, 2200), _field("month", 0, 13), _field("day", 0, 32),
+    _field("hour", 0, 25), _field("minute", 0, 61), _field("second", 0, 61),
+    st.sampled_from([10, 16, 19, 13, 18]), st.sampled_from([" ", "T", "  "]),
+)
+_NEAR = st.text(alphabet="0123456789-/:. T+,", max_size=21)
+_DIGITS = st.from_regex(r"\A[0-9]{1,17}\Z")
+_ANY = st.text(st.characters(exclude_characters="\x00"), max_size=12)  # PostgreSQL text holds no NUL
+
+
+def _assert_fast_paths_agree(dsn: str, values: list[str]) -> None:
+    """Each reader's shortcut for the usual spelling (util.is_plain_timestamp, the digits-only
+    branches of util.read_number and util.try_integer) gives what its general parser gives
+    for the same text, and nothing raises."""
+    result = rows(dsn, """
+        select v,
+               util.is_plain_timestamp(v), util.try_timestamp(v), util.parse_timestamp(v),
+               btrim(v, '0123456789') = '' and length(v) between 1 and 15,
+               util.read_number(v, true), util.parse_numeric(v, true),
+               util.read_number(v, false), util.parse_numeric(v, false),
+               util.try_integer(v),
+               case when btrim(v) ~ '^[+-]?\\d{1,10}([.,]0+)?$'
+                         and abs(cast(substring(btrim(v) from '^[+-]?\\d+') as bigint)) <= 2147483647
+                    then cast(substring(btrim(v) from '^[+-]?\\d+') as integer) end
+        from unnest(%s::text[]) v""", (values,))
+    for (value, plain, typed, parsed, digits, amount, amount_parsed, number, number_parsed,
+         integer, integer_by_regex) in result:
+        if plain:
+            assert typed == parsed, f"{value!r}: fast path {typed!r}, parser {parsed!r}"
+        if digits:
+            assert (amount, number) == (amount_parsed, number_parsed), value
+        assert integer == integer_by_regex, f"{value!r}: {integer!r} against {integer_by_regex!r}"
+
+
+def test_fast_paths_agree_on_every_edge(fresh_dsn: str) -> None:
+    values = [_spelled(*fields, cut, sep)
+              for fields in itertools.product(*_EDGES.values())
+              for cut in (10, 16, 19) for sep in (" ", "T")]
+    values += [str(10 ** n + k) for n in range(20) for k in (-1, 0)]
+    _assert_fast_paths_agree(fresh_dsn, sorted(set(values)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.one_of(_SHAPED, _NEAR, _DIGITS, _ANY), min_size=1, max_size=40))
+def test_fast_paths_agree_on_near_misses(fresh_dsn: str, values: list[str]) -> None:
+    _assert_fast_paths_agree(fresh_dsn, values)
