@@ -89,7 +89,7 @@ def _scratch_database(server_dsn: str):
     admin = _database_dsn(server_dsn, "postgres")
     with contextlib.closing(psycopg2.connect(admin)) as conn:
         conn.autocommit = True
-        conn.cursor().execute(f"create database {name}")
+        warehouse.create_database(conn.cursor(), name)
     try:
         yield _database_dsn(server_dsn, name)
     finally:

@@ -23,6 +23,8 @@ import pytest
 psycopg2 = pytest.importorskip("psycopg2")
 pytest.importorskip("dbt.cli.main")
 
+from chiso.warehouse import create_database  # noqa: E402  (after the skips)
+
 REPO = Path(__file__).parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DATA = REPO / "src" / "chiso" / "data"
@@ -217,7 +219,7 @@ def warehouse(server_dsn: str) -> Iterator[str]:
     dbname = f"chiso_dbt_test_{uuid.uuid4().hex[:8]}"
     admin = _connect("postgres")
     with admin.cursor() as cur:
-        cur.execute(f'create database "{dbname}"')
+        create_database(cur, dbname)
     try:
         with _connect(dbname) as conn:
             load_warehouse(conn)

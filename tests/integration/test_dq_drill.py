@@ -108,7 +108,7 @@ def drill(server_dsn, tmp_path_factory) -> Drill:
     admin = server_dsn.replace("/chiso?", "/postgres?")
     with contextlib.closing(psycopg2.connect(admin)) as conn:
         conn.autocommit = True
-        conn.cursor().execute(f"create database {name}")
+        warehouse.create_database(conn.cursor(), name)
     dsn = server_dsn.replace("/chiso?", f"/{name}?")
     warehouse.bootstrap(dsn)
 

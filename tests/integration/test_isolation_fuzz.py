@@ -62,7 +62,7 @@ def _fresh_database(server_dsn: str) -> str:
     name = f"t_fuzz_{uuid.uuid4().hex[:8]}"
     with contextlib.closing(psycopg2.connect(server_dsn.replace("/chiso?", "/postgres?"))) as conn:
         conn.autocommit = True
-        conn.cursor().execute(f"create database {name}")
+        warehouse.create_database(conn.cursor(), name)
     dsn = server_dsn.replace("/chiso?", f"/{name}?")
     warehouse.bootstrap(dsn)
     return dsn

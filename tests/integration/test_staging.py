@@ -45,7 +45,7 @@ def warehouse_dsn(server_dsn):
     with contextlib.closing(psycopg2.connect(admin)) as conn:
         conn.autocommit = True
         conn.cursor().execute(f"drop database if exists {name} with (force)")
-        conn.cursor().execute(f"create database {name}")
+        warehouse.create_database(conn.cursor(), name)
     dsn = server_dsn.replace("/chiso?", f"/{name}?")
     warehouse.bootstrap(dsn)
     with warehouse.cursor(dsn) as cur:

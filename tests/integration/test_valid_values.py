@@ -101,6 +101,16 @@ def test_gate_and_dbt_read_every_value_alike(fresh_dsn: str, kind: str) -> None:
         assert typed == EXPECTED[kind][value], f"{kind} {value!r} read as {typed!r}"
 
 
+def test_databases_sort_text_by_code_point_and_fold_vietnamese(fresh_dsn: str) -> None:
+    """A database chiso creates (chiso.warehouse.create_database) compares text byte by byte,
+    the code-point order of UTF-8, and still folds Vietnamese letters for enum words."""
+    names = ["Đồng Xoài", "Zơ Ngài", "An Bình", "Ân Thi", "Ấp Bắc", "an Phú"]
+    result = rows(fresh_dsn, "select datcollate, lower('ĐỒNG THÁP'), upper('đã số hóa'), "
+                             "array(select n from unnest(%s::text[]) n order by n) "
+                             "from pg_database where datname = current_database()", (names,))
+    assert result == [("C", "đồng tháp", "ĐÃ SỐ HÓA", sorted(names))]
+
+
 def test_blank_is_missing_not_invalid(fresh_dsn: str) -> None:
     result = rows(fresh_dsn, "select util.is_blank(v), util.try_timestamp(v), util.try_amount(v), "
                              "util.try_boolean(v) from unnest(array['', '  ', null]) v")
