@@ -80,16 +80,20 @@ $$;
 do $$
 begin
     if current_setting('server_version_num')::int >= 160000 then
-        -- LIKE patterns and C-collation comparisons: a value's shape checked without
-        -- substr(), which walks a UTF-8 string character by character (twice the cost)
+        -- The shape by LIKE and C-collation bounds, which cost less than substr() (it walks a
+        -- UTF-8 string character by character) or a regex. pg_input_is_valid is lenient where
+        -- the definition is not (it reads '2025-09-03 +8:15' as midnight, '08:1 ' as 08:01),
+        -- so the value must also read back as itself: digits where digits go, no 24:00, no :60.
         create or replace function util.is_plain_timestamp(value text) returns boolean
             language sql stable parallel safe
-            return (value like '____-__-__' or value like '____-__-__ __:__'
-                    or value like '____-__-__ __:__:__')
-                and value collate "C" >= '1900' and value collate "C" < '2100'
-                and value not like '___________24%'        -- 24:00 is the next day's midnight
-                and value not like '_________________6%'   -- :60, a leap second
-                and pg_input_is_valid(value, 'timestamp');
+            return case
+                when (value like '____-__-__' or value like '____-__-__ __:__'
+                      or value like '____-__-__ __:__:__')
+                     and value collate "C" >= '1900' and value collate "C" < '2100'
+                     and pg_input_is_valid(value, 'timestamp')
+                    then cast(value as timestamp)::text = value || substr(' 00:00:00', length(value) - 9)
+                else false
+            end;
     else
         create or replace function util.is_plain_timestamp(value text) returns boolean
             language sql immutable parallel safe

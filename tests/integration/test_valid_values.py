@@ -48,6 +48,10 @@ EXPECTED = {
         "2025-09-03T08:05:00+07:00": T(2025, 9, 3, 8, 5), "2025-09-03T01:05:00Z": T(2025, 9, 3, 8, 5),
         "2025-09-03T10:05:00+0900": T(2025, 9, 3, 8, 5), "2025-09-02T23:30:00-02:00": T(2025, 9, 3, 8, 30),
         "2025-09-03T08:05:00+15:00": None, "2025-09-03T08:05:00+07:60": None,
+        # in the fast path's shape, read by PostgreSQL's lenient parser (a zone, a one-digit
+        # field) but not by the definition: never through the fast path
+        "2025-09-03 +8:15": None, "2025-09-03 08:1 ": None, "1999-12-31 23:59:5 ": None,
+        "2025-09-03 08:15:0.": None, "2025-09-03  8:15": T(2025, 9, 3, 8, 15),
     },
     "integer": {
         "0": 0, "2": 2, "2.0": 2, "2,0": 2, "+3": 3, "-1": -1, " 7 ": 7, "2147483647": 2147483647,
@@ -211,6 +215,26 @@ _SHAPED = st.builds(
     st.sampled_from([10, 16, 19, 13, 18]), st.sampled_from([" ", "T", "  "]),
 )
 _NEAR = st.text(alphabet="0123456789-/:. T+,", max_size=21)
+# The fast path's own shapes ('____-__-__', then ' __:__' and ':__'), filled with any of
+# the characters a date is written with, so PostgreSQL's lenient reading meets the parser's.
+_CHARS = st.sampled_from(list("0123456789 +-.:T"))
+
+
+def _filled(*sizes: int) -> st.SearchStrategy[str]:
+    return st.tuples(*(st.text(_CHARS, min_size=n, max_size=n) for n in sizes))
+
+
+# A valid ISO value with one character changed or dropped: the near misses a lenient
+# reader takes for a valid value.
+_ISO = st.builds(lambda t, cut: t.strftime("%Y-%m-%d %H:%M:%S")[:cut],
+                 st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2099, 12, 31)), st.sampled_from([10, 16, 19]))
+_ONE_OFF = st.builds(lambda v, i, c: v[:i % len(v)] + c + v[i % len(v) + 1:], _ISO, st.integers(0, 18),
+                     st.sampled_from([" ", "+", "-", ".", ":", "T", "Z", "/", ""]))
+_IN_SHAPE = st.one_of(_ONE_OFF, 
+    _filled(4, 2, 2).map("{0[0]}-{0[1]}-{0[2]}".format),
+    _filled(4, 2, 2, 2, 2).map("{0[0]}-{0[1]}-{0[2]} {0[3]}:{0[4]}".format),
+    _filled(4, 2, 2, 2, 2, 2).map("{0[0]}-{0[1]}-{0[2]} {0[3]}:{0[4]}:{0[5]}".format),
+)
 _DIGITS = st.from_regex(r"\A[0-9]{1,17}\Z")
 _ANY = st.text(st.characters(exclude_characters="\x00"), max_size=12)  # PostgreSQL text holds no NUL
 
@@ -247,7 +271,7 @@ def test_fast_paths_agree_on_every_edge(fresh_dsn: str) -> None:
     _assert_fast_paths_agree(fresh_dsn, sorted(set(values)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.one_of(_SHAPED, _NEAR, _DIGITS, _ANY), min_size=1, max_size=40))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.one_of(_SHAPED, _IN_SHAPE, _NEAR, _DIGITS, _ANY), min_size=1, max_size=40))
 def test_fast_paths_agree_on_near_misses(fresh_dsn: str, values: list[str]) -> None:
     _assert_fast_paths_agree(fresh_dsn, values)
