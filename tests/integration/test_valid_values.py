@@ -227,7 +227,8 @@ def _filled(*sizes: int) -> st.SearchStrategy[str]:
 # A valid ISO value with one character changed or dropped: the near misses a lenient
 # reader takes for a valid value.
 _ISO = st.builds(lambda t, cut: t.strftime("%Y-%m-%d %H:%M:%S")[:cut],
-                 st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2099, 12, 31)), st.sampled_from([10, 16, 19]))
+                 st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2099, 12, 31)),
+                 st.sampled_from([10, 16, 19]))
 _ONE_OFF = st.builds(lambda v, i, c: v[:i % len(v)] + c + v[i % len(v) + 1:], _ISO, st.integers(0, 18),
                      st.sampled_from([" ", "+", "-", ".", ":", "T", "Z", "/", ""]))
 _IN_SHAPE = st.one_of(_ONE_OFF, 
