@@ -243,6 +243,12 @@ def bootstrap(dsn: str | None = None, force: bool = False) -> None:
             return
         for script in scripts:
             cur.execute(script.read_text(encoding="utf-8"))
+        cur.execute("select datcollate from pg_database where datname = current_database()")
+        collation = cur.fetchone()[0]
+        if collation not in ("C", "POSIX"):
+            log.info("this database collates text as %s: sorts and joins on text keys cost more than "
+                     "under \"C\" (see create_database; a database cannot change its collation)",
+                     collation)
         _load_reference(cur)
         _set_role_passwords(cur)
         cur.execute("create table if not exists audit.bootstrap (digest text not null)")
