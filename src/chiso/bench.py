@@ -70,17 +70,16 @@ class BenchResult:
             "landing_rows_per_s_vs_copy": landing_stage.rows_per_second / copy.rows_per_second,
             "pipeline_seconds_vs_copy": pipeline / copy.seconds,
         }
+        seconds, dossiers = self.incremental, self.incremental_dossiers
         for n, name in ((6, "sixth"), (12, "twelfth")):
-            if f"month_{n}" in self.incremental:
-                first = self.incremental["month_1"]
-                ratios[f"{name}_month_vs_first"] = self.incremental[f"month_{n}"] / first
-        for n, name in ((6, "sixth"), (12, "twelfth")):
+            if f"month_{n}" not in seconds:
+                continue
+            ratios[f"{name}_month_vs_first"] = seconds[f"month_{n}"] / seconds["month_1"]
             # the same, per dossier: a later month also delivers the dossiers carried over
             # into it, which the first month of a series has fewer of
-            dossiers = self.incremental_dossiers
-            if f"month_{n}" in self.incremental and dossiers.get("month_1") and dossiers.get(f"month_{n}"):
-                per_dossier = [self.incremental[f"month_{m}"] / dossiers[f"month_{m}"] for m in (1, n)]
-                ratios[f"{name}_month_vs_first_per_dossier"] = per_dossier[1] / per_dossier[0]
+            if dossiers.get("month_1") and dossiers.get(f"month_{n}"):
+                later, first = (seconds[f"month_{m}"] / dossiers[f"month_{m}"] for m in (n, 1))
+                ratios[f"{name}_month_vs_first_per_dossier"] = later / first
         return ratios
 
 

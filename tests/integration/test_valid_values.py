@@ -165,15 +165,14 @@ SHORTCUT_EDGES = {
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_gate_shortcuts_vouch_only_for_readable_values(fresh_dsn: str, kind: str) -> None:
     """What the suspects pass lets through without a reader reads as the kind."""
-    from chiso.gate.gx_adapter import for_servers_before_16
     from chiso.gate.suites import surely_readable
 
     values = list(EXPECTED[kind]) + SHORTCUT_EDGES.get(kind, []) + ["", " ", None]
-    for surely in {surely_readable(kind, "v"), for_servers_before_16(surely_readable(kind, "v"))}:
-        result = rows(fresh_dsn, f"select v, {surely}, {read_as(kind, 'v')} is not null"
-                                 " from unnest(%s::text[]) v", (values,))
-        assert [v for v, sure, readable in result if sure and not readable] == []
-        assert any(sure for _, sure, _ in result), "the shortcut never applies"
+    surely = surely_readable(kind, "v")
+    result = rows(fresh_dsn, f"select v, {surely}, {read_as(kind, 'v')} is not null"
+                             " from unnest(%s::text[]) v", (values,))
+    assert [v for v, sure, readable in result if sure and not readable] == []
+    assert any(sure for _, sure, _ in result), "the shortcut never applies"
 
 
 def test_gate_date_order_shortcut_agrees_with_the_rule(fresh_dsn: str) -> None:

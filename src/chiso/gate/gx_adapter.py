@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -144,8 +143,6 @@ def _fill_suspects(conn: Any, suite: Suite, months: set[str]) -> float:
         # month: none), and the scan is CPU-bound, so let the workers share it.
         cur.execute("set parallel_tuple_cost = 0")
         sql = resolve_periods(suite.suspects_sql(), months)
-        if conn.server_version < 160000:
-            sql = for_servers_before_16(sql)
         cur.execute(f"create unlogged table {table} as {sql}")
         cur.execute("reset parallel_tuple_cost")
         cur.execute(f"select count(*) from {table}")
@@ -155,16 +152,6 @@ def _fill_suspects(conn: Any, suite: Suite, months: set[str]) -> float:
     log.info("gate suite %s: %d rows may fail its %d row checks (one pass, %.2f s)",
              suite.name, n, len(suite.row_rules), seconds)
     return seconds
-
-
-_INPUT_IS_VALID = re.compile(r"pg_input_is_valid\(([a-z_][a-z0-9_.]*), 'timestamp'\)")
-
-
-def for_servers_before_16(sql: str) -> str:
-    """The suspects pass without pg_input_is_valid (PostgreSQL 16+): before 16,
-    util.is_plain_timestamp is a regular expression that vouches for a value's cast the
-    same way (sql/005_values.sql), slower but exact."""
-    return _INPUT_IS_VALID.sub(r"util.is_plain_timestamp(\1)", sql)
 
 
 def _datasource(context: Any, parts: list[_Part]) -> Any:

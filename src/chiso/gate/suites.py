@@ -278,16 +278,12 @@ def surely_readable(kind: str, expr: str) -> str | None:
     to the reader. None when the kind has no such test.
     """
     if kind in ("timestamp", "date"):
-        # PostgreSQL's own ISO spelling 'YYYY-MM-DD HH:MM:SS' of a year 1900-2099 (what
-        # landing writes), or the same cut after the minutes or the day: the value reads
-        # back to itself (zeros added), which the reader's plain path accepts
-        # (util.is_plain_timestamp). Any other spelling goes to the reader. Two such values
-        # compare as their text (a cut value is the full one less trailing zeros).
-        return (f"(case when length({expr}) in (10, 16, 19)"
-                f" and {expr} collate \"C\" between '1900' and '2100'"
-                f" and pg_input_is_valid({expr}, 'timestamp')"
-                f" then cast({expr} as timestamp)::text = {expr} || substr(' 00:00:00', length({expr}) - 9)"
-                f" else false end)")
+        # The reader's own fast path (util.is_plain_timestamp): PostgreSQL's ISO spelling
+        # 'YYYY-MM-DD HH:MM:SS' of a year 1900-2099 (what landing writes), or the same cut
+        # after the minutes or the day, reading back to itself. Any other spelling goes to
+        # the reader. Two such values compare as their text (a cut value is the full one
+        # less trailing zeros).
+        return f"util.is_plain_timestamp({expr})"
     if kind == "integer":
         return _digits_only(expr, 9)  # below 2^31
     if kind in ("numeric", "amount"):
