@@ -21,8 +21,11 @@ demo: install
 # The suite CI runs: unit + integration + a small bench (national-scale bench: `make bench`).
 # Temporary files under the checkout: no other pytest on the machine rotates them away
 # (pytest keeps only its last three /tmp/pytest-of-* dirs, embedded servers' data included).
+# Two workers (pytest-xdist), each with its own embedded server, take whole files: most of
+# the suite's time is dbt and PostgreSQL waiting on each other, which two runs overlap.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q --durations=15 --basetemp=.pytest-tmp
+	$(BIN)/python -m pytest -q --durations=15 --basetemp=.pytest-tmp -n $(TEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/chiso bench --workers --incremental

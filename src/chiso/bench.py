@@ -254,6 +254,9 @@ def main(out: Path, units: int | None = None, incremental: bool = False, seed: i
             log.info("incremental month %d (%s): %.1f s", index, period.label, seconds["total"])
         result.incremental_growth = {f"month_{n}": growth(nodes[1], nodes[n])
                                      for n in (6, 12) if n in nodes}
+        # every node of every month, for the question the growth summary raises next
+        (out / "incremental_nodes.json").write_text(
+            json.dumps({f"month_{n}": seconds for n, seconds in nodes.items()}, indent=1), encoding="utf-8")
         result.peak_rss_mib = peak_rss_mib()
 
     write_results(out, result)
