@@ -20,6 +20,12 @@ os.environ.setdefault("CHISO_PSEUDONYM_DEMO", "1")
 os.environ.setdefault("CHISO_AUDIT_ROLLUPS", "1")
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The slow files first: `make test`'s workers take a file at a time, and a long
+    end-to-end file started last keeps one worker busy while the other has nothing left."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def state_dir(tmp_path_factory) -> Path:
     """Tests never touch the demo warehouse: their own state dir, their own server."""

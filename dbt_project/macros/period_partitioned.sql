@@ -1,26 +1,33 @@
-{#- Materialization `period_partitioned` (issue 15): the month tables are partitioned by
-    period, one partition a month, so a month's build writes its rows once and costs the same
+{#- Materialization `period_partitioned` (issue 15): period tables are partitioned by period,
+    one partition a period, so a month's build writes its rows once and costs the same
     whatever the months before it.
 
-    With the period var, the model's rows (that month's only) are created as a table of
-    their own (`create table … as`, which PostgreSQL may run with parallel workers),
-    indexed by the attach, and swapped in for the month's partition in one transaction:
-    readers see the old month or the new one, never a gap. A row of another period makes
-    the attach fail, naming the partition. Without the var every period is rebuilt: the
-    rows are written once more, split into their partitions (a rare full rebuild).
+    With the period var, the model's rows are those of the periods the build rewrites
+    (config `partition_periods`: 'month', the month itself, or 'rollups', its quarter and
+    year to date). A month's rows are created as a table of their own (`create table … as`,
+    which PostgreSQL may run with parallel workers); a quarter's and a year's are inserted
+    through a partitioned table of the build's own, which routes each row to its period.
+    Each new partition is indexed by the attach and swapped in for the period's old one in
+    one transaction: readers see the old period or the new one, never a gap, and no old row
+    is deleted, so no vacuum ever reads the other periods again. A row of another period
+    makes the build fail, naming it. Without the var every period is rebuilt: the rows are
+    written once more, split into their partitions (a rare full rebuild).
 
     A table built by the former `incremental` materialization (not partitioned) is
-    converted on its first build here: its months become partitions.
-    Columns the model gains are added to the partitioned table (earlier months: null);
+    converted on its first build here: its periods become partitions.
+    Columns the model gains are added to the partitioned table (earlier periods: null);
     a column it loses needs `--full-refresh`. -#}
 
 {% materialization period_partitioned, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
     {%- set period = selected_period() -%}
+    {%- set periods = built_periods() -%}
     {%- set build = partition_relation(target, 'build') -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- set kind = partition_kind(target) if existing is not none else none -%}
     {%- set rebuild = period is none or should_full_refresh() or kind is none -%}
+    {#- several periods replaced in place: `build` is only the rows' shape -#}
+    {%- set routed = not rebuild and periods | length > 1 -%}
 
     {{ drop_relation_if_exists(build) }}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
@@ -28,7 +35,11 @@
 
     {#- dbt's own create table … as: a contract (enforced on the marts) is checked and kept -#}
     {% call statement('main') -%}
+        {%- if routed %}
+        create table {{ build }} as select * from ({{ sql }}) as model with no data
+        {%- else %}
         {{ get_create_table_as_sql(False, build, sql) }}
+        {%- endif %}
     {%- endcall %}
 
     {%- if rebuild -%}
@@ -37,8 +48,9 @@
         {%- endif -%}
         {% do create_partitioned_parent(target, build) %}
     {%- endif -%}
-    {%- if period is none -%}
-        {#- every period: the rows written once more, split into their partitions -#}
+    {%- if period is none or (rebuild and periods | length > 1) -%}
+        {#- every period, or several on a first build: the rows written once more, split
+            into their partitions -#}
         {% do split_into_partitions(target, build, build) %}
         {% do adapter.drop_relation(build) %}
     {%- else -%}
@@ -63,20 +75,25 @@
                 $$
             {%- endcall %}
             {% do create_partitioned_parent(target, build) %}
-            {% call statement('drop_rebuilt_month') -%}
-                delete from {{ former }} where period = '{{ period }}'
+            {% call statement('drop_rebuilt_periods') -%}
+                delete from {{ former }} where period in ('{{ periods | join("', '") }}')
             {%- endcall %}
             {% do split_into_partitions(target, former, build) %}
             {% do adapter.drop_relation(former) %}
         {%- endif -%}
         {% do add_new_columns(target, build) %}
-        {%- set partition = partition_relation(target, period) -%}
-        {{ drop_relation_if_exists(partition) }}
-        {% do adapter.rename_relation(build, partition) %}
-        {% call statement('attach') -%}
-            alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
-            analyze {{ partition }}
-        {%- endcall %}
+        {%- if routed -%}
+            {% do replace_partitions(target, build, periods, sql) %}
+            {% do adapter.drop_relation(build) %}
+        {%- else -%}
+            {%- set partition = partition_relation(target, period) -%}
+            {{ drop_relation_if_exists(partition) }}
+            {% do adapter.rename_relation(build, partition) %}
+            {% call statement('attach') -%}
+                alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
+                analyze {{ partition }}
+            {%- endcall %}
+        {%- endif -%}
     {%- endif -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -85,6 +102,45 @@
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target]}) }}
 {% endmaterialization %}
+
+{#- The periods a build with the period var rewrites: the month, or (config
+    partition_periods 'rollups') its quarter and year to date. -#}
+{% macro built_periods() -%}
+    {%- set scope = selected_scope() -%}
+    {%- if scope is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(scope[1:] if config.get('partition_periods', 'month') == 'rollups' else scope[:1]) }}
+{%- endmacro %}
+
+{#- The rows of several periods (`sql`), inserted through a partitioned table of the build's
+    own that routes each to its period's new partition; each then takes its period's place
+    in `target`. `shape` holds the rows' columns. -#}
+{% macro replace_partitions(target, shape, periods, sql) -%}
+    {%- set router = partition_relation(target, 'router') -%}
+    {%- set columns = column_list(shape) -%}
+    {% call statement('route') -%}
+        drop table if exists {{ router }};
+        create table {{ router }} (like {{ target }}) partition by list (period);
+        {%- for period in periods %}
+        drop table if exists {{ partition_relation(target, period, 'new') }};
+        create table {{ partition_relation(target, period, 'new') }} partition of {{ router }}
+            for values in ('{{ period }}');
+        {%- endfor %}
+        insert into {{ router }} ({{ columns }}) select {{ columns }} from ({{ sql }}) as model
+    {%- endcall %}
+    {% call statement('swap') -%}
+        {%- for period in periods %}
+        {%- set partition = partition_relation(target, period) %}
+        alter table {{ router }} detach partition {{ partition_relation(target, period, 'new') }};
+        drop table if exists {{ partition }};
+        alter table {{ partition_relation(target, period, 'new') }} rename to {{ partition.identifier }};
+        alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
+        analyze {{ partition }};
+        {%- endfor %}
+        drop table {{ router }}
+    {%- endcall %}
+{%- endmacro %}
 
 {#- 'p' (partitioned), 'r' (a plain table) or none. -#}
 {% macro partition_kind(relation) -%}
@@ -97,10 +153,10 @@
 {#- A month's partition (and the table being built): in schema intermediate, whatever the
     model's schema, so marts shows BI tools only the contract's relations; the partitioned
     table is read through its parent, with the parent's privileges. -#}
-{% macro partition_relation(target, period) -%}
+{% macro partition_relation(target, period, suffix=none) -%}
+    {%- set name = target.identifier ~ '__p' ~ (period | lower | replace('-', '_')) -%}
     {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
-                                  identifier=target.identifier ~ '__p' ~ (period | replace('-', '_')),
-                                  type='table')) }}
+                                  identifier=name ~ ('__' ~ suffix if suffix else ''), type='table')) }}
 {%- endmacro %}
 
 {#- The partitioned table, with the columns of `like` and the model's indexes
@@ -152,12 +208,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The configuration of a month table (one partition a month): `indexes` are lists of
-    columns every partition is indexed on. -#}
-{% macro period_partitioned_config(indexes=[['period', 'unit_code']]) -%}
+{#- The configuration of a period table (one partition a period): `indexes` are lists of
+    columns every partition is indexed on; `periods`: what a month's build rewrites, 'month'
+    or 'rollups' (its quarter and year to date). -#}
+{% macro period_partitioned_config(indexes=[['period', 'unit_code']], periods='month') -%}
     {{ return({
         'materialized': 'period_partitioned',
         'partition_indexes': indexes,
+        'partition_periods': periods,
         'meta': {'period_scoped': true},
     }) }}
 {%- endmacro %}

@@ -395,25 +395,44 @@ def test_rerunning_a_period_leaves_marts_identical(built: str) -> None:
 
 MONTH_TABLES = ("intermediate.int_dossiers_classified", "intermediate.int_procedures_classified",
                 "intermediate.int_feedback_classified", "marts.fct_payments", "marts.fct_feedback")
+ROLLUP_TABLES = ("intermediate.int_dossiers_rolled", "intermediate.int_procedures_rolled",
+                 "intermediate.int_feedback_rolled")
 
 
 def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) -> None:
-    """The month tables hold one partition a month, kept out of `marts`; a plain table left by
-    the former incremental materialization becomes partitioned on the next month's build,
-    its other months kept."""
+    """The month tables hold one partition a month, and the rollup tables one a quarter or
+    year, kept out of `marts`; a month's build swaps in new partitions of its quarter and year
+    and leaves the other periods' alone; a plain table left by the former incremental
+    materialization becomes partitioned on the next month's build, its other months kept."""
     def partitions(table: str) -> list[tuple]:
         return query(built, """select n.nspname, pg_get_expr(c.relpartbound, c.oid)
                                from pg_inherits i join pg_class c on c.oid = i.inhrelid
                                join pg_namespace n on n.oid = c.relnamespace
                                where i.inhparent = %s::regclass order by 2""", (table,))
 
-    for table in MONTH_TABLES:
+    def partition_oids(table: str) -> dict[str, int]:
+        return dict(query(built, """select pg_get_expr(c.relpartbound, c.oid), c.oid::bigint
+                                    from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                                    where i.inhparent = %s::regclass""", (table,)))
+
+    for table in MONTH_TABLES + ROLLUP_TABLES:
         assert query(built, "select relkind from pg_class where oid = %s::regclass", (table,)) == [("p",)]
-        # a partition for each month with rows (the fixture's August batch is empty)
-        months = query(built, f"select distinct period from {table} order by 1")
-        assert [bound for _, bound in partitions(table)] == [f"FOR VALUES IN ('{m}')" for (m,) in months]
-        assert months and {schema for schema, _ in partitions(table)} == {"intermediate"}, table
+        # a partition for each period with rows (the fixture's August batch is empty)
+        periods = query(built, f"select distinct period from {table} order by 1")
+        assert [bound for _, bound in partitions(table)] == [f"FOR VALUES IN ('{p}')" for (p,) in periods]
+        assert periods and {schema for schema, _ in partitions(table)} == {"intermediate"}, table
+    assert query(built, "select distinct period from intermediate.int_procedures_rolled order by 1") \
+        == [("2025",), ("2025-Q3",)]
     before = snapshot(built)
+    # a year of history beside 2025, which a build of 2025-09 must leave alone
+    query(built, """create table intermediate.int_procedures_rolled__p2024 (like intermediate.int_procedures_rolled);
+                     insert into intermediate.int_procedures_rolled__p2024
+                         select * from intermediate.int_procedures_rolled where period = '2025';
+                     update intermediate.int_procedures_rolled__p2024 set period = '2024';
+                     alter table intermediate.int_procedures_rolled attach partition
+                         intermediate.int_procedures_rolled__p2024 for values in ('2024'); select 1""")
+    rolled_before = {t: partition_oids(t) for t in ROLLUP_TABLES}
+    procedures_rolled = query(built, "select * from intermediate.int_procedures_rolled order by 2, 4, 5")
     # a month of history beside 2025-09, to be kept by the conversion
     query(built, """create table intermediate.fct_payments__p2025_07 (like marts.fct_payments);
                      insert into intermediate.fct_payments__p2025_07
@@ -434,5 +453,14 @@ def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) ->
     dbt(built, "build", "--vars", '{period: "2025-09"}')
     assert {t: partitions(t) for t in history} == history
     assert query(built, "select * from marts.fct_payments order by 1, 2, 3") == payments
-    query(built, "drop table intermediate.fct_payments__p2025_07; select 1")
+    # the quarter's and the year's partitions are new tables with the same rows; 2024's is kept
+    for table, oids in rolled_before.items():
+        after = partition_oids(table)
+        assert after.keys() == oids.keys(), table
+        assert all(after[b] != oids[b] for b in oids if "2024" not in b), table
+    assert partition_oids("intermediate.int_procedures_rolled")["FOR VALUES IN ('2024')"] \
+        == rolled_before["intermediate.int_procedures_rolled"]["FOR VALUES IN ('2024')"]
+    assert query(built, "select * from intermediate.int_procedures_rolled order by 2, 4, 5") == procedures_rolled
+    query(built, "drop table intermediate.fct_payments__p2025_07; drop table intermediate.int_procedures_rolled__p2024;"
+                 " select 1")
     assert snapshot(built) == before

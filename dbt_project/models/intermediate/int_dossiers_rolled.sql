@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config(periods='rollups')) }}
 
 -- The open dossiers of a unit's quarter and year to date: those still open when last
 -- delivered (int_dossiers_rollup_open rows not superseded), classified again at the

@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config(periods='rollups')) }}
 
 -- One row per feedback item of a unit's quarter and year to date (the latest month's
 -- row of an item delivered more than once), classified again for the whole period by

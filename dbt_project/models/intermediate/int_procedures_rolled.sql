@@ -1,4 +1,4 @@
-{{ config(**period_incremental_config()) }}
+{{ config(**period_partitioned_config(periods='rollups')) }}
 
 -- One row per catalogue procedure of a unit's quarter and year to date: the catalogue
 -- of the period's latest month (the one in force at its end), with usage counted over
