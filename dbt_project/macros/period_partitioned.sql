@@ -26,8 +26,8 @@
     {%- set existing = load_cached_relation(this) -%}
     {%- set kind = partition_kind(target) if existing is not none else none -%}
     {%- set rebuild = period is none or should_full_refresh() or kind is none -%}
-    {#- several periods replaced in place: `build` is only the rows' shape -#}
-    {%- set routed = not rebuild and periods | length > 1 -%}
+    {#- several periods written through a router: `build` is only the rows' shape -#}
+    {%- set routed = periods | length > 1 -%}
 
     {{ drop_relation_if_exists(build) }}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
@@ -48,9 +48,8 @@
         {%- endif -%}
         {% do create_partitioned_parent(target, build) %}
     {%- endif -%}
-    {%- if period is none or (rebuild and periods | length > 1) -%}
-        {#- every period, or several on a first build: the rows written once more, split
-            into their partitions -#}
+    {%- if period is none -%}
+        {#- every period: the rows written once more, split into their partitions -#}
         {% do split_into_partitions(target, build, build) %}
         {% do adapter.drop_relation(build) %}
     {%- else -%}
