@@ -122,7 +122,6 @@
         drop table if exists {{ router }};
         create table {{ router }} (like {{ target }}) partition by list (period);
         {%- for period in periods %}
-        drop table if exists {{ partition_relation(target, period, 'new') }};
         create table {{ partition_relation(target, period, 'new') }} partition of {{ router }}
             for values in ('{{ period }}');
         {%- endfor %}
@@ -130,10 +129,10 @@
     {%- endcall %}
     {% call statement('swap') -%}
         {%- for period in periods %}
-        {%- set partition = partition_relation(target, period) %}
-        alter table {{ router }} detach partition {{ partition_relation(target, period, 'new') }};
+        {%- set partition, fresh = partition_relation(target, period), partition_relation(target, period, 'new') %}
+        alter table {{ router }} detach partition {{ fresh }};
         drop table if exists {{ partition }};
-        alter table {{ partition_relation(target, period, 'new') }} rename to {{ partition.identifier }};
+        alter table {{ fresh }} rename to {{ partition.identifier }};
         alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
         analyze {{ partition }};
         {%- endfor %}
