@@ -149,7 +149,7 @@ def _reason(err: Exception, suffix: str) -> str:
 def _contract_name(header: object, lookup: dict[str, str]) -> str | None:
     folded = fold(str(header))
     return (lookup.get(folded) or lookup.get(folded.replace(" ", "_"))
-            or _loose_lookup(tuple(lookup.items())).get(_loose(folded)))
+            or _loose_lookup(lookup).get(_loose(folded)))
 
 
 def _loose(folded: str) -> str:
@@ -159,9 +159,19 @@ def _loose(folded: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", bare).strip()
 
 
-@functools.lru_cache(maxsize=16)
-def _loose_lookup(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    return {_loose(spelling): column for spelling, column in items}
+_LOOSE_LOOKUPS: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _loose_lookup(lookup: dict[str, str]) -> dict[str, str]:
+    """lookup's spellings made loose, computed once per lookup (the header search asks for
+    it for every cell of the first rows: rebuilding it each time was most of a CSV's plan)."""
+    kept = _LOOSE_LOOKUPS.get(id(lookup))
+    if kept is None or kept[0] is not lookup:
+        if len(_LOOSE_LOOKUPS) > 64:  # lookups made on the fly (tests): keep the cache small
+            _LOOSE_LOOKUPS.clear()
+        # the lookup is kept beside its loose form, so its id cannot be reused meanwhile
+        kept = _LOOSE_LOOKUPS[id(lookup)] = (lookup, {_loose(s): c for s, c in lookup.items()})
+    return kept[1]
 
 
 def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple[int, int]:

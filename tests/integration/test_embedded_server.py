@@ -1,0 +1,32 @@
+"""The embedded server runs with the settings it was created with (chiso.warehouse)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import psycopg2
+
+
+def wal_bytes(cur, statements: str) -> int:
+    cur.execute("select pg_current_wal_insert_lsn()")
+    before = cur.fetchone()[0]
+    cur.execute(statements)
+    cur.execute("select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)::bigint", (before,))
+    return cur.fetchone()[0]
+
+
+def test_a_table_built_in_one_transaction_skips_the_wal(fresh_dsn):
+    """wal_level needs a restart: the server was restarted once when its warehouse was
+    created, so a table created and filled in one transaction (a dbt model) writes next to
+    no WAL, while the same rows inserted into an existing table are all logged."""
+    with contextlib.closing(psycopg2.connect(fresh_dsn)) as conn:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("select current_setting('wal_level'), current_setting('max_wal_senders')")
+        assert cur.fetchone() == ("minimal", "0")
+        rows = "select g, md5(g::text) as h from generate_series(1, 200000) g"
+        built = wal_bytes(cur, f"begin; create table built as {rows}; commit")
+        cur.execute("create table existing (g int, h text)")
+        logged = wal_bytes(cur, f"insert into existing {rows}")
+        assert logged > 10_000_000  # 200,000 rows of about 50 bytes each, all in the WAL
+        assert built < logged / 50
