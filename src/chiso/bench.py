@@ -90,13 +90,18 @@ def peak_rss_mib() -> float:
 
 
 def raw_copy(dsn: str, files: list[Path]) -> int:
-    """The baseline: COPY the dossier and payment files into unindexed text tables."""
+    """The baseline: COPY the dossier and payment files into unindexed text tables.
+
+    The tables are created and committed first, as landing's partitions are: a table
+    created in the COPY's own transaction skips the WAL under the embedded server's
+    wal_level = minimal (chiso.warehouse), which no COPY into an existing table does."""
     rows = 0
     with warehouse.connect(dsn) as conn, conn.cursor() as cur:
         for source in ("ho_so", "thanh_toan"):
             cur.execute(f"drop table if exists public.bench_{source}")
             columns = ", ".join(f"{c} text" for c in landing.SOURCES[source].column_names)
             cur.execute(f"create table public.bench_{source} ({columns})")
+        conn.commit()
         for path in files:
             source = path.stem
             header = path.open(encoding="utf-8-sig").readline().strip()
