@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a user sees one clear line; --verbose shows the traceback
         if args.verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {err or type(err).__name__} (details: chiso -v …)")
+        # an exception without a message (a bare assert) still says what it is
+        console.print(f"[bold red]error:[/] {str(err).strip() or type(err).__name__} (details: chiso -v …)")
         return 1
 
 

@@ -69,3 +69,14 @@ def test_extracted_counts_print_as_integers():
                "rate_online,94.0,percent,100.0\n"
     assert cli.whole_numbers(csv_text, "csv").splitlines()[1:] == [
         "dossiers_received,1069,count,", "rank,3,rank,12", "rate_online,94.0,percent,100"]
+
+
+def test_an_error_without_a_message_still_names_itself(monkeypatch, capsys):
+    def fails(args):
+        raise AssertionError()
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args", lambda argv: argparse.Namespace(func=fails, verbose=False))
+    assert cli.main([]) == 1
+    assert "error: AssertionError (details: chiso -v" in capsys.readouterr().err
