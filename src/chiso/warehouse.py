@@ -44,9 +44,9 @@ EMBEDDED_SETTINGS = {
     "maintenance_work_mem": "512MB",
     "synchronous_commit": "off",
     # A table created and filled in one transaction (every dbt table, every partition the
-    # period_partitioned materialization builds, a bench COPY) then skips the WAL and is
-    # written once, synced at commit: the national build measured 26 % faster (README,
-    # "Performance"). Crash recovery is unchanged; what goes is replication and
+    # period_partitioned materialization builds) then skips the WAL and is written once,
+    # synced at commit: the national dbt build measured 24 % faster on a fresh server
+    # (README, "Performance"). Crash recovery is unchanged; what goes is replication and
     # point-in-time recovery, which a single-machine warehouse has no use for. These two
     # need a restart: the server is restarted once, when its warehouse is created.
     "wal_level": "minimal",
