@@ -253,6 +253,13 @@ begin
 end
 $$;
 
+-- Statistics after the gate: it turns batches from landed to passed, warned or quarantined,
+-- and every model reads only accepted batches. With the statistics of landing's time the
+-- planner expects no accepted batch at all and joins a month's dossiers by nested loops
+-- (measured: a national month's classification 67 s, of which 30 s such joins).
+create or replace function raw.analyze_batches() returns void
+language sql as $$ analyze raw.batches $$;
+
 -- Rows set aside above go back in, each under its batch's period, then into their
 -- month's partition.
 do $$

@@ -49,13 +49,16 @@ grant usage on schema marts, util to bi_reader, chiso_auditor;
 grant usage on schema audit, raw, ref, util to chiso_auditor;
 grant select on all tables in schema audit, raw, ref to chiso_auditor;
 
--- Landing creates a month's partitions and refreshes statistics: both need the tables'
--- owner, so these two functions run as their owner (the bootstrap account), for the
--- loader only.
+-- Landing creates a month's partitions and refreshes statistics, and the gate refreshes
+-- the batches' statistics: both need the tables' owner, so these functions run as their
+-- owner (the bootstrap account), for the loader only.
 alter function raw.ensure_period_partitions(text) security definer set search_path = pg_catalog, pg_temp;
 alter function raw.analyze_periods(text[]) security definer set search_path = pg_catalog, pg_temp;
-revoke execute on function raw.ensure_period_partitions(text), raw.analyze_periods(text[]) from public;
-grant execute on function raw.ensure_period_partitions(text), raw.analyze_periods(text[]) to chiso_loader;
+alter function raw.analyze_batches() security definer set search_path = pg_catalog, pg_temp;
+revoke execute on function raw.ensure_period_partitions(text), raw.analyze_periods(text[]),
+    raw.analyze_batches() from public;
+grant execute on function raw.ensure_period_partitions(text), raw.analyze_periods(text[]),
+    raw.analyze_batches() to chiso_loader;
 
 -- Objects created before these roles existed (or by a superuser bootstrap) change hands:
 -- dbt must own what it replaces, the gate its scratch tables.

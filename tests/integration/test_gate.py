@@ -550,6 +550,16 @@ def test_one_result_per_expectation_and_batch(gated: dict[str, Any], db_url: str
     assert {(n, d) for _, n, d in rows} == {(rules, rules)}
 
 
+def test_the_planner_sees_the_verdicts(gated: dict[str, Any], db_url: str) -> None:
+    """Models read accepted batches only: after the gate, the planner's estimate of them
+    comes from statistics taken after the verdicts, not from landing's (all 'landed')."""
+    accepted = query(db_url, "select count(*) from raw.batches where status in ('passed', 'warned')")[0][0]
+    plan = query(db_url, "explain (format json) select * from raw.batches where status in ('passed', 'warned')")
+    estimate = plan[0][0][0]["Plan"]["Plan Rows"]
+    assert accepted >= 5
+    assert accepted / 2 <= estimate <= accepted * 2, (estimate, accepted)
+
+
 def test_nothing_lost_and_history_untouched(gated: dict[str, Any], db_url: str) -> None:
     with contextlib.closing(psycopg2.connect(db_url)) as conn, conn.cursor() as cur:
         assert raw_fingerprint(cur) == gated["before"]

@@ -57,5 +57,7 @@ def record(conn: Any, run_id: str, batches: list[Batch], verdicts: dict[str, Ver
                 ([v.batch_id for v in verdicts.values() if v.status in ("passed", "warned")],),
             )
     conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select raw.analyze_batches()")  # sql/010_raw.sql says why
 
 
