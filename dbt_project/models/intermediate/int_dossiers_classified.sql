@@ -36,13 +36,25 @@ working_days as (
     select * from {{ source('ref', 'working_days') }}
 ),
 
--- A key delivered twice is a gate error; should one slip through, the first row of
--- the file counts once instead of twice.
+-- A key delivered twice is a gate error; should one slip through, its first delivery
+-- counts once (int_dossiers_repeated holds the others).
+repeated as (
+    select * from {{ ref('int_dossiers_repeated') }}
+    where {{ period_filter() }}
+),
+
 unique_dossiers as (
-    select distinct on (batch_id, dossier_id) *
+    select dossiers.*
     from dossiers
-    where dossier_id is not null
-    order by batch_id, dossier_id, source_file, source_row
+    left join repeated
+        on
+            dossiers.batch_id = repeated.batch_id
+            and dossiers.dossier_id = repeated.dossier_id
+            and dossiers.source_file = repeated.source_file
+            and dossiers.source_row = repeated.source_row
+    where
+        dossiers.dossier_id is not null
+        and repeated.batch_id is null
 ),
 
 unique_procedures as (
