@@ -209,11 +209,12 @@
 {#- The configuration of a period table (one partition a period): `indexes` are lists of
     columns every partition is indexed on; `periods`: what a month's build rewrites, 'month'
     or 'rollups' (its quarter and year to date). -#}
-{% macro period_partitioned_config(indexes=[['period', 'unit_code']], periods='month') -%}
+{% macro period_partitioned_config(indexes=[['period', 'unit_code']], periods='month', pre_hook=[]) -%}
     {{ return({
         'materialized': 'period_partitioned',
         'partition_indexes': indexes,
         'partition_periods': periods,
+        'pre_hook': pre_hook,
         'meta': {'period_scoped': true},
     }) }}
 {%- endmacro %}

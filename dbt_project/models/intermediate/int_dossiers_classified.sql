@@ -1,4 +1,4 @@
-{{ config(**period_partitioned_config()) }}
+{{ config(**period_partitioned_config(pre_hook=["{{ hash_joins_only() }}"])) }}
 
 -- One row per dossier of a scored batch, with every criterion's numerator and
 -- denominator membership as a boolean (crit_<code>_num / _den), defined once in macro
@@ -37,36 +37,23 @@ working_days as (
 ),
 
 -- A key delivered twice is a gate error; should one slip through, its first delivery
--- counts once (int_dossiers_repeated holds the others).
-repeated as (
-    select * from {{ ref('int_dossiers_repeated') }}
-    where {{ period_filter() }}
+-- counts once (int_repeated_deliveries holds the others).
+repeated_dossiers as (
+    select * from {{ ref('int_repeated_deliveries') }}
+    where source = 'ho_so' and {{ period_filter() }}
+),
+
+repeated_procedures as (
+    select * from {{ ref('int_repeated_deliveries') }}
+    where source = 'danh_muc_tthc' and {{ period_filter() }}
 ),
 
 unique_dossiers as (
-    select dossiers.*
-    from dossiers
-    left join repeated
-        on
-            dossiers.batch_id = repeated.batch_id
-            and dossiers.dossier_id = repeated.dossier_id
-            and dossiers.source_file = repeated.source_file
-            and dossiers.source_row = repeated.source_row
-    where
-        dossiers.dossier_id is not null
-        and repeated.batch_id is null
+    {{ first_deliveries('dossiers', 'dossier_id', 'repeated_dossiers') }}
 ),
 
 unique_procedures as (
-    select distinct on (batch_id, procedure_code)
-        batch_id,
-        procedure_code,
-        returns_paper_result,
-        has_fee,
-        time_limit_days
-    from procedures
-    where procedure_code is not null
-    order by batch_id, procedure_code, source_file, source_row
+    {{ first_deliveries('procedures', 'procedure_code', 'repeated_procedures') }}
 ),
 
 online_payments as (

@@ -21,11 +21,14 @@ working_days as (
     select * from {{ source('ref', 'working_days') }}
 ),
 
+-- a feedback item delivered twice counts once (int_repeated_deliveries)
+repeated as (
+    select * from {{ ref('int_repeated_deliveries') }}
+    where source = 'pakn' and {{ period_filter() }}
+),
+
 unique_feedback as (
-    select distinct on (batch_id, feedback_id) *
-    from feedback
-    where feedback_id is not null
-    order by batch_id, feedback_id, source_file, source_row
+    {{ first_deliveries('feedback', 'feedback_id') }}
 ),
 
 joined as (

@@ -21,11 +21,14 @@ dossiers as (
     where {{ period_filter() }}
 ),
 
+-- a procedure listed twice counts once (int_repeated_deliveries)
+repeated as (
+    select * from {{ ref('int_repeated_deliveries') }}
+    where source = 'danh_muc_tthc' and {{ period_filter() }}
+),
+
 unique_procedures as (
-    select distinct on (batch_id, procedure_code) *
-    from procedures
-    where procedure_code is not null
-    order by batch_id, procedure_code, source_file, source_row
+    {{ first_deliveries('procedures', 'procedure_code') }}
 ),
 
 usage as (

@@ -1,4 +1,4 @@
-{{ config(**period_partitioned_config()) }}
+{{ config(**period_partitioned_config(pre_hook=["{{ hash_joins_only() }}"])) }}
 
 -- One row per payment of a scored batch.
 with
@@ -18,11 +18,14 @@ dossiers as (
     where {{ period_filter() }}
 ),
 
+-- a payment delivered twice counts once (int_repeated_deliveries)
+repeated as (
+    select * from {{ ref('int_repeated_deliveries') }}
+    where source = 'thanh_toan' and {{ period_filter() }}
+),
+
 unique_payments as (
-    select distinct on (batch_id, payment_id) *
-    from payments
-    where payment_id is not null
-    order by batch_id, payment_id, source_file, source_row
+    {{ first_deliveries('payments', 'payment_id') }}
 ),
 
 final as (
