@@ -208,7 +208,7 @@
 
 {#- The configuration of a period table (one partition a period): `indexes` are lists of
     columns every partition is indexed on; `periods`: what a month's build rewrites, 'month'
-    or 'rollups' (its quarter and year to date). -#}
+    or 'rollups' (its quarter and year to date); `pre_hook`: the model's own pre_hooks. -#}
 {% macro period_partitioned_config(indexes=[['period', 'unit_code']], periods='month', pre_hook=[]) -%}
     {{ return({
         'materialized': 'period_partitioned',

@@ -25,7 +25,6 @@ batches as (
 
 gate_results as (
     select * from {{ ref('stg_audit__expectation_results') }}
-    where expectation like '%\_unique'
 ),
 
 keyed_sources (source, key_column) as (
