@@ -49,6 +49,8 @@ MAX_FILE_BYTES = _limit_bytes("CHISO_MAX_FILE_MB", 512)
 MAX_UNPACKED_BYTES = _limit_bytes("CHISO_MAX_UNPACKED_MB", 1024)
 MAX_COMPRESSION_RATIO = 200  # real workbooks stay far below; a zip bomb is far above
 HEADER_SCAN_ROWS = 30  # the header may sit below title rows; look this far for it
+SHEET_CHOICE_ROWS = 1_000  # which sheet holds the data is told from this many rows at its top
+MAX_COLUMNS = 16_384  # a worksheet's own limit (column XFD): a wider "header" is no table
 CSV_DELIMITERS = (",", ";", "\t")  # in order of preference on a tie
 EXCEL_MAX_SERIAL = 2958466  # 10000-01-01: serials at or above are not dates
 UTF8_BOM = codecs.BOM_UTF8
@@ -284,6 +286,7 @@ def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
     scan_end = len(data) if len(data) <= CSV_SCAN_BYTES else data.rfind(b"\n", 0, CSV_SCAN_BYTES) + 1
     leading_text = _decode(data[: scan_end or CSV_SCAN_BYTES], name, start, final=False)
     delimiter, header = _choose_header(leading_text, header_lookup(source), name)
+    _check_width(header.cells, header.first_line, name)
     breaks = _line_breaks(data)
     body_start = int(breaks[header.last_line - 1]) + 1 if header.last_line <= len(breaks) else len(data)
     width = len(header.cells)
@@ -311,6 +314,14 @@ def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
     if len(row_numbers) != table.num_rows:
         row_numbers = np.arange(header.last_line + 1, header.last_line + 1 + table.num_rows)
     return _Raw(header.cells, table, pa.array(row_numbers, pa.int32()), header.first_line, encoding)
+
+
+def _check_width(headers: Sequence[object], row: int, name: str) -> None:
+    if len(headers) > MAX_COLUMNS:
+        raise FileError(
+            f"{name}: row {row}: the header has {len(headers):,} columns, more than a worksheet "
+            f"holds ({MAX_COLUMNS:,}); not a table of records"
+        )
 
 
 def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _Record]:
@@ -655,10 +666,10 @@ def _check_package(data: bytes, name: str) -> None:
                 )
 
 
-def _leading_rows(sheet) -> tuple:
+def _leading_rows(sheet, max_row: int | None = None) -> tuple:
     """The sheet's row iterator, and its first non-blank rows (read from it) with their numbers."""
     sheet.reset_dimensions()  # the <dimension> a writer records may be stale: trust the cells
-    numbered = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    numbered = enumerate(sheet.iter_rows(min_row=1, max_row=max_row, values_only=True), start=1)
     leading: list[tuple[int, tuple]] = []
     for row_no, values in numbered:
         if not _is_blank(values):
@@ -674,9 +685,13 @@ def _data_sheet(workbook, source: Source, lookup: dict[str, str], name: str):
     equally like the source are refused: which one is meant cannot be told."""
     if source.name in workbook.sheetnames:
         return workbook[source.name]
+    if not workbook.worksheets:
+        raise FileError(f"{name}: the workbook has no worksheet (only chart sheets or none at all)")
     scored = []
     for sheet in workbook.worksheets:
-        _, leading = _leading_rows(sheet)
+        # only the top of each sheet: one stray cell at row 1,048,576 of a notes sheet
+        # would otherwise make it read a million blank rows
+        _, leading = _leading_rows(sheet, SHEET_CHOICE_ROWS)
         index, named = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
         scored.append((named, len(leading) > index + 1, sheet))
     best = max((named for named, _, _ in scored), default=0)
@@ -702,6 +717,7 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
             raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
         index, _ = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
         header_row, header_values = leading[index]
+        _check_width(header_values, header_row, name)
         headers = [_cell_text(v) for v in header_values]
         body = leading[index + 1:] + [(n, v) for n, v in numbered if not _is_blank(v)]
         epoch = workbook.epoch
@@ -750,14 +766,28 @@ def _read_json(data: bytes, name: str) -> _Raw:
         payload = json.loads(_decode(data, name, start))
     except json.JSONDecodeError as err:
         raise FileError(f"{name}: row {err.lineno}: invalid JSON ({err.msg})") from None
+    except ValueError as err:  # e.g. an integer past Python's digit limit
+        raise FileError(f"{name}: invalid JSON ({err})") from None
     records = _json_records(payload)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise FileError(f"{name}: expected a JSON array of objects (or {{\"rows\": [...]}})")
     headers: list[str] = list(dict.fromkeys(k for record in records for k in record))
-    columns = {
-        f"c{i}": pa.array([_json_cell(r.get(h)) for r in records], pa.string())
-        for i, h in enumerate(headers)
-    }
+    _check_width(headers, 1, name)
+    if len(headers) * len(records) > max(1_000_000, 4 * len(data)):
+        # every written key costs a few bytes at least: a table this large from a file this
+        # small means each record has keys of its own (a map keyed by ids, not records)
+        raise FileError(
+            f"{name}: its {len(records):,} records use {len(headers):,} different keys; "
+            "expected records sharing one set of keys (the columns)"
+        )
+    try:
+        columns = {
+            f"c{i}": pa.array([_json_cell(r.get(h)) for r in records], pa.string())
+            for i, h in enumerate(headers)
+        }
+    except UnicodeEncodeError as err:  # a lone surrogate escape ("\ud800") is no character
+        bad = repr(err.object[err.start:err.end])
+        raise FileError(f"{name}: a text value holds {bad}, half of a UTF-16 pair: not a character") from None
     table = pa.table(columns) if columns else pa.table({})
     return _Raw(headers, table, pa.array(range(1, len(records) + 1), pa.int32()), 0, encoding)
 

@@ -215,6 +215,7 @@ _CANCEL: dict[str, list[tuple[str, ...]]] = {
 VOCAB: frozenset[str] = frozenset(w for e in ENTRIES for w in e.words) | frozenset(
     w for ps in _CANCEL.values() for p in ps for w in p
 )
+_VOCAB_LONGEST = max(map(len, VOCAB))
 
 # consecutive keyword words ('ho so', 'xu ly'): what may follow what
 BIGRAMS: frozenset[tuple[str, str]] = frozenset(
@@ -256,6 +257,10 @@ def ocr_syllable(word: str) -> bool:
 OCR_UNDO = (("ii", "u"), ("ir", "u"), ("ri", "n"), ("rn", "m"), ("cl", "d"), ("li", "h"), ("b", "h"),
             ("f", "t"), ("v", "u"), ("q", "g"), ("l", "i"), ("l", "t"), ("i", "l"), ("e", "c"),
             ("m", "in"), ("ck", "ch"), ("uh", "nh"))
+# An undo shortens a word by at most this much, so a word longer than the longest keyword by
+# more than that per undo can never become one: `vocab_form` refuses it without searching
+# (a run of 400 OCR 'l's would otherwise take minutes).
+_UNDO_SHRINK = max(len(wrong) - len(right) for wrong, right in OCR_UNDO)
 
 
 @lru_cache(maxsize=200_000)
@@ -464,7 +469,7 @@ def vocab_form(word: str, depth: int = 2) -> str | None:
     ('frirc' = 'trirc' = 'truc')."""
     if word in VOCAB:
         return word
-    if depth == 0 or len(word) < 3:
+    if depth == 0 or len(word) < 3 or len(word) - depth * _UNDO_SHRINK > _VOCAB_LONGEST:
         return None
     for wrong, right in OCR_UNDO:
         k = word.find(wrong)

@@ -57,7 +57,13 @@ def read_lines(path: Path) -> list[str]:
 def _read_plain(path: Path) -> str:
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ExtractionError(
+                f"{path}: starts with a UTF-16 byte-order mark but is not valid UTF-16 "
+                f"(byte {exc.start}); save it as UTF-8"
+            ) from exc
     if b"\x00" in raw[:4096]:
         raise ExtractionError(f"{path}: looks like a binary file, not text")
     try:
@@ -93,14 +99,30 @@ def _read_docx(path: Path) -> str:
 def _table_lines(table) -> list[str]:
     lines = []
     for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(cell.text.split()))
+        try:
+            row_cells = row.cells  # resolves merged cells, so a merge's text comes once
+        except Exception:  # noqa: BLE001 - a malformed merge (vMerge with nothing above)
+            row_cells = None
+        if row_cells is None:
+            # python-docx cannot lay the grid out; each cell as written is still text
+            cells = [" ".join(_cell_text(tc).split()) for tc in row._tr.tc_lst]
+        else:
+            cells, seen = [], set()
+            for cell in row_cells:
+                if id(cell._tc) in seen:
+                    continue
+                seen.add(id(cell._tc))
+                cells.append(" ".join(cell.text.split()))
         lines.append("\t".join(cells))
     return lines
+
+
+def _cell_text(tc) -> str:
+    return "\n".join("".join(t.text or "" for t in p.iter(_W_T)) for p in tc.iter(_W_P))
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_P, _W_T = _W + "p", _W + "t"
 
 
 def _read_pdf(path: Path) -> str:

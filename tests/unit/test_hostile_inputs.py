@@ -1,0 +1,173 @@
+"""Inputs found by fuzzing that crashed or stalled a reader or the report extractor: each must
+now give a result or a clear error naming the file, within a time a pipeline can afford."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from chiso.extract import ExtractionError, extract_report
+from chiso.extract.numbers import Number, parse_number
+from chiso.extract.tables import ROLES, ScoreRow, _role_layouts, assign_roles
+from chiso.readers import FileError, read_table
+from chiso.sources import HO_SO
+
+REPORT_HEAD = (
+    "Báo cáo kết quả giải quyết thủ tục hành chính tháng 7 năm 2025 của UBND xã "
+    "Vĩnh Thuận, tỉnh An Giang.\n"
+)
+
+
+class within:
+    """Fails the test when the block takes longer than `seconds` (generous: CI is shared)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        took = time.perf_counter() - self.start
+        assert took < self.seconds, f"took {took:.1f} s (limit {self.seconds} s)"
+
+
+def outcome(path: Path) -> str:
+    """'figures: …' or the ExtractionError's message; any other exception fails the test."""
+    try:
+        report = extract_report(path)
+    except ExtractionError as exc:
+        assert path.name in str(exc)
+        return str(exc)
+    return "figures: " + ", ".join(sorted(f.name for f in report.figures))
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_text_with_a_utf16_mark_that_does_not_decode_is_an_extraction_error(tmp_path: Path):
+    path = tmp_path / "bao_cao.txt"
+    path.write_bytes(b"\xff\xfe" + "Báo cáo".encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
+    with pytest.raises(ExtractionError, match=r"bao_cao\.txt.*UTF-16"):
+        extract_report(path)
+
+
+def test_docx_table_whose_first_row_continues_a_vertical_merge_is_still_read(tmp_path: Path):
+    docx = pytest.importorskip("docx")
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_paragraph(REPORT_HEAD)
+    table = document.add_table(rows=0, cols=2)
+    for label, number in [("Chỉ tiêu", "Số lượng"), ("Tiếp nhận mới", "520"), ("Đã giải quyết", "500")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, number
+    # '<w:vMerge/>' on the top row: continues a merge from a row that does not exist
+    table.rows[0].cells[0]._tc.get_or_add_tcPr().append(OxmlElement("w:vMerge"))
+    assert table._tbl.tr_lst[0].tc_lst[0].tcPr.find(qn("w:vMerge")) is not None
+    path = tmp_path / "bao_cao_vinh_thuan.docx"
+    document.save(str(path))
+    report = extract_report(path)
+    assert {f.name: f.value for f in report.figures} == {"dossiers_received": 520, "dossiers_resolved": 500}
+
+
+@pytest.mark.parametrize("word", ["I" * 300, "l" * 400, "rn" * 200, "nghiaquyen" * 60])
+def test_a_very_long_word_does_not_stall_the_extractor(tmp_path: Path, word: str):
+    path = tmp_path / "bao_cao.txt"
+    path.write_text(REPORT_HEAD + f"Tiếp nhận mới {word} 520 hồ sơ.\n", encoding="utf-8")
+    with within(10):
+        outcome(path)
+
+
+def test_a_table_row_of_thousands_of_numbers_does_not_stall_the_extractor(tmp_path: Path):
+    path = tmp_path / "bao_cao.txt"
+    row = "Tổng số hồ sơ tiếp nhận\t" + "\t".join(str(k % 90 + 1) for k in range(3_000))
+    path.write_text(REPORT_HEAD + "Chỉ tiêu\tSố lượng\n" + row + "\n", encoding="utf-8")
+    with within(20):
+        outcome(path)
+
+
+def test_score_table_roles_are_chosen_as_by_full_enumeration_and_fast_when_wide():
+    for width in range(1, 7):
+        full = [r for r in itertools.product((*ROLES, "other"), repeat=width)
+                if "score" in r and not any(r.count(x) > 1 for x in ROLES)]
+        assert _role_layouts(width) == full
+    # twelve numbers a row (an OCR'd letter whose footnotes ran into the table): max, score,
+    # rank, then nine others; 4**12 tuples took 12 s, the layouts take well under one
+    tail = ["2", "4", "5", "6", "7", "8", "9", "10", "11"]
+
+    def row(line: int, group: str, cap: str, score: str, rank: str) -> ScoreRow:
+        raws = [cap, score, rank, *tail]
+        return ScoreRow(line, group, [Number(parse_number(raw), raw, 0, 0) for raw in raws])
+
+    rows = [row(1, "CKMB", "18", "15,5", "3"), row(2, "TDGQ", "20", "17,25", "12")]
+    with within(5):
+        roles = assign_roles(rows, "diem toi da ket qua xep hang")
+    assert roles == ("max", "score", "rank", *["other"] * len(tail))
+
+
+# --------------------------------------------------------------------------- submission files
+
+
+def test_json_whose_records_each_have_their_own_keys_is_refused_quickly(tmp_path: Path):
+    path = tmp_path / "ho_so.json"
+    path.write_text(json.dumps([{f"k{i}": i} for i in range(8_000)]), encoding="utf-8")
+    with within(5), pytest.raises(FileError, match=r"ho_so\.json: .*8,000 different keys"):
+        read_table(path, HO_SO)
+
+
+def test_json_lone_surrogate_and_huge_integer_get_their_own_reasons(tmp_path: Path):
+    path = tmp_path / "ho_so.json"
+    path.write_text('[{"dossier_id": "D\\ud800"}]', encoding="utf-8")
+    with pytest.raises(FileError, match=r"ho_so\.json: .*half of a UTF-16 pair"):
+        read_table(path, HO_SO)
+    path.write_text('[{"dossier_id": ' + "9" * 4_301 + "}]", encoding="utf-8")
+    with pytest.raises(FileError, match=r"ho_so\.json: invalid JSON .*digits"):
+        read_table(path, HO_SO)
+
+
+def test_csv_header_wider_than_a_worksheet_is_refused_quickly(tmp_path: Path):
+    path = tmp_path / "ho_so.csv"
+    path.write_text("dossier_id,procedure_code" + "," * 100_000 + "\nD1,1.0001" + "," * 100_000 + "\n")
+    with within(5), pytest.raises(FileError, match=r"ho_so\.csv: row 1: the header has 100,002 columns"):
+        read_table(path, HO_SO)
+
+
+def test_sheets_with_one_far_cell_do_not_make_the_reader_walk_a_million_rows(tmp_path: Path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "notes"
+    workbook.active["A1048576"] = "x"
+    data = workbook.create_sheet("data")
+    data.append(["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận"])
+    data.append(["D1", "1.001234", "03/09/2025 08:15"])
+    for k in range(12):
+        workbook.create_sheet(f"extra{k}")["A1048576"] = "x"
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    with within(5):
+        result = read_table(path, HO_SO)
+    assert result.table.column("dossier_id").to_pylist() == ["D1"]
+
+
+def test_workbook_without_worksheets_says_so(tmp_path: Path):
+    buffer = io.BytesIO()
+    openpyxl.Workbook().save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    path = tmp_path / "ho_so.xlsx"
+    with zipfile.ZipFile(path, "w") as target:
+        for part in source.infolist():
+            content = source.read(part)
+            if part.filename == "xl/workbook.xml":
+                content = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", content, flags=re.S)
+            target.writestr(part, content)
+    with pytest.raises(FileError, match=r"ho_so\.xlsx: .*no worksheet"):
+        read_table(path, HO_SO)
