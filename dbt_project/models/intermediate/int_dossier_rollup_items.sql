@@ -7,4 +7,5 @@
 -- (int_dossiers_rollup_parts + int_dossiers_rolled): a view, computed when read.
 
 {{ rolled_items('int_dossiers_classified', 'dossier_id', dossier_item_columns(),
-                dossier_classification('latest'), scoped=false) }}
+                dossier_classification('latest'), scoped=false,
+                earlier_links=true) }}
