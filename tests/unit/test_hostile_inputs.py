@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chiso.extract import ExtractionError, extract_report
 from chiso.extract.numbers import Number, parse_number
@@ -171,3 +173,122 @@ def test_workbook_without_worksheets_says_so(tmp_path: Path):
             target.writestr(part, content)
     with pytest.raises(FileError, match=r"ho_so\.xlsx: .*no worksheet"):
         read_table(path, HO_SO)
+
+
+# --------------------------------------------------------------------------- docx structure
+
+HEAD_LINE = REPORT_HEAD.strip()
+
+
+def _docx_with(tmp_path: Path, build) -> Path:
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph(HEAD_LINE)
+    build(document)
+    path = tmp_path / "bao_cao_vinh_thuan.docx"
+    document.save(str(path))
+    return path
+
+
+def _figures_table(document):
+    table = document.add_table(rows=0, cols=2)
+    for label, number in [("Chỉ tiêu", "Số lượng"), ("Tiếp nhận mới", "520"), ("Đã giải quyết", "500")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, number
+    return table
+
+
+def _wrap(element, *names: str):
+    """Moves `element` into nested w:<name> wrappers at its place (content controls …)."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    parent, index = element.getparent(), element.getparent().index(element)
+    parent.remove(element)
+    inner = outer = None
+    for name in names:
+        node = parse_xml(f"<w:{name} {nsdecls('w')}/>")
+        if inner is None:
+            outer = node
+        else:
+            inner.append(node)
+        inner = node
+    inner.append(element)
+    parent.insert(index, outer)
+
+
+def _inline(document, wrapper: str) -> None:
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    paragraph = document.add_paragraph("Tiếp nhận mới ")
+    paragraph._p.append(parse_xml(f'<w:{wrapper} {nsdecls("w")}><w:r><w:t>520</w:t></w:r></w:{wrapper}>'))
+    paragraph.add_run(" hồ sơ, đã giải quyết 500 hồ sơ.")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda d: _wrap(d.add_paragraph("Tiếp nhận mới 520 hồ sơ, đã giải quyết 500 hồ sơ.")._p,
+                                     "sdt", "sdtContent"), id="paragraph-in-content-control"),
+        pytest.param(lambda d: _wrap(_figures_table(d)._tbl, "sdt", "sdtContent"), id="table-in-control"),
+        pytest.param(lambda d: _wrap(_figures_table(d)._tbl.tr_lst[1], "sdt", "sdtContent"), id="row"),
+        pytest.param(lambda d: _wrap(_figures_table(d)._tbl.tr_lst[1].tc_lst[1], "sdt", "sdtContent"),
+                     id="cell-in-control"),
+        pytest.param(lambda d: _inline(d, "ins"), id="tracked-insertion"),
+        pytest.param(lambda d: _inline(d, "smartTag"), id="smart-tag"),
+        pytest.param(lambda d: _inline(d, "fldSimple"), id="field"),
+        pytest.param(lambda d: _figures_table(d.add_table(rows=1, cols=1).cell(0, 0)), id="nested-table"),
+    ],
+)
+def test_docx_text_wrapped_the_ways_word_wraps_it_is_read(tmp_path: Path, build):
+    report = extract_report(_docx_with(tmp_path, build))
+    assert {f.name: f.value for f in report.figures} == {"dossiers_received": 520, "dossiers_resolved": 500}
+
+
+def test_tracked_deletions_are_not_read(tmp_path: Path):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    def build(document):
+        paragraph = document.add_paragraph("Tiếp nhận mới ")
+        paragraph._p.append(parse_xml(f'<w:moveFrom {nsdecls("w")}><w:r><w:t>999</w:t></w:r></w:moveFrom>'))
+        paragraph._p.append(parse_xml(f'<w:del {nsdecls("w")}><w:r><w:delText>888</w:delText></w:r></w:del>'))
+        paragraph.add_run("520 hồ sơ, đã giải quyết 500 hồ sơ.")
+
+    report = extract_report(_docx_with(tmp_path, build))
+    assert {f.name: f.value for f in report.figures} == {"dossiers_received": 520, "dossiers_resolved": 500}
+
+
+def _python_docx_rows(table) -> list[str]:
+    """What python-docx's own grid (row.cells) gives: the reading before the XML walk."""
+    lines = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) not in seen:
+                seen.add(id(cell._tc))
+                cells.append(" ".join(cell.text.split()))
+        lines.append("\t".join(cells))
+    return lines
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 4), cols=st.integers(1, 4), merges=st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)), max_size=3))
+def test_merged_cells_read_as_python_docx_lays_them_out(tmp_path: Path, rows, cols, merges):
+    docx = pytest.importorskip("docx")
+    from chiso.extract.text import _table_lines
+
+    document = docx.Document()
+    table = document.add_table(rows=rows, cols=cols)
+    for r in range(rows):
+        for c in range(cols):
+            table.cell(r, c).text = f"r{r}c{c}"
+    for r1, c1, r2, c2 in merges:
+        try:
+            corner = table.cell(min(r2, rows - 1), min(c2, cols - 1))
+            table.cell(min(r1, rows - 1), min(c1, cols - 1)).merge(corner)
+        except Exception:  # noqa: BLE001 - python-docx refuses merges across earlier merges
+            continue
+    assert _table_lines(table._tbl) == _python_docx_rows(table)

@@ -74,55 +74,125 @@ def _read_plain(path: Path) -> str:
 
 
 def _read_docx(path: Path) -> str:
-    """Paragraphs and tables in document order; merged table cells are emitted once."""
+    """Paragraphs and tables in document order, read from the XML as Word lays it out:
+    content controls (w:sdt), tracked insertions, smart tags and fields are read through,
+    nested tables come out as lines of their own, and merged table cells are emitted once
+    a row (a vertically merged cell's text in each row it spans)."""
     try:
         import docx  # python-docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
     except ImportError as exc:  # pragma: no cover - python-docx is a dependency
         raise ExtractionError(f"{path}: reading .docx needs python-docx") from exc
+    _check_docx_package(path)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several unrelated types for bad files
         raise ExtractionError(f"{path}: not a readable .docx file ({exc})") from exc
     lines: list[str] = []
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(child, document).text)
-        elif tag == "tbl":
-            lines.extend(_table_lines(Table(child, document)))
-            lines.append("")
+    _block_lines(document.element.body, lines)
     return "\n".join(lines)
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# wrappers whose content Word shows in place: content controls, custom XML, tracked
+# insertions and moves, smart tags, fields, hyperlinks
+_TRANSPARENT = {_W + name for name in ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag",
+                                       "fldSimple", "hyperlink")}
+_SKIPPED = {_W + name for name in ("sdtPr", "sdtEndPr", "del", "moveFrom", "customXmlPr")}
+MAX_DOCX_XML_BYTES = 32 * 1024 * 1024  # a monthly report's document.xml is well under 1 MB
+
+
+def _check_docx_package(path: Path) -> None:
+    """The document part's unpacked size, before any XML is parsed (a small zip can hold a
+    huge part)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = [i.file_size for i in archive.infolist() if i.filename.startswith("word/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExtractionError(f"{path}: not a readable .docx file ({exc})") from exc
+    if sum(sizes) > MAX_DOCX_XML_BYTES:
+        raise ExtractionError(
+            f"{path}: the document unpacks to {sum(sizes) // 2**20} MB of XML, over the "
+            f"{MAX_DOCX_XML_BYTES // 2**20} MB a report can take"
+        )
+
+
+def _children(element):
+    """Child elements, with transparent wrappers replaced by their content."""
+    for child in element:
+        if child.tag in _TRANSPARENT:
+            yield from _children(child)
+        elif child.tag not in _SKIPPED:
+            yield child
+
+
+def _block_lines(container, lines: list[str]) -> None:
+    for child in _children(container):
+        if child.tag == _W + "p":
+            lines.append(_paragraph_text(child))
+        elif child.tag == _W + "tbl":
+            lines.extend(_table_lines(child))
+            lines.append("")
+
+
+def _paragraph_text(paragraph) -> str:
+    parts: list[str] = []
+    for node in paragraph.iter():
+        if node.tag == _W + "t" and not _deleted(node, paragraph):
+            parts.append(node.text or "")
+        elif node.tag == _W + "tab" and node.getparent().tag == _W + "r":
+            parts.append("\t")
+        elif node.tag in (_W + "br", _W + "cr"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _deleted(node, stop) -> bool:
+    parent = node.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag in _SKIPPED:
+            return True
+        parent = parent.getparent()
+    return False
+
+
 def _table_lines(table) -> list[str]:
-    lines = []
-    for row in table.rows:
-        try:
-            row_cells = row.cells  # resolves merged cells, so a merge's text comes once
-        except Exception:  # noqa: BLE001 - a malformed merge (vMerge with nothing above)
-            row_cells = None
-        if row_cells is None:
-            # python-docx cannot lay the grid out; each cell as written is still text
-            cells = [" ".join(_cell_text(tc).split()) for tc in row._tr.tc_lst]
-        else:
-            cells, seen = [], set()
-            for cell in row_cells:
-                if id(cell._tc) in seen:
-                    continue
-                seen.add(id(cell._tc))
-                cells.append(" ".join(cell.text.split()))
+    """One line a row, cells tab-separated; a table nested in a cell follows its row."""
+    lines: list[str] = []
+    above: dict[int, str] = {}  # grid column → text of the cell covering it in the row above
+    for row in (c for c in _children(table) if c.tag == _W + "tr"):
+        cells, nested, covering = [], [], {}
+        column = _grid_value(row.find(f"{_W}trPr/{_W}gridBefore"), 0)
+        for cell in (c for c in _children(row) if c.tag == _W + "tc"):
+            properties = cell.find(_W + "tcPr")
+            span = max(1, _grid_value(None if properties is None else properties.find(_W + "gridSpan"), 1))
+            merge = None if properties is None else properties.find(_W + "vMerge")
+            if merge is not None and merge.get(_W + "val") in (None, "continue") and column in above:
+                text = above[column]  # the merged cell above, as python-docx gives it
+            else:
+                paragraphs: list[str] = []
+                for child in _children(cell):
+                    if child.tag == _W + "p":
+                        paragraphs.append(_paragraph_text(child))
+                    elif child.tag == _W + "tbl":
+                        nested.extend(_table_lines(child))
+                text = " ".join(" ".join(paragraphs).split())
+            cells.append(text)
+            for k in range(column, column + span):
+                covering[k] = text
+            column += span
+        above = covering
         lines.append("\t".join(cells))
+        lines.extend(nested)
     return lines
 
 
-def _cell_text(tc) -> str:
-    return "\n".join("".join(t.text or "" for t in p.iter(_W_T)) for p in tc.iter(_W_P))
-
-
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_W_P, _W_T = _W + "p", _W + "t"
+def _grid_value(element, default: int) -> int:
+    try:
+        return int(element.get(_W + "val")) if element is not None else default
+    except (TypeError, ValueError):
+        return default
 
 
 def _read_pdf(path: Path) -> str:
