@@ -296,24 +296,38 @@ def _read_csv(data: bytes, name: str, source: Source) -> _Raw:
         table = pa.table({n: pa.array([], pa.string()) for n in raw_names})
     else:
         try:
-            table = pcsv.read_csv(
-                pa.BufferReader(pa.py_buffer(data).slice(body_start)),  # zero-copy
-                read_options=pcsv.ReadOptions(column_names=raw_names),
-                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={n: pa.string() for n in raw_names}, strings_can_be_null=False
-                ),
-            )
+            table = _arrow_csv(data, body_start, raw_names, delimiter)
         except pa.ArrowInvalid:
             _decode(data, name, start)  # a FileError naming the row, if the bytes are not UTF-8
-            text = data[body_start:].decode("utf-8")
-            raise FileError(_locate_csv_error(text, name, width, delimiter, header.last_line + 1)) from None
+            # Lines of whitespace (or delimiters) only, shorter than the header: no records,
+            # as read_table counts them, so they are blanked (keeping the line numbers)
+            blanked = data[:body_start - 1] + _empty_record(delimiter, ahead=True).sub(
+                b"\n", data[body_start - 1:] + (b"" if data.endswith(b"\n") else b"\n"))
+            try:
+                table = _arrow_csv(blanked, body_start, raw_names, delimiter)
+            except pa.ArrowInvalid:
+                text = data[body_start:].decode("utf-8")
+                where = _locate_csv_error(text, name, width, delimiter, header.last_line + 1)
+                raise FileError(where) from None
+            data = blanked
+            row_numbers = _record_lines(data, _line_breaks(data), body_start, header.last_line + 1)
     if len(row_numbers) != table.num_rows:  # quotes inside unquoted fields: let Python count
         text = data[body_start:].decode("utf-8")
         row_numbers = _csv_record_lines(text, delimiter, header.last_line + 1)
     if len(row_numbers) != table.num_rows:
         row_numbers = np.arange(header.last_line + 1, header.last_line + 1 + table.num_rows)
     return _Raw(header.cells, table, pa.array(row_numbers, pa.int32()), header.first_line, encoding)
+
+
+def _arrow_csv(data: bytes, body_start: int, names: list[str], delimiter: str) -> pa.Table:
+    return pcsv.read_csv(
+        pa.BufferReader(pa.py_buffer(data).slice(body_start)),  # zero-copy
+        read_options=pcsv.ReadOptions(column_names=names),
+        parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in data),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False
+        ),
+    )
 
 
 def _check_width(headers: Sequence[object], row: int, name: str) -> None:
@@ -484,9 +498,12 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
         return plan
     if data.find(b"\\.", body_start, end) >= 0:
         return None
-    if _may_end_in_footer(data, max(body_start, end - FOOTER_SCAN_BYTES), end, delimiter):
-        return None  # read_table finds the footer and leaves it out
     inner = breaks[(breaks >= body_start) & (breaks < end)]
+    tail = int(inner[-FOOTER_MAX_ROWS]) + 1 if len(inner) >= FOOTER_MAX_ROWS else body_start
+    if _may_end_in_footer(data, tail, end, delimiter):
+        return None  # read_table finds the footer and leaves it out
+    if data.startswith(UTF8_BOM, body_start):
+        return None  # Arrow drops a byte-order mark starting its input; COPY would keep it
     buffer = np.frombuffer(data, np.uint8)
     starts = np.concatenate(([body_start], inner + 1))
     ends = np.concatenate((inner, [end]))
@@ -507,11 +524,24 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
 
 def _has_empty_record(data: bytes, start: int, end: int, delimiter: str) -> bool:
     """Whether a line of data[start:end] (the body, from just after the header's line break
-    to its last record) holds nothing but delimiters, quotes and spaces."""
-    if EMPTY_RECORD[delimiter].search(data, start - 1, end):
+    to its last record) holds nothing but delimiters, quotes and whitespace."""
+    if _empty_record(delimiter).search(data, start - 1, end):
         return True
     newline = data.rfind(b"\n", start, end)  # the last line has no line break within the body
-    return not data[newline + 1 if newline >= 0 else start:end].strip(b' "\r' + delimiter.encode())
+    last = data[newline + 1 if newline >= 0 else start:end].decode("utf-8", errors="replace")
+    return not last.strip(trimmed_whitespace() + '"' + delimiter)
+
+
+@functools.cache
+def _empty_record(delimiter: str, ahead: bool = False) -> re.Pattern[bytes]:
+    """A line of the body holding only delimiters, quotes and whitespace (what read_table
+    trims), between two line breaks: an empty record. A literal first byte lets the search
+    skip ahead (six times faster than ^…$)."""
+    single = [c.encode() for c in trimmed_whitespace() if len(c.encode()) == 1 and c not in "\r\n"]
+    wider = [re.escape(c.encode()) for c in trimmed_whitespace() if len(c.encode()) > 1]
+    byte_class = rb"[" + b"".join(re.escape(b) for b in [delimiter.encode(), b'"', *single]) + rb"]"
+    end = rb"(?=\r?\n)" if ahead else rb"\r?\n"  # ahead: the line break after it is kept
+    return re.compile(rb"\n(?:" + b"|".join([byte_class, *wider]) + rb")*" + end)
 
 
 def _may_end_in_footer(data: bytes, start: int, end: int, delimiter: str) -> bool:
@@ -666,6 +696,41 @@ def _check_package(data: bytes, name: str) -> None:
                 )
 
 
+EXCEL_MAX_ROW = 1_048_576
+SHEET_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+# A formula cell with no value, or an empty one while no type says the value is text: the
+# writer (a script, a web export) stored the formula without calculating it, so reading the
+# computed values (data_only) would give blank cells, and a row of them would vanish.
+UNCOMPUTED_FORMULA = re.compile(
+    rb'<c\b(?![^>]*\st="(?:str|s|b|e|inlineStr)")[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)'
+    rb"\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
+)
+
+
+def _sheet_parts(data: bytes, workbook, name: str) -> dict[str, bytes]:
+    """Each worksheet's XML, checked before any row is read: openpyxl pads the rows up to
+    each row number it meets (row 99,999,999,999 would never end) and drops a row whose
+    number is not above the one before (its records would vanish without a word)."""
+    parts: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for sheet in workbook.worksheets:
+            path = sheet._worksheet_path
+            if path in parts:
+                continue
+            parts[path] = part = archive.read(path.lstrip("/"))
+            previous = 0
+            for match in SHEET_ROW.finditer(part):
+                row = int(match.group(1))
+                if row <= previous or row > EXCEL_MAX_ROW:
+                    where = f"row {row} after row {previous}" if row <= previous else f"row number {row:,}"
+                    raise FileError(
+                        f"{name}: sheet {sheet.title!r} is malformed ({where}; a worksheet's rows "
+                        f"run 1 to {EXCEL_MAX_ROW:,} in order): open it in Excel and save it again"
+                    )
+                previous = row
+    return parts
+
+
 def _leading_rows(sheet, max_row: int | None = None) -> tuple:
     """The sheet's row iterator, and its first non-blank rows (read from it) with their numbers."""
     sheet.reset_dimensions()  # the <dimension> a writer records may be stale: trust the cells
@@ -711,7 +776,13 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     lookup = header_lookup(source)
     try:
+        parts = _sheet_parts(data, workbook, name)
         sheet = _data_sheet(workbook, source, lookup, name)
+        if UNCOMPUTED_FORMULA.search(parts.get(sheet._worksheet_path, b"")):
+            raise FileError(
+                f"{name}: sheet {sheet.title!r} holds formulas without computed values (the program "
+                "that wrote it does not calculate): open it in Excel or LibreOffice and save it again"
+            )
         numbered, leading = _leading_rows(sheet)
         if not leading:
             raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
@@ -865,12 +936,8 @@ FOOTER_LABEL = re.compile(
     r"(?:tong cong|tong so|tong|cong|total|nguoi lap(?: bieu)?|thu truong(?: don vi)?|(?:pho )?chu tich"
     r"|xac nhan|ky ten)(?:[\s:].*)?|.*\bngay \d{1,2} thang \d{1,2} nam \d{4}\b.*"
 )
-# A line of the body holding only delimiters, quotes and spaces (an empty record), between
-# two line breaks: a literal first byte lets the search skip ahead (six times faster than ^…$).
-EMPTY_RECORD = {d: re.compile(rb"\n[" + re.escape(d.encode()) + rb' "]*\r?\n') for d in CSV_DELIMITERS}
 DATE_LIKE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 FOOTER_MAX_ROWS = 20  # a footer is at most this many rows
-FOOTER_SCAN_BYTES = 4096  # the end of a CSV body where plan_csv looks for one
 
 
 def _without_empty_records(raw: _Raw) -> _Raw:
@@ -902,23 +969,30 @@ def _footer_start(table: pa.Table, key: int, dated: Sequence[int] = ()) -> int |
     with the key column empty or holding that label and no date in a required date column
     (`dated`: a record has one), provided every row after it is a footer row too:
     labelled, without a key, or with a "key" that is a person's name (text with a space, as
-    the names under a signature block land in the first column). A row with an identifier
-    after it means the label was data: nothing is left out."""
+    the names under a signature block land in the first column: words without a digit). A
+    row with an identifier after it (a key with a digit: 'H31 10537 000' too) means the
+    label was data (a subtotal): nothing is left out."""
     keys = table.column(f"c{key}")
     rows = table.num_rows
 
     def key_of(row: int) -> str:
         return (keys[row].as_py() or "").strip()
 
+    def has_date(row: int) -> bool:
+        return any(DATE_LIKE.match(table.column(f"c{i}")[row].as_py() or "") for i in dated)
+
     def labelled(row: int) -> bool:
         label = _first_cell(table, row)
         return (bool(label) and FOOTER_LABEL.fullmatch(fold(label)) is not None
-                and key_of(row) in ("", label)
-                and not any(DATE_LIKE.match(table.column(f"c{i}")[row].as_py() or "") for i in dated))
+                and key_of(row) in ("", label) and not has_date(row))
+
+    def name_row(row: int) -> bool:  # a person's name: words, no digit (an identifier has some)
+        key = key_of(row)
+        return " " in key and not any(c.isdigit() for c in key)
 
     for start in range(max(0, rows - FOOTER_MAX_ROWS), rows):
         if labelled(start):
-            below = (labelled(r) or not key_of(r) or " " in key_of(r) for r in range(start + 1, rows))
+            below = (labelled(r) or not key_of(r) or name_row(r) for r in range(start + 1, rows))
             return start if all(below) else None
     return None
 

@@ -292,3 +292,97 @@ def test_merged_cells_read_as_python_docx_lays_them_out(tmp_path: Path, rows, co
         except Exception:  # noqa: BLE001 - python-docx refuses merges across earlier merges
             continue
     assert _table_lines(table._tbl) == _python_docx_rows(table)
+
+
+# --------------------------------------------------------------------------- CSV: COPY path = read_table
+
+PAKN_HEADER = ("feedback_id,dossier_id,received_at,due_at,handled_at,supplement_requested_at,published_at,"
+               "status,rating,repeated")
+PAKN_ROW = "PAKN-{k},H{k},2025-09-04 11:34:43,2025-09-25 11:34:43,,,,handled,none,false"
+FIRST, SECOND = PAKN_ROW.format(k=1), PAKN_ROW.format(k=2)
+
+
+def _read_both(path: Path):
+    """read_table's records, and what landing's COPY path would land (None: it leaves the
+    file to read_table)."""
+    from chiso.readers import plan_csv
+    from chiso.sources import PAKN
+
+    result = read_table(path, PAKN)
+    plan = plan_csv(path, PAKN, path.name)
+    return result, plan
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [
+        pytest.param([FIRST, ",\t,,,,,,,,", SECOND], 2, id="tab-in-a-blank-record"),
+        pytest.param([FIRST, ",\u00a0,,,,,,,,", SECOND], 2, id="nbsp-in-a-blank-record"),
+        pytest.param([FIRST, " ", SECOND], 2, id="line-of-one-space"),
+        pytest.param([FIRST, "\t \t"], 1, id="last-line-of-whitespace"),
+        pytest.param([FIRST, "Tổng cộng,,,,,,,,,"] + ["Ghi chú: " + "x" * 300 + ",,,,,,,,,"] * 16, 1,
+                     id="footer-longer-than-4kb"),
+        pytest.param(["\ufeff" + FIRST], 1, id="bom-at-body-start"),
+    ],
+)
+def test_the_copy_path_lands_what_read_table_reads(tmp_path: Path, body: list[str], records: int):
+    path = tmp_path / "pakn.csv"
+    path.write_text("\n".join([PAKN_HEADER, *body]) + "\n", encoding="utf-8")
+    result, plan = _read_both(path)
+    assert result.rows_delivered == records
+    assert result.table.column("feedback_id").to_pylist()[0] == "PAKN-1"
+    assert plan is None or plan.records == records
+
+
+# --------------------------------------------------------------------------- XLSX rows
+
+def _xlsx_rows(tmp_path: Path, rows: list[list], edit=None) -> Path:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path = tmp_path / "ho_so.xlsx"
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(path, "w") as target:
+        for part in source.infolist():
+            content = source.read(part)
+            if edit and part.filename == "xl/worksheets/sheet1.xml":
+                content = edit(content)
+            target.writestr(part, content)
+    return path
+
+
+HO_SO_ROWS = [["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận"], ["D1", "1.001234", "01/09/2025 08:15"],
+              ["D2", "1.001234", "02/09/2025 08:15"], ["D3", "1.001234", "03/09/2025 08:15"]]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(lambda x: x.replace(b'<row r="4"', b'<row r="99999999999"'),
+                     "row number 99,999,999,999", id="row-past-the-last"),
+        pytest.param(lambda x: x.replace(b'<row r="2"', b'<row r="7"'), "row 3 after row 7", id="order"),
+        pytest.param(lambda x: x.replace(b'<row r="3"', b'<row r="2"'), "row 2 after row 2", id="row-twice"),
+    ],
+)
+def test_a_sheet_whose_row_numbers_would_lose_or_stall_rows_is_refused(tmp_path: Path, edit, message: str):
+    path = _xlsx_rows(tmp_path, HO_SO_ROWS, edit)
+    with within(5), pytest.raises(FileError, match=rf"ho_so\.xlsx: sheet .* is malformed \({message}"):
+        read_table(path, HO_SO)
+
+
+def test_formulas_without_computed_values_are_refused_not_read_as_blank(tmp_path: Path):
+    path = _xlsx_rows(tmp_path, [*HO_SO_ROWS, ['="D"&ROW()', "=B2", "=C2"]])  # openpyxl does not calculate
+    with pytest.raises(FileError, match=r"ho_so\.xlsx: sheet .* formulas without computed values"):
+        read_table(path, HO_SO)
+    from chiso.readers import UNCOMPUTED_FORMULA
+
+    assert not UNCOMPUTED_FORMULA.search(b'<c r="A1"><f>1+1</f><v>2</v></c>')  # Excel stores the value
+    assert not UNCOMPUTED_FORMULA.search(b'<c r="A1" s="3" t="str"><f>IF(B1="","",B1)</f><v></v></c>')  # ""
+    assert UNCOMPUTED_FORMULA.search(b'<c r="A1"><f>1+1</f></c>')
+
+
+def test_records_after_a_subtotal_row_are_data_not_a_footer(tmp_path: Path):
+    rows = [*HO_SO_ROWS, ["Cộng tháng 8"], *[[f"H31 10537 00{k}", "1.001234", None] for k in range(3)]]
+    result = read_table(_xlsx_rows(tmp_path, rows), HO_SO)
+    assert result.footer == [] and result.rows_delivered == 7
