@@ -98,6 +98,17 @@ def test_a_table_row_of_thousands_of_numbers_does_not_stall_the_extractor(tmp_pa
         outcome(path)
 
 
+@pytest.mark.parametrize("clause", [
+    " ".join(str(k % 900 + 1) for k in range(20_000)),  # a clause of 20,000 numbers: > 120 s before
+    ", ".join(f"{k % 90 + 1} hồ sơ đúng hạn" for k in range(800)),  # one sentence, 800 counts: 9 s
+])
+def test_a_clause_of_thousands_of_numbers_does_not_stall_the_extractor(tmp_path: Path, clause: str):
+    path = tmp_path / "bao_cao.txt"
+    path.write_text(REPORT_HEAD + "Đã giải quyết " + clause + ".\n", encoding="utf-8")
+    with within(10):
+        outcome(path)
+
+
 def test_score_table_roles_are_chosen_as_by_full_enumeration_and_fast_when_wide():
     for width in range(1, 7):
         full = [r for r in itertools.product((*ROLES, "other"), repeat=width)

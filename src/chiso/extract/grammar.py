@@ -10,6 +10,7 @@ that is only a label lends its tags to the number clause that follows ('Tổng �
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import re
 from collections.abc import Iterable
@@ -708,17 +709,25 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
     words_before: list[str] = label.words if label is not None else []
     windows: list[tuple[Number, list[str], list[str]]] = []
     positions = {n.token_index: n for n in clause.numbers}
+    at_start: dict[int, Number] = {}
+    for number in positions.values():  # the first number starting there, as a scan finds it
+        at_start.setdefault(number.start, number)
     segment: list[str] = []
+    # Each number looks at the 8 words before it (decide) only: keeping a copy of every word
+    # so far for each number made a clause of thousands of numbers quadratic.
     for tok in clause.tokens:
         if tok.kind == "word":
             segment.append(tok.text)
             words_before.append(tok.text)
-        idx = _token_index(clause, tok, positions)
-        if idx is not None:
-            windows.append((positions[idx], segment, list(words_before)))
+        number = at_start.get(tok.start)
+        if number is not None:
+            windows.append((number, segment, words_before[-8:]))
             segment = []
     tail = segment
     start = label.start if label is not None else clause.start
+    garbled_clause = garbled_words(clause.words)
+    word_tokens = [t for t in clause.tokens if t.kind == "word"]
+    word_ends = [t.end for t in word_tokens]
     for k, (number, left, before) in enumerate(windows):
         if len(windows) == 1:
             window_tags = set(tags)
@@ -731,8 +740,7 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
         if number.percent and _word_after(clause, number) in _SHARE_OF:
             window_tags.add("RATE")  # '99,33% hồ sơ được giải quyết đúng hạn' is a share
         evidence = _evidence(window_tags, own_window, label, clause)
-        garbled = _garbled_before(clause, number, label)
-        garbled_clause = garbled_words(clause.words)
+        garbled = _garbled_before(word_tokens, word_ends, number, label)
         # '… giải quyết 20 12,53 96': numbers side by side are a table row whose columns
         # are not known, not a sentence
         side_by_side = (k > 0 and not left) or (k + 1 < len(windows) and not windows[k + 1][1])
@@ -778,13 +786,6 @@ def _word_after(clause: Clause, number: Number) -> str | None:
     return next((t.text for t in clause.tokens if t.start >= number.end and t.kind == "word"), None)
 
 
-def _token_index(clause: Clause, tok: Token, positions: dict[int, Number]) -> int | None:
-    for idx, number in positions.items():
-        if number.start == tok.start:
-            return idx
-    return None
-
-
 # How sure a reading is before arithmetic has its say (see `resolve`): its name came from
 # keywords next to the number, from the sentence's topic, from a label, or from less.
 BASE_CONFIDENCE = {
@@ -806,11 +807,14 @@ FAR_GARBLE_PENALTY = 0.2  # … elsewhere in its clause ('tiép uhari và giải
 NEIGHBOUR_PENALTY = 0.25
 
 
-def _garbled_before(clause: Clause, number: Number, label: Clause | None = None) -> bool:
+def _garbled_before(word_tokens: list[Token], word_ends: list[int], number: Number,
+                    label: Clause | None = None) -> bool:
     """An unreadable word among the two before the number (the label's, if the clause has
-    none) or the one right after it."""
-    before = [t.text for t in clause.tokens if t.kind == "word" and t.end <= number.start]
-    after = [t.text for t in clause.tokens if t.kind == "word" and t.start >= number.end][:1]
+    none) or the one right after it. `word_ends`: the clause's word tokens' ends, in order;
+    a keyword match covering the two words is looked for among the last ten."""
+    cut = bisect.bisect_right(word_ends, number.start)
+    before = [t.text for t in word_tokens[max(0, cut - 10):cut]]
+    after = next(([t.text] for t in itertools.islice(word_tokens, cut, None) if t.start >= number.end), [])
     if after and not ocr_syllable(after[0]) and not _known_word(after[0]) and len(after[0]) >= 5:
         if not match_tags(after):
             return True

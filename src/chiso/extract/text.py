@@ -343,5 +343,13 @@ class Document:
         return max(1, bisect.bisect_right(self.line_starts, offset))
 
     def span(self, start: int, end: int) -> str:
-        """Original text of a span, whitespace collapsed (spans may cross line breaks)."""
-        return " ".join(self.text[start:end].split())
+        """Original text of a span, whitespace collapsed (spans may cross line breaks); each
+        figure of a clause quotes the same span, so it is cut once."""
+        key = (start, end)
+        if key not in self._spans:
+            self._spans[key] = " ".join(self.text[start:end].split())
+        return self._spans[key]
+
+    @cached_property
+    def _spans(self) -> dict[tuple[int, int], str]:
+        return {}
