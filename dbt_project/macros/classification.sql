@@ -289,94 +289,83 @@ group by {{ group | join(', ') }}
     int_dossiers_rollup_parts and int_dossiers_rollup_open are built from. Scored or not:
     a quarter is scored once all its months are, and its state must be ready then. -#}
 {% macro dossier_rollup_members(month_predicate, with_month_end=false) -%}
-with
-
-deliveries as not materialized (
-    select
-        month_items.period as month,
-        month_items.period_start as month_start,
-        {%- if with_month_end %}
-        month_items.period_end as month_end,
-        {%- endif %}
-        periods.period,
-        periods.period_start,
-        periods.period_end,
-        periods.evaluated_as_of,
-        {{ dossier_is_open('month_items') }} as is_open,
-        {%- for column in dossier_item_columns() %}
-        month_items.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ ref('int_dossiers_classified') }} as month_items
-    cross join lateral (
-        values ({{ quarter_of('month_items.period') }}), (left(month_items.period, 4))
-    ) as rollup (period)
-    inner join {{ ref('int_scoring_periods') }} as periods
-        on
-            month_items.unit_code = periods.unit_code
-            and rollup.period = periods.period
-            and periods.period_type <> 'month'
-            and {{ rollup_filter('periods.period') }}
-    where {{ month_predicate }}
-),
-
-earlier_links as (
-    {{ earlier_dossier_links('deliveries') }}
-)
-
 select
-    deliveries.month,
-    deliveries.month_start,
+    month_items.period as month,
+    month_items.period_start as month_start,
     {%- if with_month_end %}
-    deliveries.month_end,
+    month_items.period_end as month_end,
     {%- endif %}
-    deliveries.period,
-    deliveries.period_start,
-    deliveries.period_end,
-    deliveries.evaluated_as_of,
-    deliveries.is_open,
-    {{ dossier_item_columns_with_earlier_links('deliveries') }}
-from deliveries
-left join earlier_links
+    periods.period,
+    periods.period_start,
+    periods.period_end,
+    periods.evaluated_as_of,
+    {{ dossier_is_open('month_items') }} as is_open,
+    {{ dossier_item_columns_with_earlier_links('month_items', 'periods.period') }}
+from {{ ref('int_dossiers_classified') }} as month_items
+cross join lateral (
+    values ({{ quarter_of('month_items.period') }}), (left(month_items.period, 4))
+) as rollup (period)
+inner join {{ ref('int_scoring_periods') }} as periods
     on
-        deliveries.unit_code = earlier_links.unit_code
-        and deliveries.period = earlier_links.period
-        and deliveries.month = earlier_links.month
-        and deliveries.dossier_id = earlier_links.dossier_id
+        month_items.unit_code = periods.unit_code
+        and rollup.period = periods.period
+        and periods.period_type <> 'month'
+        and {{ rollup_filter('periods.period') }}
+left join (
+    {{ earlier_dossier_links(month_predicate) }}
+) as earlier_links
+    on
+        month_items.unit_code = earlier_links.unit_code
+        and month_items.period = earlier_links.month
+        and month_items.dossier_id = earlier_links.dossier_id
+where {{ month_predicate }}
 {%- endmacro %}
 
-{#- Per delivery of `relation` (unit_code, period: the quarter or year, month, month_start,
-    dossier_id, received_at) of a dossier carried over into its month: the online payments
-    and feedback items the rollup's earlier months delivered about it (int_dossier_links).
-    A dossier received in its month has none: nothing is paid or said about a dossier
-    before it is received. -#}
-{% macro earlier_dossier_links(relation, scoped=true) -%}
+{#- The online payments and feedback items a dossier carried over into a month (received
+    before it) had had delivered in the earlier months of its quarter and of its year
+    (int_dossier_links), per unit, month (of the int_dossiers_classified rows
+    `month_predicate` picks, alias month_items) and dossier. A dossier received in its month
+    has none: nothing is paid or said about a dossier before it is received. -#}
+{% macro earlier_dossier_links(month_predicate, scoped=true) -%}
 select
-    carried.unit_code,
-    carried.period,
-    carried.month,
-    carried.dossier_id,
-    sum(links.successful_online_payments) as successful_online_payments,
-    sum(links.feedback_items) as feedback_items,
-    sum(links.unsatisfied_feedback_items) as unsatisfied_feedback_items
-from {{ relation }} as carried
+    month_items.unit_code,
+    month_items.period as month,
+    month_items.dossier_id,
+    {%- for column in dossier_link_columns() %}
+    sum(links.{{ column }}) filter (
+        where links.period >= {{ quarter_first_month('month_items.period') }}
+    ) as quarter_{{ column }},
+    sum(links.{{ column }}) as year_{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from {{ ref('int_dossiers_classified') }} as month_items
 inner join {{ ref('int_dossier_links') }} as links
     on
-        carried.unit_code = links.unit_code
-        and carried.dossier_id = links.dossier_id
-        and links.period < carried.month
-        and links.period >= {{ first_month_of('carried.period') }}
+        month_items.unit_code = links.unit_code
+        and month_items.dossier_id = links.dossier_id
+        and links.period < month_items.period
+        and links.period >= left(month_items.period, 4) || '-01'
 where
-    cast(carried.received_at as date) < carried.month_start
+    {{ month_predicate }}
+    and cast(month_items.received_at as date) < month_items.period_start
     and {{ rollup_member_filter('links.period') if scoped else 'true' }}
-group by carried.unit_code, carried.period, carried.month, carried.dossier_id
+group by month_items.unit_code, month_items.period, month_items.dossier_id
 {%- endmacro %}
 
-{#- dossier_item_columns() of `relation`, the payment and feedback counts with the
-    rollup's earlier months' (CTE earlier_links, joined) added. -#}
-{% macro dossier_item_columns_with_earlier_links(relation) -%}
+{% macro dossier_link_columns() -%}
+    {{ return(['successful_online_payments', 'feedback_items', 'unsatisfied_feedback_items']) }}
+{%- endmacro %}
+
+{#- dossier_item_columns() of `relation`, the payment and feedback counts with those of the
+    rollup's (`rollup_period`'s) earlier months added (earlier_dossier_links, joined as
+    earlier_links). -#}
+{% macro dossier_item_columns_with_earlier_links(relation, rollup_period) -%}
     {%- for column in dossier_item_columns() %}
-    {%- if column in ('successful_online_payments', 'feedback_items', 'unsatisfied_feedback_items') %}
-    {{ relation }}.{{ column }} + coalesce(earlier_links.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
+    {%- if column in dossier_link_columns() %}
+    {{ relation }}.{{ column }} + coalesce(
+        case when {{ rollup_period }} like '%-Q_' then earlier_links.quarter_{{ column }}
+             else earlier_links.year_{{ column }} end,
+        0
+    ) as {{ column }}{{ ',' if not loop.last }}
     {%- else %}
     {{ relation }}.{{ column }}{{ ',' if not loop.last }}
     {%- endif %}
@@ -403,9 +392,6 @@ month_items as (
 members as (
     select
         month_items.period as month,
-        {%- if earlier_links %}
-        month_items.period_start as month_start,
-        {%- endif %}
         rollup.period,
         {%- for column in columns %}
         month_items.{{ column }}{{ ',' if not loop.last }}
@@ -432,23 +418,20 @@ members as (
 {%- if earlier_links %}
 
 -- a dossier's payments and feedback delivered in the rollup's earlier months count too
-earlier_links as (
-    {{ earlier_dossier_links('latest_delivery', scoped=scoped) }}
-),
-
 latest as (
     select
         latest_delivery.month,
         latest_delivery.period,
-        {{ dossier_item_columns_with_earlier_links('latest_delivery') }},
+        {{ dossier_item_columns_with_earlier_links('latest_delivery', 'latest_delivery.period') }},
         latest_delivery.period_start,
         latest_delivery.period_end,
         latest_delivery.evaluated_as_of
     from latest_delivery
-    left join earlier_links
+    left join (
+        {{ earlier_dossier_links(rollup_member_filter('month_items.period') if scoped else 'true', scoped=scoped) }}
+    ) as earlier_links
         on
             latest_delivery.unit_code = earlier_links.unit_code
-            and latest_delivery.period = earlier_links.period
             and latest_delivery.month = earlier_links.month
             and latest_delivery.dossier_id = earlier_links.dossier_id
 ),

@@ -35,14 +35,9 @@
     left({{ column }}, 4) || '-Q' || cast((cast(substr({{ column }}, 6, 2) as integer) + 2) / 3 as text)
 {%- endmacro %}
 
-{#- SQL: the label of the first month of a quarter ('2025-Q3' → '2025-07') or year to date
-    ('2025' → '2025-01'). -#}
-{% macro first_month_of(column) -%}
-    case
-        when {{ column }} like '%-Q_'
-            then left({{ column }}, 5) || lpad(cast(cast(right({{ column }}, 1) as integer) * 3 - 2 as text), 2, '0')
-        else left({{ column }}, 4) || '-01'
-    end
+{#- SQL: the label of the first month of the quarter of a month label ('2025-08' → '2025-07'). -#}
+{% macro quarter_first_month(column) -%}
+    left({{ column }}, 5) || lpad(cast((cast(substr({{ column }}, 6, 2) as integer) - 1) / 3 * 3 + 1 as text), 2, '0')
 {%- endmacro %}
 
 {#- SQL: month | quarter | year from a period label. -#}
