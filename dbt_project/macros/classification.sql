@@ -443,3 +443,31 @@ classified as (
 
 select * from classified
 {%- endmacro %}
+
+{#- Per batch and dossier: its successful online payments (3.5b, 3.6), from `payments`
+    (stg_submissions__thanh_toan rows). -#}
+{% macro online_payments_by_dossier(payments) -%}
+select
+    batch_id,
+    dossier_id,
+    count(*) as successful_online_payments
+from {{ payments }}
+where
+    payment_method = 'online'
+    and payment_status = 'success'
+    and dossier_id is not null
+group by batch_id, dossier_id
+{%- endmacro %}
+
+{#- Per batch and dossier: the feedback items about it (5.4), from `feedback`
+    (stg_submissions__pakn rows). -#}
+{% macro feedback_by_dossier(feedback) -%}
+select
+    batch_id,
+    dossier_id,
+    count(*) as feedback_items,
+    count(*) filter (where rating = 'unsatisfied') as unsatisfied_feedback_items
+from {{ feedback }}
+where dossier_id is not null
+group by batch_id, dossier_id
+{%- endmacro %}

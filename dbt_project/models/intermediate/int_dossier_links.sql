@@ -1,12 +1,14 @@
 {{ config(**period_partitioned_config(indexes=[])) }}
 
--- Per month and dossier of a scored batch: the successful online payments and the feedback
--- items about it that the month delivered (thanh_toan, pakn), whether or not the month's
--- ho_so delivers the dossier. A month's dossier rows take their own month's counts
--- (int_dossiers_classified); a quarter or year to date adds those its earlier months
--- delivered for a dossier carried over (macro earlier_dossier_links): "each scored from
--- its own counts" (DESIGN §5), so an August payment of a dossier delivered again in
--- September still counts for the quarter.
+-- Per month and dossier of a scored batch that a later month may deliver again: the
+-- successful online payments and the feedback items about it that the month delivered
+-- (thanh_toan, pakn). A month's dossier rows count their own month's (int_dossiers_classified);
+-- a quarter or year to date adds those its earlier months delivered for a dossier carried
+-- over (macro earlier_dossier_links): "each scored from its own counts" (DESIGN §5), so an
+-- August payment of a dossier delivered again in September still counts for the quarter.
+-- Only dossiers whose result was not returned by the month's end (or that the month's ho_so
+-- does not hold) can be delivered again, so only theirs are kept: a seventh of a month's
+-- links, which each later month of the year reads.
 
 with
 
@@ -25,28 +27,17 @@ feedback as (
     where {{ period_filter() }}
 ),
 
+dossiers as (
+    select * from {{ ref('int_dossiers_classified') }}
+    where {{ period_filter() }}
+),
+
 online_payments as (
-    select
-        batch_id,
-        dossier_id,
-        count(*) as successful_online_payments
-    from payments
-    where
-        payment_method = 'online'
-        and payment_status = 'success'
-        and dossier_id is not null
-    group by batch_id, dossier_id
+    {{ online_payments_by_dossier('payments') }}
 ),
 
 linked_feedback as (
-    select
-        batch_id,
-        dossier_id,
-        count(*) as feedback_items,
-        count(*) filter (where rating = 'unsatisfied') as unsatisfied_feedback_items
-    from feedback
-    where dossier_id is not null
-    group by batch_id, dossier_id
+    {{ feedback_by_dossier('feedback') }}
 ),
 
 links as (
@@ -74,3 +65,10 @@ select
 from links
 inner join batches
     on links.batch_id = batches.batch_id
+left join dossiers
+    on
+        links.batch_id = dossiers.batch_id
+        and links.dossier_id = dossiers.dossier_id
+where
+    dossiers.dossier_id is null
+    or (dossiers.result_returned_at is null and coalesce(dossiers.dossier_status, '') not in ('refused', 'withdrawn'))

@@ -20,9 +20,13 @@ procedures as (
     where {{ period_filter() }}
 ),
 
--- the month's successful online payments and feedback items, per dossier
-links as (
-    select * from {{ ref('int_dossier_links') }}
+payments as (
+    select * from {{ ref('stg_submissions__thanh_toan') }}
+    where {{ period_filter() }}
+),
+
+feedback as (
+    select * from {{ ref('stg_submissions__pakn') }}
     where {{ period_filter() }}
 ),
 
@@ -50,6 +54,14 @@ unique_dossiers as (
 
 unique_procedures as (
     {{ first_deliveries('procedures', 'procedure_code', 'repeated_procedures') }}
+),
+
+online_payments as (
+    {{ online_payments_by_dossier('payments') }}
+),
+
+linked_feedback as (
+    {{ feedback_by_dossier('feedback') }}
 ),
 
 joined as (
@@ -83,9 +95,9 @@ joined as (
         -- treated as not returning a paper result
         coalesce(unique_procedures.returns_paper_result, false) as returns_paper_result,
         coalesce(unique_procedures.has_fee, false) as procedure_has_fee,
-        coalesce(links.successful_online_payments, 0) as successful_online_payments,
-        coalesce(links.feedback_items, 0) as feedback_items,
-        coalesce(links.unsatisfied_feedback_items, 0) as unsatisfied_feedback_items,
+        coalesce(online_payments.successful_online_payments, 0) as successful_online_payments,
+        coalesce(linked_feedback.feedback_items, 0) as feedback_items,
+        coalesce(linked_feedback.unsatisfied_feedback_items, 0) as unsatisfied_feedback_items,
         unique_dossiers.source_file,
         unique_dossiers.file_sha256,
         unique_dossiers.source_row
@@ -96,10 +108,14 @@ joined as (
         on
             unique_dossiers.batch_id = unique_procedures.batch_id
             and unique_dossiers.procedure_code = unique_procedures.procedure_code
-    left join links
+    left join online_payments
         on
-            unique_dossiers.batch_id = links.batch_id
-            and unique_dossiers.dossier_id = links.dossier_id
+            unique_dossiers.batch_id = online_payments.batch_id
+            and unique_dossiers.dossier_id = online_payments.dossier_id
+    left join linked_feedback
+        on
+            unique_dossiers.batch_id = linked_feedback.batch_id
+            and unique_dossiers.dossier_id = linked_feedback.dossier_id
 ),
 
 -- The deadline a dossier is judged against, in working days on Vietnam's calendar
