@@ -343,7 +343,7 @@ def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _
 
     A tie goes to the delimiter splitting the header into more fields, then to the earlier one.
     """
-    best: tuple[tuple[int, int], str, _Record] | None = None
+    best: tuple[tuple[int, int], str, _Record, list[_Record], int] | None = None
     for delimiter in CSV_DELIMITERS:
         if best is not None and best[0][0] >= 2 and delimiter not in text:
             continue  # every row would be one field, naming at most one column: cannot win
@@ -353,9 +353,31 @@ def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _
         index, named = _find_header([r.cells for r in records], lookup)
         score = (named, len(records[index].cells))
         if best is None or score > best[0]:
-            best = (score, delimiter, records[index])
+            best = (score, delimiter, records[index], records, index)
     assert best is not None
-    return best[1], best[2]
+    _, delimiter, header, records, index = best
+    _check_above_header([r.cells for r in records], [r.first_line for r in records], index, lookup, name)
+    return delimiter, header
+
+
+def _check_above_header(rows: Sequence[Sequence[str]], row_numbers: Sequence[int], index: int,
+                        lookup: dict[str, str], name: str) -> None:
+    """Rows above the header are titles, unless an earlier row is a header too with rows
+    between the two that name no columns: records under a first header, which reading from
+    the second would drop without a word."""
+    def named(row: Sequence[str]) -> int:
+        return len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
+
+    for first in range(index):
+        if named(rows[first]) >= 2:
+            between = [k for k in range(first + 1, index) if named(rows[k]) < 2]
+            if between:
+                raise FileError(
+                    f"{name}: rows {row_numbers[first]} and {row_numbers[index]} are both headers, with "
+                    f"{len(between)} row(s) between them that would be read as titles, not records: "
+                    "keep one header row"
+                )
+            return
 
 
 def _leading_records(text: str, delimiter: str, name: str) -> list[_Record]:
@@ -786,7 +808,9 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
         numbered, leading = _leading_rows(sheet)
         if not leading:
             raise FileError(f"{name}: sheet {sheet.title!r} is empty (no header row)")
-        index, _ = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
+        texts = [[_cell_text(v) for v in values] for _, values in leading]
+        index, _ = _find_header(texts, lookup)
+        _check_above_header(texts, [n for n, _ in leading], index, lookup, name)
         header_row, header_values = leading[index]
         _check_width(header_values, header_row, name)
         headers = [_cell_text(v) for v in header_values]

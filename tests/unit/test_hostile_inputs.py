@@ -397,3 +397,23 @@ def test_records_after_a_subtotal_row_are_data_not_a_footer(tmp_path: Path):
     rows = [*HO_SO_ROWS, ["Cộng tháng 8"], *[[f"H31 10537 00{k}", "1.001234", None] for k in range(3)]]
     result = read_table(_xlsx_rows(tmp_path, rows), HO_SO)
     assert result.footer == [] and result.rows_delivered == 7
+
+
+def test_records_between_two_headers_are_refused_not_read_as_titles(tmp_path: Path):
+    first = "payment_id,dossier_id,amount,method,status"
+    second = "payment_id,dossier_id,amount,method,paid_at,status"
+    records = [f"P{k},D{k},50000,online,success" for k in range(5)]
+    path = tmp_path / "thanh_toan.csv"
+    path.write_text("\n".join([first, *records, second, "P9,D9,50000,online,2025-09-03,success"]) + "\n",
+                    encoding="utf-8")
+    from chiso.readers import plan_csv
+    from chiso.sources import THANH_TOAN
+
+    assert plan_csv(path, THANH_TOAN, path.name) is None  # the COPY path leaves it to read_table
+    with pytest.raises(FileError, match=r"thanh_toan\.csv: rows 1 and 7 are both headers, with 5 row"):
+        read_table(path, THANH_TOAN)
+    # a header in two languages, one row under the other, is no such case (the first is the
+    # header; the second, read as a record, is the gate's to judge)
+    two_languages = ["Mã giao dịch,Mã hồ sơ,Số tiền", "payment_id,dossier_id,amount", "P1,D1,5"]
+    path.write_text("\n".join(two_languages) + "\n", encoding="utf-8")
+    assert read_table(path, THANH_TOAN).header_row == 1
