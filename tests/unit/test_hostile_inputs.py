@@ -302,7 +302,12 @@ def test_merged_cells_read_as_python_docx_lays_them_out(tmp_path: Path, rows, co
             table.cell(min(r1, rows - 1), min(c1, cols - 1)).merge(corner)
         except Exception:  # noqa: BLE001 - python-docx refuses merges across earlier merges
             continue
-    assert _table_lines(table._tbl) == _python_docx_rows(table)
+    try:
+        expected = _python_docx_rows(table)
+    except ValueError:  # a merge python-docx cannot lay out itself: read, one line a row
+        assert len(_table_lines(table._tbl)) == rows
+        return
+    assert _table_lines(table._tbl) == expected
 
 
 # --------------------------------------------------------------------------- CSV: COPY path = read_table
