@@ -185,13 +185,18 @@ def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple
     most = len(set(lookup.values()))
     counts: list[int] = []
     for row in rows[:HEADER_SCAN_ROWS]:
-        counts.append(len({c for c in (_contract_name(cell, lookup) for cell in row) if c}))
+        counts.append(_columns_named(row, lookup))
         if counts[-1] == most >= 2:  # no later row can name more: the rows below are data
             break
     best = max(counts, default=0)
     if best < 2:
         return 0, counts[0] if counts else 0
     return counts.index(best), best
+
+
+def _columns_named(row: Sequence[str], lookup: dict[str, str]) -> int:
+    """How many contract columns a row's cells name."""
+    return len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
 
 
 def _is_blank(cells: Sequence[object]) -> bool:
@@ -365,12 +370,9 @@ def _check_above_header(rows: Sequence[Sequence[str]], row_numbers: Sequence[int
     """Rows above the header are titles, unless an earlier row is a header too with rows
     between the two that name no columns: records under a first header, which reading from
     the second would drop without a word."""
-    def named(row: Sequence[str]) -> int:
-        return len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
-
     for first in range(index):
-        if named(rows[first]) >= 2:
-            between = [k for k in range(first + 1, index) if named(rows[k]) < 2]
+        if _columns_named(rows[first], lookup) >= 2:
+            between = [k for k in range(first + 1, index) if _columns_named(rows[k], lookup) < 2]
             if between:
                 raise FileError(
                     f"{name}: rows {row_numbers[first]} and {row_numbers[index]} are both headers, with "
@@ -1005,13 +1007,11 @@ def _footer_start(table: pa.Table, key: int, dated: Sequence[int] = ()) -> int |
     def key_of(row: int) -> str:
         return (keys[row].as_py() or "").strip()
 
-    def has_date(row: int) -> bool:
-        return any(DATE_LIKE.match(table.column(f"c{i}")[row].as_py() or "") for i in dated)
-
     def labelled(row: int) -> bool:
         label = _first_cell(table, row)
         return (bool(label) and FOOTER_LABEL.fullmatch(fold(label)) is not None
-                and key_of(row) in ("", label) and not has_date(row))
+                and key_of(row) in ("", label)
+                and not any(DATE_LIKE.match(table.column(f"c{i}")[row].as_py() or "") for i in dated))
 
     def name_row(row: int) -> bool:  # a person's name: words, no digit (an identifier has some)
         key = key_of(row)

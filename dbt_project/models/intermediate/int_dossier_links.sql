@@ -7,8 +7,8 @@
 -- over (macro earlier_dossier_links): "each scored from its own counts" (DESIGN §5), so an
 -- August payment of a dossier delivered again in September still counts for the quarter.
 -- Only dossiers whose result was not returned by the month's end (or that the month's ho_so
--- does not hold) can be delivered again, so only theirs are kept: a seventh of a month's
--- links, which each later month of the year reads.
+-- does not hold) can be delivered again, so only theirs are kept: about a quarter of a
+-- month's links, which each later month of the year reads.
 
 with
 
