@@ -31,7 +31,9 @@ unique_procedures as (
     {{ first_deliveries('procedures', 'procedure_code') }}
 ),
 
-usage as (
+-- materialized: computed once by a parallel aggregate; inlined, each process of the
+-- catalogue's parallel join aggregated the month's dossiers whole (4.0 → 2.6 s at 1,000 units)
+usage as materialized (
     {{ dossier_usage_by_procedure('dossiers') }}
 ),
 
