@@ -30,3 +30,16 @@ def test_no_per_dossier_ratio_without_the_counts() -> None:
     result.incremental = {"month_1": 10.0, "month_6": 11.0}
     assert "sixth_month_vs_first_per_dossier" not in result.ratios()
     assert result.ratios()["sixth_month_vs_first"] == pytest.approx(1.1)
+
+
+def test_series_read_against_a_copy_timed_beside_each_month() -> None:
+    result = BenchResult(units=1, dossiers=1, payments=0)
+    result.stages = [Stage("raw_copy", 1.0, 10), Stage("landing", 1.0, 10)]
+    result.incremental = {"month_1": 60.0, "month_6": 78.0, "month_12": 66.0}
+    # the machine was 30 % slower for month 6 (COPY 2.6 s against 2.0 s): month 6 cost what
+    # month 1 did once that is taken out; month 12 ran at month 1's speed, 1.1 ×
+    result.incremental_copy = {"month_1": 2.0, "month_6": 2.6, "month_12": 2.0}
+    ratios = result.ratios()
+    assert ratios["sixth_month_vs_first"] == pytest.approx(1.3)
+    assert ratios["sixth_month_vs_first_per_copy"] == pytest.approx(1.0)
+    assert ratios["twelfth_month_vs_first_per_copy"] == pytest.approx(1.1)
