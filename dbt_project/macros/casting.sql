@@ -38,3 +38,13 @@
 {% macro scored_statuses() -%}
     ('passed', 'warned')
 {%- endmacro %}
+
+{#- `value` (a timestamp), or the last instant of its day when `delivered` (the timestamp
+    it was worked out from) has no time of day: a date alone names the whole day. -#}
+{% macro end_of_day_if_date_only(value, delivered) -%}
+    case
+        when cast({{ delivered }} as time) = time '00:00'
+            then date_trunc('day', {{ value }}) + interval '1 day' - interval '1 microsecond'
+        else {{ value }}
+    end
+{%- endmacro %}

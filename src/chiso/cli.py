@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from chiso import config, warehouse
+from chiso import config, scoring, warehouse
 from chiso.inventory import ScopeError, check_province
 from chiso.periods import CYCLES, default_cycle, period_range
 
@@ -316,6 +316,7 @@ def _run_one(submissions: Path, period: str, province: str | None, cycle: str,
         raise UsageError(f"submissions folder {submissions} does not exist")
     try:
         check_province(province)
+        scoring.check_rules_in_force(period)
     except ScopeError as err:
         raise UsageError(str(err)) from None
     with console.status(f"running chiso_monthly for {period} (Airflow dags test)…"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg2.extras
 
-from chiso import gate, inventory, landing, publication, publish, transform, warehouse
+from chiso import gate, inventory, landing, publication, publish, scoring, transform, warehouse
 from chiso.periods import default_cycle, period_window, reporting_month
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,10 @@ def use_airflow_connection(conn_id: str = WAREHOUSE_CONN_ID) -> str:
 def land_submissions(job: dict, run_id: str) -> list[str]:
     """Survey and land a period's submissions in one go; return the batches to gate. (The
     DAG does the same per province, in parallel: start_run, then land_province each.)"""
+    window = period_window(job["period"], job["cycle"])
+    scoring.check_rules_in_force(window.label)
     warehouse.bootstrap(warehouse.url())
     dsn = warehouse.role_url("loader")
-    window = period_window(job["period"], job["cycle"])
     province = inventory.check_province(job["province"])
     root = Path(job["submissions"])
     with advisory_locks(dsn, [PeriodLock(window.label)]):
@@ -159,9 +160,10 @@ def start_run(job: dict, run_id: str) -> list[str]:
     partitions once, and return the provinces to land, one mapped task each: the `province`
     param alone, else every province folder (largest first) plus any province with batches
     of the period that a failed run left ungated."""
+    window = period_window(job["period"], job["cycle"])
+    scoring.check_rules_in_force(window.label)
     warehouse.bootstrap(warehouse.url())
     dsn = warehouse.role_url("loader")
-    window = period_window(job["period"], job["cycle"])
     province = inventory.check_province(job["province"])
     root = Path(job["submissions"])
     if not root.is_dir():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from chiso import config
@@ -40,6 +41,23 @@ def _current(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """The rows of the newest rule version (versions sort by their label, v2026.1 < v2027.1)."""
     latest = max(r["rule_version"] for r in rows)
     return [r for r in rows if r["rule_version"] == latest]
+
+
+def check_rules_in_force(period: str) -> None:
+    """Refuse a period no rule version scores (ScopeError, before anything lands): its
+    batches would pass the gate and then leave every later build of its year without rules,
+    in every province. A period is scored by the rules in force on the first day of the
+    month it is labelled with, whatever the cycle (the 15th cycle's 2025-07 starts 15 June)."""
+    from chiso.inventory import ScopeError
+
+    first_day = date.fromisoformat(f"{period}-01")
+    rows = _rows("scoring_rules")
+    if not any(date.fromisoformat(r["effective_from"]) <= first_day
+               and (not r["effective_to"] or first_day < date.fromisoformat(r["effective_to"]))
+               for r in rows):
+        start = min(r["effective_from"] for r in rows)
+        raise ScopeError(f"period {period}: no scoring rules are in force for it (the index's rules "
+                         f"apply from {start}, dbt_project/seeds/scoring_rules.csv); nothing was loaded")
 
 
 @lru_cache(maxsize=1)

@@ -256,6 +256,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             "figures",
             "unreadable",
             "no_ho_so",
+            "no_catalogue",
+            "no_payments",
             "elsewhere",
             "other_unit",
             "volume",
@@ -338,6 +340,14 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             file_errors={"pakn": "pakn.xlsx row 7 field received_at: cannot read cell"},
         )
         land(cur, "no_ho_so", unit["no_ho_so"], sources={"pakn": [feedback(1, None)]})
+        # without its catalogue a unit would score nothing on eight criteria; without its
+        # payments and feedback files, no online payment and no complaint
+        no_catalogue = clean_submission("NC")
+        del no_catalogue["danh_muc_tthc"]
+        land(cur, "no_catalogue", unit["no_catalogue"], sources=no_catalogue)
+        no_payments = clean_submission("NP")
+        del no_payments["thanh_toan"], no_payments["pakn"]
+        land(cur, "no_payments", unit["no_payments"], sources=no_payments)
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
             cur,
@@ -400,6 +410,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         "figures",
         "unreadable",
         "no_ho_so",
+        "no_catalogue",
+        "no_payments",
         "elsewhere",
         "volume",
     ]
@@ -439,6 +451,7 @@ def test_clean_submission_passes(gated: dict[str, Any], db_url: str) -> None:
         ("bad_date", "ho_so.timestamps_parse", 3, "completed_at", "2025-09-31"),
         ("unreadable", "batches.files_readable", None, "file", "pakn"),
         ("no_ho_so", "batches.ho_so_delivered", None, "file", "ho_so"),
+        ("no_catalogue", "batches.danh_muc_tthc_delivered", None, "file", "danh_muc_tthc"),
     ],
 )
 def test_errors_quarantine_with_reason_and_violations(
@@ -490,6 +503,8 @@ def test_reason_reads_like_an_auditor_wrote_it(gated: dict[str, Any]) -> None:
         ("figures", "report_figures.total_is_carried_over_plus_received"),
         ("elsewhere", "ho_so.dossier_not_delivered_elsewhere"),
         ("volume", "ho_so.volume_plausible"),
+        ("no_payments", "batches.thanh_toan_delivered"),
+        ("no_payments", "batches.pakn_delivered"),
     ],
 )
 def test_warnings_load_and_are_reported(gated: dict[str, Any], db_url: str, batch_id: str, rule: str) -> None:
@@ -763,6 +778,8 @@ def test_gate_is_cheap_at_scale(db_url: str, context_dir: Path, units: list[str]
         path = f"31/{unit}/2025-10/ho_so.csv"
         batch_csv.writerow([batch_id, "31", unit, "2025-10", "2025-10-01", "2025-10-31", path, 1])
         file_csv.writerow([batch_id, "ho_so", path, "z", 1, per_batch, per_batch])
+        for other in ("thanh_toan", "pakn", "danh_muc_tthc"):  # delivered, header only
+            file_csv.writerow([batch_id, other, path.replace("ho_so", other), "z", 1, 0, 0])
         for i in range(per_batch):
             row = dossier(
                 i,

@@ -121,18 +121,19 @@ joined as (
 -- The deadline a dossier is judged against, in working days on Vietnam's calendar
 -- (macro dossier_classification says how): the appointment date moved on by the
 -- supplement's working days, or reception + time limit (+ supplement) without one.
+-- An appointment date without a time (read as 00:00: '2025-09-05', an Excel date) is
+-- the whole of that day: a result returned on it is on time.
 deadlines as (
     select
         joined.*,
         case
             when joined.due_at is not null and coalesce(joined.supplement_days, 0) > 0
                 -- outside the calendar table: calendar days, the nearest reading
-                then coalesce(
-                    moved_due.day + cast(joined.due_at as time),
-                    joined.due_at + make_interval(days => joined.supplement_days)
-                )
+                then {{ end_of_day_if_date_only("coalesce(moved_due.day + cast(joined.due_at as time), "
+                                                ~ "joined.due_at + make_interval(days => joined.supplement_days))",
+                                                'joined.due_at') }}
             when joined.due_at is not null
-                then joined.due_at
+                then {{ end_of_day_if_date_only('joined.due_at', 'joined.due_at') }}
             when joined.time_limit_days is not null
                 then cast(past_limit.day as timestamp)
         end as deadline_at

@@ -9,7 +9,10 @@
 -- still under way is quarter to date), so every unit of a province is judged over the
 -- same dates. Its scoring rules are those in force on the first day of its first month
 -- loaded (rules_as_of): a year that began before the index applied to these units is
--- scored by the rules they were first scored by. A rollup is scored only when every
+-- scored by the rules they were first scored by. A month's rules are those in force on
+-- the first day of the month it is labelled with, whatever the cycle (under the 15th
+-- cycle, 2025-07 runs from 15 June and is July's index); `chiso run` refuses a month no
+-- rules are in force for (chiso.scoring.check_rules_in_force). A rollup is scored only when every
 -- month the unit sent is scored: a quarantined month keeps its quarter and year off
 -- the ranking, as it keeps itself.
 with
@@ -41,7 +44,7 @@ province_spans as (
             else cast(make_date(cast(left(rollup_period, 4) as integer), first_month, 15)
                       - interval '1 month' as date)
         end as period_start,
-        min(period_start) as rules_as_of,
+        min(cast(period || '-01' as date)) as rules_as_of,
         max(period_end) as period_end,
         count(distinct period) as months_in_span
     from (
@@ -99,7 +102,7 @@ month_periods as (
         'month' as period_type,
         period_start,
         period_end,
-        period_start as rules_as_of,
+        cast(period || '-01' as date) as rules_as_of,
         is_scored,
         data_status,
         cast(1 as bigint) as months_included,
