@@ -258,6 +258,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             "no_ho_so",
             "no_catalogue",
             "no_payments",
+            "late_payment",
+            "stray_payment",
             "elsewhere",
             "other_unit",
             "volume",
@@ -348,6 +350,17 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         no_payments = clean_submission("NP")
         del no_payments["thanh_toan"], no_payments["pakn"]
         land(cur, "no_payments", unit["no_payments"], sources=no_payments)
+        # paid in September for a dossier the same unit delivered (finished) in August: a real
+        # dossier; a payment for another unit's August dossier is still an orphan
+        land(cur, "late_payment_aug", unit["late_payment"], period="2025-08", start="2025-08-01",
+             end="2025-08-31", status="passed",
+             sources={"ho_so": [dossier(1, dossier_id="LP-OLD", received_at="2025-08-04")]})
+        late_payment = clean_submission("LP")
+        late_payment["thanh_toan"] = [payment(1, "LP-0001"), payment(2, "LP-OLD")]
+        land(cur, "late_payment", unit["late_payment"], sources=late_payment)
+        stray_payment = clean_submission("SP")
+        stray_payment["thanh_toan"] = [payment(1, "SHARED-1")]
+        land(cur, "stray_payment", unit["stray_payment"], sources=stray_payment)
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
             cur,
@@ -412,6 +425,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         "no_ho_so",
         "no_catalogue",
         "no_payments",
+        "late_payment",
+        "stray_payment",
         "elsewhere",
         "volume",
     ]
@@ -431,6 +446,11 @@ def reasons_of(gated: dict[str, Any], batch_id: str) -> str:
     return "\n".join(gated["verdicts"][batch_id].reasons)
 
 
+def test_a_payment_for_a_dossier_of_an_earlier_month_of_the_unit_passes(gated: dict[str, Any]) -> None:
+    verdict = gated["verdicts"]["late_payment"]
+    assert (verdict.status, verdict.reasons) == ("passed", [])
+
+
 def test_clean_submission_passes(gated: dict[str, Any], db_url: str) -> None:
     verdict = gated["verdicts"]["clean"]
     assert (verdict.status, verdict.reasons) == ("passed", [])
@@ -447,6 +467,7 @@ def test_clean_submission_passes(gated: dict[str, Any], db_url: str) -> None:
         ("unknown_unit", "batches.unit_code_valid", None, "unit_code", "99999"),
         ("dup", "ho_so.dossier_id_unique", 2, "dossier_id", "DU-1"),
         ("orphan_payment", "thanh_toan.dossier_exists", 3, "dossier_id", "OP-9999"),
+        ("stray_payment", "thanh_toan.dossier_exists", 2, "dossier_id", "SHARED-1"),
         ("bad_date", "ho_so.timestamps_parse", 2, "due_at", "31/09/2025"),
         ("bad_date", "ho_so.timestamps_parse", 3, "completed_at", "2025-09-31"),
         ("unreadable", "batches.files_readable", None, "file", "pakn"),
@@ -702,6 +723,15 @@ def test_row_checks_over_suspects_find_what_they_find_over_raw(gated: dict[str, 
 
 
 # What the lookups and the duplicate checks mean, written plainly: failing rows per batch.
+# nor delivered by the same unit in an accepted batch of the twelve months before
+EARLIER_MONTHS_OF_THE_UNIT = """
+          and btrim(t.dossier_id) not in (
+              select btrim(h.dossier_id) from raw.ho_so h join raw.batches o using (batch_id)
+              where o.unit_code = s.unit_code and o.status in ('passed', 'warned')
+                and o.period_start < s.period_start
+                and o.period_start >= s.period_start - interval '12 months'
+                and h.dossier_id is not null)"""
+
 PLAINLY = {
     "lookup": """
         select t.batch_id, count(*) from raw.{source} t join audit.gate_scope s using (batch_id)
@@ -711,6 +741,7 @@ PLAINLY = {
           {ref_present}
           and btrim(t.{column}) not in (select btrim(r.{column}) from raw.{ref} r
                                        where r.batch_id = t.batch_id and r.{column} is not null)
+          {history}
         group by 1 order by 1""",
     "unique": """
         select batch_id, count(*) from (
@@ -734,8 +765,10 @@ PLAINLY = {
 
 
 @pytest.mark.parametrize("name, kind, params", [
-    ("thanh_toan.dossier_exists", "lookup", {"source": "thanh_toan", "column": "dossier_id", "ref": "ho_so"}),
-    ("pakn.dossier_exists", "lookup", {"source": "pakn", "column": "dossier_id", "ref": "ho_so"}),
+    ("thanh_toan.dossier_exists", "lookup", {"source": "thanh_toan", "column": "dossier_id", "ref": "ho_so",
+                                             "history": EARLIER_MONTHS_OF_THE_UNIT}),
+    ("pakn.dossier_exists", "lookup", {"source": "pakn", "column": "dossier_id", "ref": "ho_so",
+                                       "history": EARLIER_MONTHS_OF_THE_UNIT}),
     ("ho_so.procedure_code_in_catalogue", "lookup", {
         "source": "ho_so", "column": "procedure_code", "ref": "danh_muc_tthc",
         "matching": r"and btrim(t.procedure_code) ~ '^[0-9]\.[0-9]{6}$'",
@@ -750,7 +783,7 @@ def test_set_checks_find_what_they_mean(gated: dict[str, Any], db_url: str, unit
     suite_name, rule_name = name.split(".")
     [suite] = [s for s in load_suites(REPO / "expectations/suites") if s.name == suite_name]
     [rule] = [r for r in suite.rules if r.name == rule_name]
-    plain = PLAINLY[kind].format(**{"matching": "", "ref_present": "", **params})
+    plain = PLAINLY[kind].format(**{"matching": "", "ref_present": "", "history": "", **params})
     with messy_run(db_url, gated, units) as conn:
         with conn.cursor() as cur:
             cur.execute(plain)

@@ -544,6 +544,23 @@ def _exists_in(suite: str, check: dict[str, Any]) -> str:
         f"exists (select 1 from raw.files rf where rf.batch_id = t.batch_id"
         f" and rf.source = {_lit(ref_source)} and rf.error is null)"
     )
+    months = int(check.get("history_months", 0))
+    if months:
+        # Also found when the same unit delivered it in one of its `history_months` earlier
+        # months (a batch the gate accepted): a payment made in September for a dossier
+        # received and finished in August refers to August's file, not to a dossier that
+        # does not exist. Looked up only for the values not in the batch's own file.
+        conditions.append(f"""not exists (
+        select 1
+        from raw.batches o
+        join raw.{ref_source} h on h.batch_id = o.batch_id
+        where o.unit_code = s.unit_code
+          and o.status in ('passed', 'warned')
+          and o.period_start < s.period_start
+          and o.period_start >= s.period_start - interval '{months} months'
+          and {run_periods("h", months)}
+          and btrim(h.{ref_col}) = btrim(t.{column})
+      )""")
     where = "\n      and ".join(conditions)
     # An anti join on (batch, value), not a DISTINCT of the reference first: PostgreSQL
     # then hashes the reference once (in parallel) or, when it is the larger side, the
