@@ -752,3 +752,63 @@ def test_period_from_range_with_yearless_start(tmp_path: Path) -> None:
     assert report.period == "2026-01"
     assert (report.period_start, report.period_end) == (date(2025, 12, 15), date(2026, 1, 14))
     assert values(report) == {"dossiers_received": 12}
+
+
+_HEAD = """ỦY BAN NHÂN DÂN                              CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+PHƯỜNG TRẦN NHÂN TÔNG                         Độc lập - Tự do - Hạnh phúc
+
+Số: 215/BC-UBND                        Trần Nhân Tông, ngày 05 tháng 10 năm 2025
+
+BÁO CÁO
+Kết quả thực hiện công tác cải cách thủ tục hành chính tháng 9 năm 2025
+
+1. Tình hình tiếp nhận, giải quyết hồ sơ TTHC
+"""
+_SEPTEMBER = {"dossiers_received": 1888, "dossiers_received_online": 539,
+              "dossiers_received_direct": 1318, "dossiers_received_postal": 31}
+
+
+@pytest.mark.parametrize("body", [
+    # last month's column first, then this month's, then the difference
+    """| Nội dung | Tháng 8 | Tháng 9 | Tăng/giảm |
+|---|---|---|---|
+| Tiếp nhận mới | 1.576 | 1.888 | 312 |
+| Trực tuyến | 420 | 539 | 119 |
+| Trực tiếp | 1.150 | 1.318 | 168 |
+| Bưu chính | 6 | 31 | 25 |
+""",
+    # the year to date and a quarter beside the month
+    """| Nội dung | 9 tháng đầu năm | Quý III | Tháng 9/2025 |
+|---|---|---|---|
+| Tiếp nhận mới | 15.234 | 5.301 | 1.888 |
+| Trực tuyến | 4.120 | 1.498 | 539 |
+| Trực tiếp | 11.020 | 3.752 | 1.318 |
+| Bưu chính | 94 | 51 | 31 |
+""",
+    # last month's sentence first
+    """Tháng 8: tiếp nhận 1.576 hồ sơ, trực tuyến 420 hồ sơ, trực tiếp 1.150 hồ sơ, bưu chính 6 hồ sơ.
+Tháng 9: tiếp nhận 1.888 hồ sơ, trực tuyến 539 hồ sơ, trực tiếp 1.318 hồ sơ, bưu chính 31 hồ sơ.
+""",
+])
+def test_another_periods_figures_are_not_this_months(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "bao_cao.txt"
+    path.write_text(_HEAD + body, encoding="utf-8")
+    report = extract_report(path)
+    assert report.period == "2025-09"
+    got = values(report)
+    assert {name: got.get(name) for name in _SEPTEMBER} == _SEPTEMBER
+    # August's, the quarter's or the year's numbers are at most doubtful candidates
+    assert not {c.value for c in report.candidates} & {1888, 539, 1318, 31}
+
+
+@pytest.mark.parametrize(("text", "other"), [
+    ("Tháng 8", True), ("Tháng 9", False), ("Tháng 08/2025", True), ("Tháng 9/2024", True),
+    ("Tháng 9 năm 2025", False), ("9 tháng đầu năm", True), ("Quý III", True), ("Năm 2024", True),
+    ("Kỳ này", False), ("Từ ngày 15 tháng 8 đến ngày 14 tháng 9", False),  # a cycle's dates
+    ("tăng 312 hồ sơ so với tháng 8", False),  # a comparison names no period of the figure
+    ("theo quy định", False), ("trong tháng: 539 hồ sơ", False),
+])
+def test_other_period(text: str, other: bool) -> None:
+    from chiso.extract.tables import other_period
+
+    assert other_period(text, "2025-09") is other

@@ -99,7 +99,7 @@ from .model import CONFIDENT, Figure, Finding, Report, render
 from .numbers import format_number
 from .resolve import resolve
 from .sections import forward_lines
-from .tables import delimited_tables, score_rows, score_table_figures
+from .tables import delimited_tables, other_period, score_rows, score_table_figures
 from .text import Document, ExtractionError, read_lines
 from .units import gazetteer
 from .vocabulary import UNIT_OF, VOCABULARY
@@ -139,7 +139,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     rows = score_rows(doc, tokens, numbers)
     figures = score_table_figures(doc, rows)
     row_lines = {r.line_no for r in rows}
-    table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines | forward)
+    table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines | forward, period.period)
     figures += table_figures
     sentences = split_sentences(doc, tokens, numbers, row_lines | table_lines | forward)
     resolution = gazetteer().resolve(doc, province_hint)
@@ -148,7 +148,10 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     spare = {
         k: [(n.value, n.percent) for c in sentence for n in c.numbers] for k, sentence in enumerate(sentences)
     }
+    figures, elsewhere = _own_period(doc, sentences, figures, period.period)
     figures, candidates, conflicts = resolve(figures, spare)
+    named = {f.name for f in figures} | {c.name for c in candidates}
+    candidates += [f for f in elsewhere if f.name not in named]
     _later_months(doc, figures, candidates, period.end, period.period)
     damaged = {k for k, sentence in enumerate(sentences) if any(c.damaged for c in sentence)}
     derived = _derived(figures, {c.name for c in candidates}, damaged)
@@ -226,6 +229,28 @@ def _derived(
         )
         by[total] = out[-1]
     return out
+
+
+def _own_period(doc, sentences, readings: list[Figure], label: str | None) -> tuple[list[Figure], list[Figure]]:
+    """The prose's readings in a sentence naming another period and not the report's own
+    month ('Tháng 8: tiếp nhận 1.576 hồ sơ' in September's report, 'Quý III: …', '9 tháng:
+    …') are that period's: set aside before one value is chosen per name, as doubtful
+    candidates (the carried-over count, 'từ tháng 8 chuyển sang', is this month's). Tables
+    decide per column (tables.other_period)."""
+
+    def text_of(k: int) -> str:
+        tokens = [t for clause in sentences[k] for t in clause.tokens]
+        return doc.folded[tokens[0].start : tokens[-1].end] if tokens else ""
+
+    kept, elsewhere = [], []
+    for fig in readings:
+        if (fig.sentence is not None and 0 <= fig.sentence < len(sentences)
+                and fig.name != "dossiers_carried_over" and other_period(text_of(fig.sentence), label)):
+            elsewhere.append(replace(fig, confidence=round(fig.confidence - LATER_MONTH_DOUBT, 3),
+                                     support=[*fig.support, "other_period_on_line"]))
+        else:
+            kept.append(fig)
+    return kept, elsewhere
 
 
 _MONTH = re.compile(r"thang\s+(\d{1,2})\s*(?:/|nam)\s*(\d{4})")

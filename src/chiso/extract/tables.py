@@ -207,8 +207,10 @@ def delimited_tables(
     tokens: list[Token],
     numbers: dict[int, Number],
     skip_lines: set[int],
+    period: str | None = None,
 ) -> tuple[list[Figure], set[int]]:
-    """Figures from pipe/tab tables, and the lines they occupy (kept out of the prose pass)."""
+    """Figures from pipe/tab tables, and the lines they occupy (kept out of the prose pass).
+    `period` (YYYY-MM, the report's) tells its own month's column from another month's."""
     figures: list[Figure] = []
     used: set[int] = set()
     nums_by_line: dict[int, list[Number]] = {}
@@ -223,7 +225,7 @@ def delimited_tables(
             used.add(no)
             continue
         if block:
-            figures.extend(_read_block(doc, block, nums_by_line))
+            figures.extend(_read_block(doc, block, nums_by_line, period))
             block = []
     return figures, used
 
@@ -242,7 +244,8 @@ _INDEX_HEADS = {("stt",), ("tt",), ("so", "tt")}
 
 
 def _read_block(
-    doc: Document, block: list[tuple[int, list[str]]], nums_by_line: dict[int, list[Number]]
+    doc: Document, block: list[tuple[int, list[str]]], nums_by_line: dict[int, list[Number]],
+    period: str | None = None,
 ) -> list[Figure]:
     header_cells, rows = _split_header(block)
     header = _header_tags(header_cells)
@@ -271,7 +274,7 @@ def _read_block(
         for number in sorted(nums_by_line.get(row.line_no, []), key=lambda n: n.start):
             col = _column_at(col_of, number.start - line_start)
             head, head_tags = header[col] if col is not None and col < len(header) else ("", set())
-            if _phrase(head) in _INDEX_HEADS or _comparison_column(head):
+            if _phrase(head) in _INDEX_HEADS or _comparison_column(head) or other_period(head, period):
                 continue
             if not head_tags and label_tags & TOPICS == {"TOTAL"} and len(header) > 2:
                 continue  # 'Tổng cộng' under a header OCR made unreadable: which total?
@@ -339,6 +342,42 @@ def _comparison_column(head: str) -> bool:
     if _COMPARISON.search(folded):
         return True
     return "ky truoc" in folded and "chuyen" not in folded and "ton" not in folded
+
+
+_QUARTERS = {"i", "ii", "iii", "iv", "1", "2", "3", "4"}
+
+
+def other_period(text: str, period: str | None) -> bool:
+    """Whether `text` (a column header, a sentence) names a period other than the report's
+    own month `period` (YYYY-MM) and not that month: 'Tháng 8' or 'Tháng 9/2024' in
+    September 2025's report, '9 tháng', 'Quý III', 'Năm 2025' (sums over several months).
+    Dates ('ngày 15 tháng 8', a cycle's first day) and what a figure is compared with ('so
+    với tháng 8') name no period."""
+    words = _phrase(text)
+    own = (int(period[:4]), int(period[5:7])) if period else None
+
+    def month_at(k: int) -> int | None:
+        word = words[k] if 0 <= k < len(words) else ""
+        return int(word) if word.isdigit() and 1 <= int(word) <= 12 else None
+
+    def year_at(k: int) -> int | None:
+        word = words[k] if 0 <= k < len(words) else ""
+        return int(word) if re.fullmatch(r"\d{4}", word) else None
+
+    named = []
+    for k, word in enumerate(words):
+        if word == "quy" and k + 1 < len(words) and words[k + 1] in _QUARTERS:
+            return True
+        if word == "nam" and year_at(k + 1) and month_at(k - 1) is None:
+            return True  # 'Năm 2025', not the year of 'tháng 9 năm 2025'
+        if word != "thang" or words[max(0, k - 2):k] == ("so", "voi") or (k > 1 and words[k - 2] == "ngay"):
+            continue
+        if (month_at(k - 1) or 0) > 1:
+            return True  # '9 tháng (đầu năm)': months summed
+        if month_at(k + 1):
+            year = year_at(k + 2) or (year_at(k + 3) if words[k + 2 : k + 3] == ("nam",) else None)
+            named.append((year or (own[0] if own else None), month_at(k + 1)))
+    return bool(named) and own not in named
 
 
 def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_Row]]:
