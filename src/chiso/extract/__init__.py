@@ -231,7 +231,9 @@ def _derived(
     return out
 
 
-def _own_period(doc, sentences, readings: list[Figure], label: str | None) -> tuple[list[Figure], list[Figure]]:
+def _own_period(
+    doc, sentences, readings: list[Figure], label: str | None
+) -> tuple[list[Figure], list[Figure]]:
     """The prose's readings in a sentence naming another period and not the report's own
     month ('Tháng 8: tiếp nhận 1.576 hồ sơ' in September's report, 'Quý III: …', '9 tháng:
     …') are that period's: set aside before one value is chosen per name, as doubtful
