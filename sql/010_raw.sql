@@ -57,8 +57,12 @@ create table if not exists raw.files (
     rows_landed     integer,
     error           text,                       -- why the file could not be read, with row and field
     note            text,                       -- e.g. unknown columns that were ignored
+    -- ignored headers that look like a contract column the file lacks ('Ngày hẹn trả KQ'
+    -- and no 'Ngày hẹn trả'): the gate warns (batches.columns_recognised)
+    lookalike_columns text,
     primary key (batch_id, source_file)
 );
+alter table raw.files add column if not exists lookalike_columns text;
 
 -- Warehouses created before period partitioning: set the plain tables aside (moved back
 -- in at the end of this script) so the partitioned ones can take their names.

@@ -35,7 +35,15 @@ from psycopg2.extras import execute_values
 from chiso import config, staging, warehouse
 from chiso.inventory import DUPLICATE, LANDED, REFUSED, Entry, Submission, source_of, survey
 from chiso.periods import Period
-from chiso.readers import LEGACY_ENCODING, FileError, HeaderMap, map_headers, plan_csv, read_table
+from chiso.readers import (
+    LEGACY_ENCODING,
+    FileError,
+    HeaderMap,
+    lookalike_columns,
+    map_headers,
+    plan_csv,
+    read_table,
+)
 from chiso.sources import SOURCES, Source
 
 log = logging.getLogger(__name__)
@@ -182,12 +190,12 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str,
     nested = False  # a file before this one opened the savepoint
     for name in sorted(paths):
         path, source = paths[name], source_of(paths[name]) or "unknown"
-        delivered = landed_rows = note = None
+        delivered = landed_rows = note = lookalikes = None
         error = submission.refused.get(name)
         if error:
             error = f"{relative[name]}: {error}"
         else:
-            delivered, landed_rows, note, error = _land_file(
+            delivered, landed_rows, note, error, lookalikes = _land_file(
                 cur, batch_id, path, relative[name], hashes[name], source, submission, stager, nested)
             nested = True
         if source in SOURCES and landed_rows:
@@ -198,11 +206,12 @@ def _land_one(cur, submission: Submission, root: Path, run_id: str,
             errors.append(error)
             log.warning("refused %s", error)
         files.append((batch_id, source, relative[name], hashes[name], path.lstat().st_size,
-                      delivered, landed_rows, error, note))
+                      delivered, landed_rows, error, note, lookalikes))
         entries.append(Entry(relative[name], REFUSED if error else LANDED, error or note, **codes))
     # One statement for the folder's files: every round trip counts when a month has 14,000 files.
     execute_values(cur, """insert into raw.files (batch_id, source, source_file, file_sha256,
-                               size_bytes, rows_delivered, rows_landed, error, note) values %s""", files)
+                               size_bytes, rows_delivered, rows_landed, error, note, lookalike_columns)
+                           values %s""", files)
     return LandedBatch(batch_id, submission.unit_code, True, rows, errors, entries)
 
 
@@ -218,8 +227,9 @@ def _redeliver(cur, batch_id: str, found: tuple, submission: Submission, run_id:
 
 def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, source: str,
                submission: Submission, stager: staging.Stager | None = None, nested: bool = False,
-               ) -> tuple[int | None, int | None, str | None, str | None]:
-    """Rows delivered, rows landed, a note and an error, for one file. Anything that goes
+               ) -> tuple[int | None, int | None, str | None, str | None, str | None]:
+    """Rows delivered, rows landed, a note, an error and the ignored headers that look like a
+    contract column the file lacks (readers.lookalike_columns), for one file. Anything that goes
     wrong, in reading or in the COPY, refuses this file alone: its partial rows are rolled
     back to a savepoint and the batch records why. The savepoint stays open (the commit
     ends it); `nested`: the previous file's is released in the same round trip."""
@@ -227,26 +237,27 @@ def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, sourc
     try:
         if source == "bao_cao":
             landed = _land_report(cur, batch_id, path, relative, sha256, submission)
-            result: tuple = (landed, landed, None, None)
+            result: tuple = (landed, landed, None, None, None)
         else:
             result = _land_tabular(cur, batch_id, submission.period.label, path, relative, source, stager)
     except FileError as err:
         cur.execute("rollback to savepoint landing_file")
-        return None, None, None, str(err)
+        return None, None, None, str(err), None
     except psycopg2.Error as err:
         cur.execute("rollback to savepoint landing_file")
         detail = (err.diag.message_primary or str(err)).strip() if err.diag else str(err).strip()
-        return None, None, None, f"{relative}: could not be loaded ({detail})"
+        return None, None, None, f"{relative}: could not be loaded ({detail})", None
     except Exception as err:  # noqa: BLE001 — any failure on one file refuses that file only
         cur.execute("rollback to savepoint landing_file")
         log.debug("reading %s failed", relative, exc_info=True)
-        return None, None, None, f"{relative}: cannot be read ({type(err).__name__}: {err})"
+        return None, None, None, f"{relative}: cannot be read ({type(err).__name__}: {err})", None
     return result
 
 
 def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, source_name: str,
-                  stager: staging.Stager | None = None) -> tuple[int, int, str | None, str | None]:
-    """Returns rows delivered, rows landed, a note (ignored columns) and an error.
+                  stager: staging.Stager | None = None) -> tuple[int, int, str | None, str | None, str | None]:
+    """Returns rows delivered, rows landed, a note (ignored columns), an error and the
+    ignored headers that look like a missing contract column.
 
     A file with a missing required column still lands its rows (nothing is lost); the
     error makes the gate quarantine the batch with that reason.
@@ -263,11 +274,12 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
             except staging.Fallback as err:
                 log.debug("%s: read in Python (%s)", relative, err)
             else:
-                return (delivered, n, *_remarks(relative, source, mapping))
+                return (delivered, n, *_remarks(relative, source, mapping, mapping.columns.values()))
     result = read_table(path, source, display_name=relative)
     table = result.table
-    note, error = _remarks(relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
-                           result.encoding, result.footer)
+    note, error, lookalikes = _remarks(
+        relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
+        result.table.column_names, result.encoding, result.footer)
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -285,13 +297,15 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     for offset, (column, values) in enumerate(provenance.items()):
         table = table.add_column(offset, column, values)
     copy_table(cur, f"raw.{source_name}", table)
-    return result.rows_delivered, n, note, error
+    return result.rows_delivered, n, note, error, lookalikes
 
 
-def _remarks(relative: str, source: Source, mapping: HeaderMap, encoding: str = "UTF-8",
-             footer: Sequence[tuple[int, str]] = ()) -> tuple[str | None, str | None]:
-    """The note (a legacy encoding, ignored columns, rows below the data) and error (missing
-    required columns) of a file."""
+def _remarks(relative: str, source: Source, mapping: HeaderMap, present: Iterable[str],
+             encoding: str = "UTF-8", footer: Sequence[tuple[int, str]] = (),
+             ) -> tuple[str | None, str | None, str | None]:
+    """The note (a legacy encoding, ignored columns, rows below the data), error (missing
+    required columns) and look-alike ignored headers of a file (`present`: the contract
+    columns it has)."""
     error = None
     if mapping.missing_required:
         missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
@@ -299,13 +313,16 @@ def _remarks(relative: str, source: Source, mapping: HeaderMap, encoding: str = 
     notes = []
     if encoding == LEGACY_ENCODING:
         notes.append(f"read as {LEGACY_ENCODING} (every character a Vietnamese letter); save it as UTF-8")
+    lookalikes = lookalike_columns(mapping.ignored_columns, present, source)
     if mapping.ignored_columns:
         notes.append(f"ignored unknown column(s): {', '.join(mapping.ignored_columns)}")
+    if lookalikes:
+        notes.append(f"{'; '.join(lookalikes)}, which the file lacks: head it as the contract does")
     if footer:
         (first, label), last = footer[0], footer[-1][0]
         notes.append(f"row {first} below the data ({label!r}) is no record: not landed" if first == last
                      else f"rows {first}-{last} below the data (from {label!r}) are no records: not landed")
-    return (f"{relative}: {'; '.join(notes)}" if notes else None), error
+    return (f"{relative}: {'; '.join(notes)}" if notes else None), error, "; ".join(lookalikes) or None
 
 
 def pseudonymise(values: list[str | None], key: bytes | None = None) -> list[str | None]:

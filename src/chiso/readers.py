@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -931,6 +931,30 @@ def map_headers(headers: Sequence[object], source: Source, name: str) -> HeaderM
     missing = [c.name for c in source.columns if c.required and c.name not in found]
     ordered = {found[c][0]: c for c in source.column_names if c in found}
     return HeaderMap(ordered, missing, ignored)
+
+
+# words every other header has ('ngày', 'số', 'hồ sơ' …): a shared one says nothing
+_COMMON_HEADER_WORDS = {"ngay", "so", "ho", "ma", "co", "da", "thoi", "gian", "cua", "va", "kq", "ket", "qua"}
+
+
+def lookalike_columns(ignored: Sequence[str], present: Iterable[str], source: Source) -> list[str]:
+    """Ignored headers that look like a contract column the file lacks ('Ngày hẹn trả KQ'
+    beside no 'Ngày hẹn trả'): two words in common with one of its spellings, one of them
+    not a word every header has. Said as "'Ngày hẹn trả KQ' looks like due_at (Ngày hẹn trả)",
+    so the batch warns instead of scoring a column it never read as blank."""
+    present = set(present)
+    found = []
+    for header in ignored:
+        words = set(re.findall(r"[a-z0-9]+", fold(header)))
+        for column in source.columns:
+            if column.name in present:
+                continue
+            shared = max((words & set(re.findall(r"[a-z0-9]+", fold(spelling)))
+                          for spelling in (column.vietnamese, *column.aliases)), key=len)
+            if len(shared) >= 2 and shared - _COMMON_HEADER_WORDS:
+                found.append(f"{header!r} looks like {column.name} ({column.vietnamese})")
+                break
+    return found
 
 
 def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:

@@ -62,7 +62,7 @@ HO_SO = Source(
         # blank when the procedure sets no appointment date: 2.1 then compares the elapsed
         # working days (less supplement time) with the catalogue's time_limit_days
         Column("due_at", "Ngày hẹn trả", "timestamp",
-               aliases=("Ngày hẹn trả kết quả",)),
+               aliases=("Ngày hẹn trả kết quả", "Ngày hẹn trả KQ", "Hẹn trả kết quả")),
         Column("completed_at", "Ngày hoàn thành", "timestamp",
                aliases=("Ngày hoàn thành xử lý", "Ngày xử lý xong")),
         Column("result_returned_at", "Ngày trả kết quả", "timestamp",
@@ -77,9 +77,9 @@ HO_SO = Source(
         Column("synced_to_national_portal", "Đồng bộ Cổng DVCQG", "boolean",
                aliases=("Đồng bộ DVCQG", "Đồng bộ lên Cổng DVCQG", "Đồng bộ Cổng DVC quốc gia")),
         Column("has_e_result", "Có kết quả điện tử", "boolean",
-               aliases=("Kết quả điện tử", "Có KQ điện tử", "Trả kết quả điện tử")),
+               aliases=("Kết quả điện tử", "Có KQ điện tử", "KQ điện tử", "Trả kết quả điện tử")),
         Column("digitised", "Đã số hóa", "boolean",
-               aliases=("Số hóa hồ sơ", "Số hóa")),
+               aliases=("Số hóa hồ sơ", "Số hóa", "Số hóa thành phần hồ sơ")),
         Column("reused_data", "Tái sử dụng dữ liệu", "boolean",
                aliases=("Tái sử dụng dữ liệu số hóa", "Tái sử dụng")),
         Column("citizen_db_data", "Dữ liệu dân cư", "boolean",

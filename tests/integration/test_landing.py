@@ -230,3 +230,32 @@ def test_a_totals_row_below_the_data_is_noted_not_landed_and_the_batch_passes(tm
     assert note == ("31/11224/2025-09/ho_so.csv: row 5 below the data ('Tổng cộng: 2 hồ sơ') "
                     "is no record: not landed")
     assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")
+
+
+def test_an_ignored_column_that_looks_like_a_missing_one_warns_the_batch(tmp_path, fresh_dsn):
+    from chiso.gate import run_gate
+
+    # the appointment date headed 'Ngày hẹn giải quyết': not a spelling of due_at, so not read
+    ho_so = HO_SO.replace(",due_at,", ",Ngày hẹn giải quyết,").replace("applicant_ref", "STT")
+    folder = make_submission(tmp_path, ho_so=ho_so)
+    (folder / "ho_so.xlsx").unlink(missing_ok=True)
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.rows == {"ho_so": 2, "danh_muc_tthc": 1} and not batch.errors
+    [(lookalikes,)] = rows(fresh_dsn, "select lookalike_columns from raw.files where source = 'ho_so'")
+    # 'STT' is ignored too, and looks like nothing
+    assert lookalikes == "'Ngày hẹn giải quyết' looks like due_at (Ngày hẹn trả)"
+    verdict = run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id]
+    assert verdict.status == "warned"
+    assert any("batches.columns_recognised" in r and "Ngày hẹn giải quyết" in r for r in verdict.reasons)
+
+
+def test_lookalike_headers_need_two_telling_words():
+    from chiso.readers import lookalike_columns
+    from chiso.sources import SOURCES
+
+    ho_so = SOURCES["ho_so"]
+    required = [c.name for c in ho_so.columns if c.required]
+    assert lookalike_columns(["STT", "Ghi chú", "Số hóa thành phần", "Ngày ký"], required, ho_so) == [
+        "'Số hóa thành phần' looks like digitised (Đã số hóa)"]  # 'số' alone says nothing, 'hóa' does
+    # a column the file has is no suspect: 'Giờ tiếp nhận' beside 'Ngày tiếp nhận'
+    assert lookalike_columns(["Giờ tiếp nhận"], required, ho_so) == []
