@@ -255,7 +255,8 @@ def _land_file(cur, batch_id: str, path: Path, relative: str, sha256: str, sourc
 
 
 def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, source_name: str,
-                  stager: staging.Stager | None = None) -> tuple[int, int, str | None, str | None, str | None]:
+                  stager: staging.Stager | None = None,
+                  ) -> tuple[int, int, str | None, str | None, str | None]:
     """Returns rows delivered, rows landed, a note (ignored columns), an error and the
     ignored headers that look like a missing contract column.
 
