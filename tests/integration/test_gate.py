@@ -260,6 +260,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             "no_payments",
             "late_payment",
             "stray_payment",
+            "empty_ho_so",
             "elsewhere",
             "other_unit",
             "volume",
@@ -361,6 +362,9 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         stray_payment = clean_submission("SP")
         stray_payment["thanh_toan"] = [payment(1, "SHARED-1")]
         land(cur, "stray_payment", unit["stray_payment"], sources=stray_payment)
+        empty = clean_submission("EH")
+        empty["ho_so"], empty["thanh_toan"], empty["pakn"] = [], [], []
+        land(cur, "empty_ho_so", unit["empty_ho_so"], sources=empty)
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
             cur,
@@ -427,6 +431,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         "no_payments",
         "late_payment",
         "stray_payment",
+        "empty_ho_so",
         "elsewhere",
         "volume",
     ]
@@ -526,6 +531,7 @@ def test_reason_reads_like_an_auditor_wrote_it(gated: dict[str, Any]) -> None:
         ("volume", "ho_so.volume_plausible"),
         ("no_payments", "batches.thanh_toan_delivered"),
         ("no_payments", "batches.pakn_delivered"),
+        ("empty_ho_so", "batches.ho_so_not_empty"),
     ],
 )
 def test_warnings_load_and_are_reported(gated: dict[str, Any], db_url: str, batch_id: str, rule: str) -> None:
