@@ -261,6 +261,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             "late_payment",
             "stray_payment",
             "empty_ho_so",
+            "second_download",
             "elsewhere",
             "other_unit",
             "volume",
@@ -365,6 +366,18 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         empty = clean_submission("EH")
         empty["ho_so"], empty["thanh_toan"], empty["pakn"] = [], [], []
         land(cur, "empty_ho_so", unit["empty_ho_so"], sources=empty)
+        # the folder also held 'ho_so (2).csv', which landing did not read (audit.inventory)
+        land(cur, "second_download", unit["second_download"], sources=clean_submission("SD"))
+        folder = f"31/{unit['second_download']}/{PERIOD}"
+        cur.execute("update raw.batches set run_id = 'land-1' where batch_id = 'second_download'")
+        cur.execute(
+            """insert into audit.inventory (run_id, period, province_code, unit_code, path, status, reason)
+               values ('land-1', %s, '31', %s, %s, 'not_a_submission',
+                       'not a submission file name; did you mean ho_so.csv? (a second download or a copy?)'),
+                      ('land-1', %s, '31', %s, %s, 'not_a_submission', 'not a submission file (expected ho_so, …)')""",
+            (PERIOD, unit["second_download"], f"{folder}/ho_so (2).csv",
+             PERIOD, unit["second_download"], f"{folder}/ghi chu.txt"),
+        )
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
             cur,
@@ -432,6 +445,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         "late_payment",
         "stray_payment",
         "empty_ho_so",
+        "second_download",
         "elsewhere",
         "volume",
     ]
@@ -449,6 +463,11 @@ def query(db_url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
 
 def reasons_of(gated: dict[str, Any], batch_id: str) -> str:
     return "\n".join(gated["verdicts"][batch_id].reasons)
+
+
+def test_a_file_of_the_folder_not_read_is_named(gated: dict[str, Any]) -> None:
+    reasons = [r for r in gated["verdicts"]["second_download"].reasons if "folder_files_read" in r]
+    assert len(reasons) == 1 and "ho_so (2).csv" in reasons[0] and "ghi chu" not in reasons[0]
 
 
 def test_a_payment_for_a_dossier_of_an_earlier_month_of_the_unit_passes(gated: dict[str, Any]) -> None:
@@ -532,6 +551,7 @@ def test_reason_reads_like_an_auditor_wrote_it(gated: dict[str, Any]) -> None:
         ("no_payments", "batches.thanh_toan_delivered"),
         ("no_payments", "batches.pakn_delivered"),
         ("empty_ho_so", "batches.ho_so_not_empty"),
+        ("second_download", "batches.folder_files_read"),
     ],
 )
 def test_warnings_load_and_are_reported(gated: dict[str, Any], db_url: str, batch_id: str, rule: str) -> None:
