@@ -240,14 +240,18 @@ def _own_period(
     candidates (the carried-over count, 'từ tháng 8 chuyển sang', is this month's). Tables
     decide per column (tables.other_period)."""
 
-    def text_of(k: int) -> str:
-        tokens = [t for clause in sentences[k] for t in clause.tokens]
-        return doc.folded[tokens[0].start : tokens[-1].end] if tokens else ""
+    judged: dict[int, bool] = {}  # per sentence, once: a sentence may hold thousands of readings
+
+    def names_other_period(k: int) -> bool:
+        if k not in judged:
+            tokens = [t for clause in sentences[k] for t in clause.tokens]
+            judged[k] = bool(tokens) and other_period(doc.folded[tokens[0].start : tokens[-1].end], label)
+        return judged[k]
 
     kept, elsewhere = [], []
     for fig in readings:
         if (fig.sentence is not None and 0 <= fig.sentence < len(sentences)
-                and fig.name != "dossiers_carried_over" and other_period(text_of(fig.sentence), label)):
+                and fig.name != "dossiers_carried_over" and names_other_period(fig.sentence)):
             elsewhere.append(replace(fig, confidence=round(fig.confidence - LATER_MONTH_DOUBT, 3),
                                      support=[*fig.support, "other_period_on_line"]))
         else:
