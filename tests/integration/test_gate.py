@@ -372,11 +372,11 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         cur.execute("update raw.batches set run_id = 'land-1' where batch_id = 'second_download'")
         cur.execute(
             """insert into audit.inventory (run_id, period, province_code, unit_code, path, status, reason)
-               values ('land-1', %s, '31', %s, %s, 'not_a_submission',
-                       'not a submission file name; did you mean ho_so.csv? (a second download or a copy?)'),
-                      ('land-1', %s, '31', %s, %s, 'not_a_submission', 'not a submission file (expected ho_so, …)')""",
+               values ('land-1', %s, '31', %s, %s, 'not_a_submission', %s),
+                      ('land-1', %s, '31', %s, %s, 'not_a_submission', %s)""",
             (PERIOD, unit["second_download"], f"{folder}/ho_so (2).csv",
-             PERIOD, unit["second_download"], f"{folder}/ghi chu.txt"),
+             "not a submission file name; did you mean ho_so.csv? (a second download or a copy?)",
+             PERIOD, unit["second_download"], f"{folder}/ghi chu.txt", "not a submission file (expected ho_so, …)"),
         )
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
