@@ -376,7 +376,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
                       ('land-1', %s, '31', %s, %s, 'not_a_submission', %s)""",
             (PERIOD, unit["second_download"], f"{folder}/ho_so (2).csv",
              "not a submission file name; did you mean ho_so.csv? (a second download or a copy?)",
-             PERIOD, unit["second_download"], f"{folder}/ghi chu.txt", "not a submission file (expected ho_so, …)"),
+             PERIOD, unit["second_download"], f"{folder}/ghi chu.txt",
+             "not a submission file (expected ho_so, …)"),
         )
         # Delivered earlier by another commune; this run's batch repeats one of its dossiers.
         land(
