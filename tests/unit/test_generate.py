@@ -9,7 +9,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -82,13 +82,14 @@ def working_day_after(day: date, n: int) -> date:
 
 
 def deadline(ho_so: dict[str, list[str]], i: int, limits: dict[str, str]) -> datetime | None:
-    """2.1's deadline: the appointment moved on by the supplement's working days, else the
-    start of the first working day past reception + time limit + supplement days."""
+    """2.1's deadline: the appointment moved on by the supplement's working days (one
+    without a time: the end of its day), else the start of the first working day past
+    reception + time limit + supplement days."""
     due, waited = ho_so["due_at"][i], int(ho_so["supplement_days"][i] or 0)
     if due:
         due_at = when(due)
         moved = working_day_after(due_at.date(), waited) if waited else due_at.date()
-        return datetime.combine(moved, due_at.time())
+        return datetime.combine(moved, due_at.time() if due_at.time() != time(0) else time(23, 59, 59))
     limit = limits.get(ho_so["procedure_code"][i], "")
     if not limit:
         return None
@@ -451,3 +452,19 @@ def test_units_without_faults_stay_clean(faulted):
         ho_so = contract_table(next(folder.glob("ho_so.*")))
         assert min(int(v) for v in ho_so["fee_amount"]) >= 0
         assert len(set(ho_so["dossier_id"])) == len(ho_so["dossier_id"])
+
+
+def test_some_units_write_appointment_dates_without_a_time(tree):
+    # the habit of one unit in five (chiso.generate.tables.writes_due_date_only): its
+    # appointment dates read as midnight, which 2.1 takes as the whole day
+    from types import SimpleNamespace
+
+    from chiso.generate.tables import writes_due_date_only
+
+    habits: dict[str, set[bool]] = {}
+    for path in sorted(tree.glob("31/*/2025-*/ho_so.*")):
+        dues = [when(v) for v in contract_table(path)["due_at"] if v]
+        habits.setdefault(path.parent.parent.name, set()).add(all(d.time() == time(0) for d in dues))
+    assert {True} in habits.values() and {False} in habits.values()
+    for code, date_only in habits.items():
+        assert date_only == {writes_due_date_only(SimpleNamespace(code=code))}, code

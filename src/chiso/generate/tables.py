@@ -274,6 +274,10 @@ def dossiers(rng: np.random.Generator, unit: Unit, profile: Profile, catalogue: 
     citizen = (birth_province * 1_000_000_000 + gender_century * 100_000_000
                + (birth_year % 100) * 1_000_000 + rng.integers(0, 1_000_000, n))
 
+    if writes_due_date_only(unit):
+        # the receipt's appointment as a date alone, the way some one-stop systems print it:
+        # the whole of that day (2.1's deadline, deadline_at)
+        due = due.astype("datetime64[D]").astype("datetime64[s]")
     return {
         "dossier_id": dossier_id,
         "procedure_code": pool.code[procedure].astype(object),
@@ -420,14 +424,24 @@ def procedures(rng: np.random.Generator, profile: Profile, catalogue: UnitCatalo
     }
 
 
+def writes_due_date_only(unit: Unit) -> bool:
+    """One unit in five writes appointment dates without a time (a habit of the unit, not a
+    draw: the other draws stay as they were)."""
+    return int(unit.code) % 5 == 0
+
+
 def deadline_at(ho_so: Table, danh_muc: Table) -> np.ndarray:
     """2.1's deadline as the warehouse computes it (int_dossiers_classified): the appointment
-    moved on by the supplement's working days, else the start of the first working day past
-    reception + the catalogue's time limit + supplement days; NaT when neither is known."""
+    moved on by the supplement's working days (an appointment without a time: the end of its
+    day), else the start of the first working day past reception + the catalogue's time limit
+    + supplement days; NaT when neither is known."""
     due, waited = ho_so["due_at"], ho_so["supplement_days"]
     dated = ~np.isnat(due)
     moved = _add_working_days(np.where(dated, due, ho_so["received_at"]), waited)
     moved = np.where(waited > 0, moved, due)
+    date_only = dated & (due == due.astype("datetime64[D]").astype("datetime64[s]"))
+    end_of_day = moved.astype("datetime64[D]").astype("datetime64[s]") + np.timedelta64(86_399, "s")
+    moved = np.where(date_only, end_of_day, moved)
     limits = dict(zip(danh_muc["procedure_code"], danh_muc["time_limit_days"], strict=True))
     limit = np.array([limits.get(code, np.nan) for code in ho_so["procedure_code"]], dtype=float)
     known = ~np.isnan(limit)
