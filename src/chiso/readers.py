@@ -773,27 +773,33 @@ def _leading_rows(sheet, max_row: int | None = None) -> tuple:
 
 def _data_sheet(workbook, source: Source, lookup: dict[str, str], name: str):
     """The sheet named after the source, else the one whose header names the most contract
-    columns (a cover or instructions sheet may come first). Two sheets with data that look
-    equally like the source are refused: which one is meant cannot be told."""
+    columns (a cover or instructions sheet may come first). Two sheets with data whose
+    headers name every required column, or that look equally like the source, are refused:
+    which one is meant cannot be told (last month's sheet 'T8' kept beside 'T9', one column
+    richer, was read as the month)."""
     if source.name in workbook.sheetnames:
         return workbook[source.name]
     if not workbook.worksheets:
         raise FileError(f"{name}: the workbook has no worksheet (only chart sheets or none at all)")
+    required = {c.name for c in source.columns if c.required}
     scored = []
     for sheet in workbook.worksheets:
         # only the top of each sheet: one stray cell at row 1,048,576 of a notes sheet
         # would otherwise make it read a million blank rows
         _, leading = _leading_rows(sheet, SHEET_CHOICE_ROWS)
-        index, named = _find_header([[_cell_text(v) for v in values] for _, values in leading], lookup)
-        scored.append((named, len(leading) > index + 1, sheet))
-    best = max((named for named, _, _ in scored), default=0)
+        texts = [[_cell_text(v) for v in values] for _, values in leading]
+        index, named = _find_header(texts, lookup)
+        header = {_contract_name(cell, lookup) for cell in texts[index]} if texts else set()
+        scored.append((named, len(leading) > index + 1, required <= header, sheet))
+    best = max((named for named, _, _, _ in scored), default=0)
     if best < 2:
         return workbook.worksheets[0]
-    with_data = [sheet for named, has_data, sheet in scored if named == best and has_data]
+    with_data = [sheet for named, has_data, complete, sheet in scored
+                 if has_data and (named == best or complete)]
     if len(with_data) > 1:
         titles = ", ".join(repr(sheet.title) for sheet in with_data)
         raise FileError(f"{name}: sheets {titles} all hold {source.name} rows; keep one sheet")
-    return with_data[0] if with_data else next(s for n, _, s in scored if n == best)
+    return with_data[0] if with_data else next(s for n, _, _, s in scored if n == best)
 
 
 def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:

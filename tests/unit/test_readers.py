@@ -540,6 +540,23 @@ def test_xlsx_data_on_a_later_sheet_is_found_and_two_data_sheets_are_refused(tmp
         read_table(path, THANH_TOAN)
 
 
+def test_xlsx_last_months_sheet_one_column_richer_is_refused_not_read(tmp_path: Path):
+    # 'T8' kept beside 'T9', with one more (optional) column: both headers name every required
+    # column, so which is the month cannot be told; T8 used to be read, as it names more
+    workbook = openpyxl.Workbook()
+    header = ["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận", "Hình thức nộp", "Trạng thái"]
+    row = ["H1", "1.001234", "05/09/2025", "Trực tuyến", "Đang xử lý"]
+    workbook.active.title = "T8"
+    workbook.active.append([*header, "Ngày hẹn trả"])
+    workbook.active.append([*row, "10/09/2025"])
+    workbook.create_sheet("T9").append(header)
+    workbook["T9"].append(row)
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    with pytest.raises(FileError, match="sheets 'T8', 'T9' all hold ho_so rows"):
+        read_table(path, HO_SO)
+
+
 @pytest.mark.parametrize("wrap", [
     lambda rows: {"thanh_toan": rows},
     lambda rows: {"status": "ok", "result": {"items": rows}},
