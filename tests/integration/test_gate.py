@@ -262,6 +262,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
             "stray_payment",
             "empty_ho_so",
             "second_download",
+            "report_without_figures",
             "elsewhere",
             "other_unit",
             "volume",
@@ -366,6 +367,8 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         empty = clean_submission("EH")
         empty["ho_so"], empty["thanh_toan"], empty["pakn"] = [], [], []
         land(cur, "empty_ho_so", unit["empty_ho_so"], sources=empty)
+        land(cur, "report_without_figures", unit["report_without_figures"], sources=clean_submission("RF"))
+        figure_rows(cur, "report_without_figures", unit["report_without_figures"], {})
         # the folder also held 'ho_so (2).csv', which landing did not read (audit.inventory)
         land(cur, "second_download", unit["second_download"], sources=clean_submission("SD"))
         folder = f"31/{unit['second_download']}/{PERIOD}"
@@ -447,6 +450,7 @@ def gated(db_url: str, context_dir: Path, units: list[str]) -> dict[str, Any]:
         "stray_payment",
         "empty_ho_so",
         "second_download",
+        "report_without_figures",
         "elsewhere",
         "volume",
     ]
@@ -553,6 +557,7 @@ def test_reason_reads_like_an_auditor_wrote_it(gated: dict[str, Any]) -> None:
         ("no_payments", "batches.pakn_delivered"),
         ("empty_ho_so", "batches.ho_so_not_empty"),
         ("second_download", "batches.folder_files_read"),
+        ("report_without_figures", "batches.report_has_figures"),
     ],
 )
 def test_warnings_load_and_are_reported(gated: dict[str, Any], db_url: str, batch_id: str, rule: str) -> None:

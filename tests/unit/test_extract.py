@@ -391,6 +391,19 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
         assert reason in str(info.value)
 
 
+def test_a_legacy_encoded_report_is_refused_and_windows_1258_read(tmp_path: Path) -> None:
+    from chiso.generate.faults import tcvn3, windows_1258
+
+    text = _HEAD + "Trong tháng, phường tiếp nhận mới 1.888 hồ sơ.\n"
+    legacy = tmp_path / "bao_cao_tcvn3.txt"
+    legacy.write_bytes(tcvn3(text))
+    with pytest.raises(ExtractionError, match="TCVN3/ABC or VNI; save it as UTF-8"):
+        extract_report(legacy)  # it was read as Windows-1258: no figure, no warning
+    code_page = tmp_path / "bao_cao.txt"
+    code_page.write_bytes(windows_1258(text))
+    assert values(extract_report(code_page))["dossiers_received"] == 1888
+
+
 def test_pdf_is_read_or_refused_clearly(tmp_path: Path) -> None:
     pdf = tmp_path / "scan.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")

@@ -69,8 +69,19 @@ def _read_plain(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        log.warning("%s is not UTF-8; decoding as Windows-1258 (Vietnamese)", path)
-        return raw.decode("cp1258", errors="replace")
+        pass
+    from chiso.readers import _from_windows_1258  # the data files' one test of that code page
+
+    converted = _from_windows_1258(raw)
+    if converted is None:
+        # TCVN3/ABC or VNI read as Windows-1258 is letters of no language: no figure would be
+        # found, and the report would pass for one without figures
+        raise ExtractionError(
+            f"{path}: not UTF-8, and not Windows-1258 either (characters that are no Vietnamese "
+            "letters): a legacy encoding such as TCVN3/ABC or VNI; save it as UTF-8"
+        )
+    log.warning("%s is not UTF-8; read as Windows-1258 (Vietnamese)", path)
+    return converted.decode("utf-8")
 
 
 def _read_docx(path: Path) -> str:
