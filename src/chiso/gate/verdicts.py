@@ -94,13 +94,16 @@ def _reason(rule: Rule, batch: Batch, finding: Finding) -> str:
 
 
 def _observed(rule: Rule, finding: Finding | None, rows: int | None) -> str:
+    # a finding is a value: a check over several columns finds up to that many in one row,
+    # so "n of rows" would read as more bad rows than the batch has
     if finding is None:
-        return "0 unexpected" if rows is None else f"0 of {rows} rows unexpected"
+        return "0 unexpected" if rows is None else f"0 unexpected in {rows} rows"
     if rule.kind in STATEMENT_KINDS:
         details = [str(e.get("detail") or e.get("value")) for e in finding.examples]
         return "; ".join(dict.fromkeys(details))
     n = finding.unexpected_count
-    return f"{n} unexpected" if rows is None else f"{n} of {rows} rows unexpected"
+    values = "value" if n == 1 else "values"
+    return f"{n} unexpected" if rows is None else f"{n} unexpected {values} in {rows} rows"
 
 
 def judge(
