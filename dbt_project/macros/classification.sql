@@ -11,7 +11,7 @@
     date, the start of the first working day past reception + the procedure's legal
     time limit + supplement days (elapsed - supplement <= limit); null when neither is
     known. -#}
-{% macro dossier_classification(relation) -%}
+{% macro dossier_classification(relation, fenced=false) -%}
 select
     timeliness.*,
     dossier_status is distinct from 'withdrawn' and not is_on_time as is_late,
@@ -118,6 +118,12 @@ from (
         coalesce(items.fee_amount, 0) > 0 as carries_fee,
         items.successful_online_payments > 0 as is_paid_online
     from {{ relation }} as items
+    {%- if fenced %}
+    -- a table's build only: the flags below read each of these columns several times, and
+    -- PostgreSQL would work each out again per reference (not in a view: the fence would
+    -- keep a reader's filter from reaching the rows)
+    offset 0
+    {%- endif %}
 ) as timeliness
 {%- endmacro %}
 

@@ -32,7 +32,9 @@ feedback as (
 
 -- Vietnam's working days (public holidays and Tết from the `holidays` library,
 -- chiso.workdays): working_day_no counts working days up to and including each day.
-working_days as (
+-- Not materialized: a CTE scan cannot run in a parallel worker, and kept the four joins
+-- with the calendar in the leader alone.
+working_days as not materialized (
     select * from {{ source('ref', 'working_days') }}
 ),
 
@@ -116,6 +118,10 @@ joined as (
         on
             unique_dossiers.batch_id = linked_feedback.batch_id
             and unique_dossiers.dossier_id = linked_feedback.dossier_id
+    -- each typed column worked out once (util.try_*): the deadline and the flags read the
+    -- dates several times, and an inlined expression is evaluated at every reference
+    -- (with both fences, 7.8 → 6.6 s at 1,000 units)
+    offset 0
 ),
 
 -- The deadline a dossier is judged against, in working days on Vietnam's calendar
@@ -156,7 +162,7 @@ deadlines as (
 ),
 
 classified as (
-    {{ dossier_classification('deadlines') }}
+    {{ dossier_classification('deadlines', fenced=true) }}
 )
 
 select * from classified
