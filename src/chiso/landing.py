@@ -280,7 +280,7 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     table = result.table
     note, error, lookalikes = _remarks(
         relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
-        result.table.column_names, result.encoding, result.footer)
+        result.table.column_names, result.encoding, result.footer, result.numbering_row)
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -303,10 +303,11 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
 
 def _remarks(relative: str, source: Source, mapping: HeaderMap, present: Iterable[str],
              encoding: str = "UTF-8", footer: Sequence[tuple[int, str]] = (),
+             numbering_row: int | None = None,
              ) -> tuple[str | None, str | None, str | None]:
-    """The note (a legacy encoding, ignored columns, rows below the data), error (missing
-    required columns) and look-alike ignored headers of a file (`present`: the contract
-    columns it has)."""
+    """The note (a legacy encoding, ignored columns, rows below the data, a column-numbering
+    row), error (missing required columns) and look-alike ignored headers of a file
+    (`present`: the contract columns it has)."""
     error = None
     if mapping.missing_required:
         missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
@@ -319,6 +320,8 @@ def _remarks(relative: str, source: Source, mapping: HeaderMap, present: Iterabl
         notes.append(f"ignored unknown column(s): {', '.join(mapping.ignored_columns)}")
     if lookalikes:
         notes.append(f"{'; '.join(lookalikes)}, which the file lacks: head it as the contract does")
+    if numbering_row is not None:
+        notes.append(f"row {numbering_row} under the header numbers the columns: no record, not landed")
     if footer:
         (first, label), last = footer[0], footer[-1][0]
         notes.append(f"row {first} below the data ({label!r}) is no record: not landed" if first == last

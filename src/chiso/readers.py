@@ -76,6 +76,9 @@ class ReadResult:
     # rows below the data that are no records (a totals row, a signature block): their row
     # numbers and first cells, not counted in rows_delivered and not landed (_footer_start)
     footer: list[tuple[int, str]] = field(default_factory=list)
+    # the row right under the header that numbers the columns ('(1)', '(2)', … or 'A', 'B',
+    # 1, 2, …), as forms printed for signature carry it: its row number, not landed
+    numbering_row: int | None = None
 
 
 @dataclass
@@ -87,6 +90,7 @@ class _Raw:
     row_numbers: pa.Array
     header_row: int
     encoding: str = "UTF-8"
+    numbering_row: int | None = None
 
 
 def read_table(path: Path, source: Source, display_name: str | None = None) -> ReadResult:
@@ -528,6 +532,8 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
         return None  # read_table finds the footer and leaves it out
     if data.startswith(UTF8_BOM, body_start):
         return None  # Arrow drops a byte-order mark starting its input; COPY would keep it
+    if _numbers_columns(data, body_start, end, delimiter):
+        return None  # read_table leaves the column-numbering row out
     buffer = np.frombuffer(data, np.uint8)
     starts = np.concatenate(([body_start], inner + 1))
     ends = np.concatenate((inner, [end]))
@@ -544,6 +550,13 @@ def plan_csv(path: Path, source: Source, name: str) -> CsvBody | None:
     plan.needs_trim = _edges_need_trim(buffer, body_start, end, delimiter)
     plan.empty_texts = data.find(b'""', body_start, end) >= 0
     return plan
+
+
+def _numbers_columns(data: bytes, start: int, end: int, delimiter: str) -> bool:
+    """Whether the body's first line is a column-numbering row (is_column_numbering)."""
+    stop = data.find(b"\n", start, end)
+    line = data[start:end if stop < 0 else stop].decode("utf-8", "replace").rstrip("\r")
+    return is_column_numbering(next(csv.reader([line], delimiter=delimiter), []))
 
 
 def _has_empty_record(data: bytes, start: int, end: int, delimiter: str) -> bool:
@@ -826,6 +839,9 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
         _check_width(header_values, header_row, name)
         headers = [_cell_text(v) for v in header_values]
         body = leading[index + 1:] + [(n, v) for n, v in numbered if not _is_blank(v)]
+        numbering_row = None
+        if body and is_column_numbering(body[0][1]):
+            numbering_row = body.pop(0)[0]
         epoch = workbook.epoch
     finally:
         workbook.close()
@@ -839,7 +855,8 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
         texts = [_serial_text(v, epoch) for v in cells] if i in dates else [_cell_text(v) for v in cells]
         columns[f"c{i}"] = pa.array(texts, pa.string())
     row_numbers = pa.array([n for n, _ in body], pa.int32())
-    return _Raw(headers, pa.table(columns) if columns else pa.table({}), row_numbers, header_row)
+    return _Raw(headers, pa.table(columns) if columns else pa.table({}), row_numbers, header_row,
+                numbering_row=numbering_row)
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -964,7 +981,7 @@ def lookalike_columns(ignored: Sequence[str], present: Iterable[str], source: So
 
 
 def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
-    raw = _without_empty_records(raw)
+    raw = _without_numbering_row(_without_empty_records(raw))
     mapping = map_headers(raw.headers, source, name)
     key = next((i for i, c in mapping.columns.items() if c == source.key), None)
     dated = [i for i, c in mapping.columns.items()
@@ -984,7 +1001,7 @@ def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
     table = pa.table(arrays) if arrays else pa.table({})
     row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
     return ReadResult(table, records, mapping.missing_required, mapping.ignored_columns,
-                      row_numbers, raw.header_row, raw.encoding, footer)
+                      row_numbers, raw.header_row, raw.encoding, footer, raw.numbering_row)
 
 
 # Below its data, a sheet kept by hand often has a totals row ('Tổng cộng', 'Tổng số: 125 hồ
@@ -1012,6 +1029,54 @@ def _without_empty_records(raw: _Raw) -> _Raw:
         return raw
     return _Raw(raw.headers, raw.table.filter(filled), raw.row_numbers.filter(pa.array(filled.to_numpy())),
                 raw.header_row, raw.encoding)
+
+
+# A cell of a column-numbering row: "3", "(3)", "[3]", "3.", a letter ("A", "(B)"), or a
+# form's arithmetic between numbered columns ("(4)=(5)+(6)").
+NUMBERING_CELL = re.compile(
+    r"[(\[]?(?:(\d{1,3})|([A-Za-z]))[)\]]?\.?(?:\s*=\s*[-+*/()\[\]\d\s]+)?")
+
+
+def is_column_numbering(cells: Sequence[object]) -> bool:
+    """A row that numbers the columns under their headers, as printed forms do: at least
+    three filled cells, letters first if any (A, B, …, consecutive), then numbers counting
+    up by one from cell to cell (a column left empty or merged may skip a number: then each
+    number is its column's position plus one same offset). No record looks like that: a
+    record has an identifier and a date."""
+    filled = [(i, _cell_text(v).strip()) for i, v in enumerate(cells)]
+    filled = [(i, text) for i, text in filled if text]
+    if len(filled) < 3:
+        return False
+    letters: list[int] = []
+    numbers: list[tuple[int, int]] = []
+    for column, text in filled:
+        match = NUMBERING_CELL.fullmatch(text)
+        if match is None:
+            return False
+        if match.group(2):
+            if numbers:  # a letter after the numbers
+                return False
+            letters.append(ord(match.group(2).upper()))
+        else:
+            numbers.append((column, int(match.group(1))))
+    if letters and letters != list(range(letters[0], letters[0] + len(letters))):
+        return False
+    if not numbers:
+        return len(letters) >= 3 and letters[0] == ord("A")
+    counted = [n for _, n in numbers]
+    consecutive = counted == list(range(counted[0], counted[0] + len(counted)))
+    positional = len({n - column for column, n in numbers}) == 1
+    return counted[0] in (0, 1) and (consecutive or positional)
+
+
+def _without_numbering_row(raw: _Raw) -> _Raw:
+    """The column-numbering row right under the header (is_column_numbering) is no record."""
+    if raw.numbering_row is not None or not raw.table.num_rows or not raw.table.num_columns:
+        return raw
+    if not is_column_numbering([column[0].as_py() for column in raw.table.columns]):
+        return raw
+    return _Raw(raw.headers, raw.table.slice(1), raw.row_numbers.slice(1), raw.header_row,
+                raw.encoding, int(raw.row_numbers[0].as_py()))
 
 
 def _first_cell(table: pa.Table, row: int) -> str:

@@ -232,6 +232,25 @@ def test_a_totals_row_below_the_data_is_noted_not_landed_and_the_batch_passes(tm
     assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")
 
 
+def test_a_column_numbering_row_is_noted_not_landed_and_the_batch_passes(tmp_path, fresh_dsn):
+    from chiso.gate import run_gate
+
+    # a printed form's '(1) (2) (3) …' under the header: read as a record, its '(3)' was an
+    # unreadable reception date and quarantined the unit's month
+    header, *records = HO_SO.splitlines()
+    numbering = ",".join(f"({k})" for k in range(1, header.count(",") + 2))
+    make_submission(tmp_path, ho_so="\n".join([header, numbering, *records]) + "\n")
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.rows == {"ho_so": 2, "danh_muc_tthc": 1} and not batch.errors
+    [(delivered, landed, note)] = rows(fresh_dsn, "select rows_delivered, rows_landed, note from raw.files "
+                                                  "where source = 'ho_so'")
+    assert (delivered, landed) == (2, 2)
+    assert note == ("31/11224/2025-09/ho_so.csv: row 2 under the header numbers the columns: "
+                    "no record, not landed")
+    assert rows(fresh_dsn, "select min(source_row) from raw.ho_so") == [(3,)]
+    assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")
+
+
 def test_an_ignored_column_that_looks_like_a_missing_one_warns_the_batch(tmp_path, fresh_dsn):
     from chiso.gate import run_gate
 

@@ -50,9 +50,11 @@ def raw_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[lis
         return headers, [[r.get(h) for h in headers] for r in records]
     sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=1 if header_only else None)]
-    # the rows below a totals row are a signature block, no records
+    # the rows below a totals row are a signature block, and a row '(1)', '(2)', … under the
+    # header numbers the columns: no records
     totals = next((i for i, r in enumerate(rows) if str(r[0] or "").startswith("Tổng cộng")), len(rows))
-    return [str(h) for h in rows[0]], rows[1:totals]
+    first = 2 if len(rows) > 1 and rows[1] and rows[1][0] == "(1)" else 1
+    return [str(h) for h in rows[0]], rows[first:totals]
 
 
 def when(text: str) -> datetime:
@@ -186,16 +188,20 @@ def test_columns_match_the_contract(haiphong):
 
 
 def test_every_file_reads_through_landing(haiphong):
-    rows = footers = 0
+    rows = footers = numbered = 0
     for path in source_files(haiphong):
         rows += len(next(iter(contract_table(path).values()), []))
         result = read_table(path, SOURCES[path.stem])
         if result.footer:  # a totals row and a signature block, left out
             footers += 1
             assert result.footer[0][1].startswith("Tổng cộng") and len(result.footer) == 4
+        if result.numbering_row is not None:  # '(1)', '(2)', … under the header, left out
+            numbered += 1
+            assert result.numbering_row == 2 and result.row_numbers[:1].to_pylist() in ([3], [])
+        if result.footer or result.numbering_row is not None:
             assert result.rows_delivered == len(raw_rows(path)[1]) == result.table.num_rows
     assert rows > 5_000
-    assert footers > 10
+    assert footers > 10 and numbered > 5
 
 
 @pytest.mark.parametrize("cycle", ["calendar", "15th"])

@@ -637,3 +637,61 @@ def test_an_alias_beside_the_contracts_header_is_ignored_not_refused(tmp_path: P
     assert result.table.column("payment_id").to_pylist() == ["P1"] and result.ignored_columns == ["Mã GD"]
     path.write_text("Mã GD,Mã hồ sơ\nG1,D1\n", encoding="utf-8")
     assert read_table(path, THANH_TOAN).table.column("payment_id").to_pylist() == ["G1"]
+
+
+# --- the column-numbering row of printed forms -------------------------------------------
+
+NUMBERED_HEADER = ["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận", "Hình thức nộp", "Ngày hẹn trả", "Trạng thái"]
+NUMBERED_RECORD = ["D1", "1.001234", "03/09/2025 08:15", "Trực tuyến", "10/09/2025", "Đã trả kết quả"]
+
+
+@pytest.mark.parametrize("numbering", [
+    ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],
+    [1, 2, 3, 4, 5, 6],  # numbers in a sheet: under a date header 3 must not read as 1900-01-03
+    ["A", "B", 1, 2, 3, 4],
+    ["1", None, "3", "4", "5", "(6)=(4)+(5)"],
+])
+def test_xlsx_column_numbering_row_under_the_header_is_no_record(tmp_path: Path, numbering):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["BÁO CÁO HỒ SƠ THÁNG 9/2025"])
+    sheet.append(NUMBERED_HEADER)
+    sheet.append(numbering)
+    sheet.append(NUMBERED_RECORD)
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    result = read_table(path, HO_SO)
+    assert result.numbering_row == 3
+    assert result.rows_delivered == 1
+    assert result.row_numbers.to_pylist() == [4]  # the record keeps its sheet row
+    assert result.table.column("dossier_id").to_pylist() == ["D1"]
+
+
+def test_csv_column_numbering_row_is_no_record_and_leaves_the_copy_path(tmp_path: Path):
+    path = tmp_path / "thanh_toan.csv"
+    lines = CSV.splitlines()
+    path.write_text("\n".join([lines[0], "1,2,3,4,5,6", *lines[1:]]) + "\n", encoding="utf-8")
+    assert readers.plan_csv(path, THANH_TOAN, path.name) is None  # COPY would land it
+    result = read_table(path, THANH_TOAN)
+    assert (result.numbering_row, result.rows_delivered) == (2, 2)
+    assert result.row_numbers.to_pylist() == [3, 4]
+
+
+@pytest.mark.parametrize("cells", [
+    ["1", "2", "4"],               # a number skipped with no empty column for it
+    ["2", "3", "4"],               # does not start at 1
+    ["1", "2"],                    # too few cells to tell
+    ["1", "2", "3", "A"],          # a letter after the numbers
+    ["P1", "D1", "50000", "online", "2025-09-03", "success"],
+    ["1", "2", "2025-09-03"],      # a date: a record
+])
+def test_rows_that_do_not_number_the_columns(cells):
+    assert not readers.is_column_numbering(cells)
+
+
+@PROPERTY
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=8),
+       st.sampled_from(["2025-09-03 08:15", "03/09/2025", "H31.10537-250903-0001", "D1"]))
+def test_a_row_with_an_identifier_or_a_date_never_numbers_the_columns(cells, value):
+    # a record always has its key and its reception date: whatever else it holds, it lands
+    assert not readers.is_column_numbering([*cells, value])

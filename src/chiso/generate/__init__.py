@@ -159,7 +159,7 @@ def _unit_period(out: Path, unit: Unit, profile: Profile, unit_catalogue: cat.Un
         files.append(write_table(
             table, SOURCES[name], folder, file_format,
             style=profile.csv_style, dates=profile.xlsx_dates, headers=profile.xlsx_headers,
-            footer=profile.xlsx_footer,
+            footer=profile.xlsx_footer, numbering=profile.xlsx_numbering,
             created=exported, creator=f"UBND {unit.title}",
         ))
     rows = {name: len(next(iter(table.values()))) for name, table in generated.items()}

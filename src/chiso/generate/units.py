@@ -71,6 +71,7 @@ class Profile:
     feedback_published: float  # answered feedback items published
     xlsx_headers: str  # contract | alias: the Vietnamese headers of the contract, or other spellings
     xlsx_footer: bool  # a totals row and a signature block below the data
+    xlsx_numbering: bool  # a row numbering the columns under the header, as printed forms have
 
 
 def load_units() -> list[Unit]:
@@ -146,4 +147,5 @@ def profile_for(unit: Unit, seed: int, *, mixed_formats: bool) -> Profile:
         # drawn after every other field, which therefore stayed as they were
         xlsx_headers="alias" if rng.random() < 0.3 else "contract",
         xlsx_footer=bool(rng.random() < 0.25),
+        xlsx_numbering=bool(rng.random() < 0.2),
     )

@@ -194,13 +194,16 @@ def _footer_rows(first: int, count: int, width: int, signed: str) -> list[str]:
 
 
 def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel", headers: str = "contract",
-               footer: bool = False, created: datetime = datetime(2025, 1, 1), creator: str = "") -> bytes:
+               footer: bool = False, numbering: bool = False, created: datetime = datetime(2025, 1, 1),
+               creator: str = "") -> bytes:
     """dates 'excel': real Excel date-times (number format dd/mm/yyyy hh:mm); 'text': 'dd/mm/yyyy HH:MM'.
     headers 'contract' or 'alias' (header_text). footer: a totals row and a signature block
-    below the data (_footer_rows), which landing leaves out with a note."""
+    below the data (_footer_rows); numbering: a row '(1)', '(2)', … under the header; landing
+    leaves both out with a note."""
     names = [c for c in source.column_names if c in table]
     n = len(table[names[0]]) if names else 0
-    rows = pc.cast(pa.array(np.arange(2, n + 2)), pa.string())
+    first = 3 if numbering else 2  # the first record's row
+    rows = pc.cast(pa.array(np.arange(first, n + first)), pa.string())
     header = "".join(
         f'<c r="{_column_letter(i)}1" s="2" t="inlineStr"><is><t>{header_text(source, name, headers)}'
         "</t></is></c>"
@@ -231,14 +234,18 @@ def xlsx_bytes(table: Table, source: Source, *, dates: str = "excel", headers: s
     body = pc.binary_join_element_wise(
         '<row r="', rows, '">', *cells, "</row>", "", null_handling="replace", null_replacement=""
     ).to_pylist() if n else []
+    if numbering:
+        body.insert(0, '<row r="2">' + "".join(
+            f'<c r="{_column_letter(i)}2" t="inlineStr"><is><t>({i + 1})</t></is></c>'
+            for i in range(len(names))) + "</row>")
     if footer:
         signed = f"ngày {created.day:02d} tháng {created.month:02d} năm {created.year}"
-        body += _footer_rows(n + 2, n, len(names), signed)
+        body += _footer_rows(n + first, n, len(names), signed)
     last = _column_letter(max(len(names) - 1, 0))
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<dimension ref="A1:{last}{n + 1 + (5 if footer else 0)}"/>'
+        f'<dimension ref="A1:{last}{n + first - 1 + (5 if footer else 0)}"/>'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         f'<cols><col min="1" max="{max(len(names), 1)}" width="20" customWidth="1"/></cols>'
@@ -356,6 +363,7 @@ def write_table(table: Table, source: Source, folder: Path, file_format: str, **
     elif file_format == "xlsx":
         write_xlsx(table, source, path, dates=options.get("dates", "excel"),
                    headers=options.get("headers", "contract"), footer=options.get("footer", False),
+                   numbering=options.get("numbering", False),
                    created=options.get("created", datetime(2025, 1, 1)), creator=options.get("creator", ""))
     elif file_format == "json":
         write_json(table, source, path)
