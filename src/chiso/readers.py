@@ -815,10 +815,24 @@ def _data_sheet(workbook, source: Source, lookup: dict[str, str], name: str):
     return with_data[0] if with_data else next(s for n, _, _, s in scored if n == best)
 
 
+STRICT_OOXML = b"purl.oclc.org/ooxml/spreadsheetml"
+
+
+def _strict_workbook(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            return STRICT_OOXML in archive.read("xl/workbook.xml")[:4096]
+        except KeyError:
+            return False
+
+
 def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
     import openpyxl
 
     _check_package(data, name)
+    if _strict_workbook(data):  # openpyxl would see no sheet, or empty ones
+        raise FileError(f"{name}: saved as 'Strict Open XML Spreadsheet', which cannot be read: "
+                        "save it as 'Excel Workbook (.xlsx)'")
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     lookup = header_lookup(source)
     try:

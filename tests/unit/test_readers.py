@@ -695,3 +695,22 @@ def test_rows_that_do_not_number_the_columns(cells):
 def test_a_row_with_an_identifier_or_a_date_never_numbers_the_columns(cells, value):
     # a record always has its key and its reception date: whatever else it holds, it lands
     assert not readers.is_column_numbering([*cells, value])
+
+
+def test_a_strict_open_xml_workbook_is_refused_saying_how_to_save_it(tmp_path: Path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(NUMBERED_HEADER)
+    workbook.active.append(NUMBERED_RECORD)
+    plain = io.BytesIO()
+    workbook.save(plain)
+    # Excel's 'Strict Open XML Spreadsheet': the same parts under other namespaces
+    strict = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(strict, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item).replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                b"http://purl.oclc.org/ooxml/spreadsheetml/main"))
+    path = tmp_path / "ho_so.xlsx"
+    path.write_bytes(strict.getvalue())
+    with pytest.raises(FileError, match=r"ho_so.xlsx: saved as 'Strict Open XML Spreadsheet'.*Workbook"):
+        read_table(path, HO_SO)
