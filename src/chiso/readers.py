@@ -198,6 +198,29 @@ def _find_header(rows: Sequence[Sequence[str]], lookup: dict[str, str]) -> tuple
     return counts.index(best), best
 
 
+def with_subheader(header: Sequence[str], below: Sequence[str], lookup: dict[str, str]) -> list[str] | None:
+    """The header completed by the row below it, when that row is a second header row
+    (printed forms merge 'Ngày' over 'Tiếp nhận', 'Hẹn trả', 'Hoàn thành'): its cells are
+    words without a digit (a record has an identifier or a date), and read alone or after the
+    header cell above them (the nearest filled one to the left, a merged cell's) they name
+    more contract columns than the header alone. None when the row is no second header."""
+    below = [str(cell or "").strip() for cell in below]
+    if len(below) > len(header) or not any(below) or any(c.isdigit() for cell in below for c in cell):
+        return None
+    combined: list[str] = []
+    parent = ""
+    for i, cell in enumerate(header):
+        cell = str(cell or "").strip()
+        parent = cell or parent
+        sub = below[i] if i < len(below) else ""
+        if not sub:
+            combined.append(cell)
+            continue
+        candidates = [sub, f"{parent} {sub}".strip()]
+        combined.append(next((c for c in candidates if _contract_name(c, lookup)), candidates[-1]))
+    return combined if _columns_named(combined, lookup) > _columns_named(header, lookup) else None
+
+
 def _columns_named(row: Sequence[str], lookup: dict[str, str]) -> int:
     """How many contract columns a row's cells name."""
     return len({c for c in (_contract_name(cell, lookup) for cell in row) if c})
@@ -366,6 +389,10 @@ def _choose_header(text: str, lookup: dict[str, str], name: str) -> tuple[str, _
     assert best is not None
     _, delimiter, header, records, index = best
     _check_above_header([r.cells for r in records], [r.first_line for r in records], index, lookup, name)
+    if index + 1 < len(records) and records[index + 1].first_line == header.last_line + 1:
+        combined = with_subheader(header.cells, records[index + 1].cells, lookup)
+        if combined is not None:  # a header of two rows: the body starts below the second
+            header = _Record(header.first_line, records[index + 1].last_line, combined)
     return delimiter, header
 
 
@@ -852,7 +879,12 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
         header_row, header_values = leading[index]
         _check_width(header_values, header_row, name)
         headers = [_cell_text(v) for v in header_values]
-        body = leading[index + 1:] + [(n, v) for n, v in numbered if not _is_blank(v)]
+        below = index + 1
+        if below < len(leading) and leading[below][0] == header_row + 1:
+            combined = with_subheader(headers, texts[below], lookup)
+            if combined is not None:  # a header of two rows: the body starts below the second
+                headers, below = combined, below + 1
+        body = leading[below:] + [(n, v) for n, v in numbered if not _is_blank(v)]
         numbering_row = None
         if body and is_column_numbering(body[0][1]):
             numbering_row = body.pop(0)[0]

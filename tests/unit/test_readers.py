@@ -714,3 +714,57 @@ def test_a_strict_open_xml_workbook_is_refused_saying_how_to_save_it(tmp_path: P
     path.write_bytes(strict.getvalue())
     with pytest.raises(FileError, match=r"ho_so.xlsx: saved as 'Strict Open XML Spreadsheet'.*Workbook"):
         read_table(path, HO_SO)
+
+
+# --- a header of two rows ----------------------------------------------------------------
+
+TWO_ROW_HEADER = (["STT", "Mã hồ sơ", "Mã TTHC", "Ngày", None, None, "Hình thức nộp", "Trạng thái"],
+                  [None, None, None, "Tiếp nhận", "Hẹn trả", "Hoàn thành", None, None])
+TWO_ROW_RECORD = [1, "D1", "1.001234", "03/09/2025 08:15", "10/09/2025", "05/09/2025", "Trực tuyến",
+                  "Đã trả kết quả"]
+TWO_ROW_EXPECTED = {"dossier_id": "D1", "procedure_code": "1.001234", "received_at": "03/09/2025 08:15",
+                    "channel": "online", "due_at": "10/09/2025", "completed_at": "05/09/2025",
+                    "status": "returned"}
+
+
+def test_xlsx_header_of_two_rows_under_a_merged_cell_names_its_columns(tmp_path: Path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in TWO_ROW_HEADER:
+        sheet.append(row)
+    sheet.merge_cells("D1:F1")  # 'Ngày' over the three dates
+    for column in "ABCGH":
+        sheet.merge_cells(f"{column}1:{column}2")
+    sheet.append(TWO_ROW_RECORD)
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    result = read_table(path, HO_SO)
+    assert result.missing_required == [] and result.ignored_columns == ["STT"]
+    assert result.table.to_pylist() == [TWO_ROW_EXPECTED]
+    assert result.row_numbers.to_pylist() == [3]
+
+
+def test_csv_header_of_two_rows_then_a_numbering_row(tmp_path: Path):
+    rows = [*TWO_ROW_HEADER, [f"({k})" for k in range(1, 9)], TWO_ROW_RECORD]
+    path = tmp_path / "ho_so.csv"
+    path.write_text("\n".join(",".join(str(c or "") for c in row) for row in rows) + "\n", encoding="utf-8")
+    result = read_table(path, HO_SO)
+    assert result.table.to_pylist() == [TWO_ROW_EXPECTED]
+    assert (result.numbering_row, result.row_numbers.to_pylist()) == (3, [4])
+
+
+def test_a_record_under_a_full_header_is_no_second_header():
+    lookup = readers.header_lookup(HO_SO)
+    header = ["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận", "Hình thức nộp", "Trạng thái"]
+    record = ["D1", "1.001234", "03/09/2025", "Trực tuyến", "Mới"]
+    assert readers.with_subheader(header, record, lookup) is None
+    # words only, but naming nothing more: no second header either
+    assert readers.with_subheader(header, ["", "", "", "Trực tuyến", "Mới tiếp nhận"], lookup) is None
+
+
+@PROPERTY
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=8), st.integers(0, 9))
+def test_a_row_with_a_digit_is_never_a_second_header(cells, digit):
+    header = ["Mã hồ sơ", "Ngày", None, "Trạng thái", None, None, None, None, None, None]
+    lookup = readers.header_lookup(HO_SO)
+    assert readers.with_subheader(header, [*cells, f"Tiếp nhận {digit}"], lookup) is None
