@@ -280,7 +280,7 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
     table = result.table
     note, error, lookalikes = _remarks(
         relative, source, HeaderMap({}, result.missing_required, result.ignored_columns),
-        result.table.column_names, result.encoding, result.footer, result.numbering_row)
+        result.table.column_names, result.encoding, result.footer, result.numbering_row, result.merged)
     n = table.num_rows
     if "applicant_ref" in table.column_names:
         table = table.set_column(
@@ -303,11 +303,11 @@ def _land_tabular(cur, batch_id: str, period: str, path: Path, relative: str, so
 
 def _remarks(relative: str, source: Source, mapping: HeaderMap, present: Iterable[str],
              encoding: str = "UTF-8", footer: Sequence[tuple[int, str]] = (),
-             numbering_row: int | None = None,
+             numbering_row: int | None = None, merged: Sequence[str] = (),
              ) -> tuple[str | None, str | None, str | None]:
     """The note (a legacy encoding, ignored columns, rows below the data, a column-numbering
-    row), error (missing required columns) and look-alike ignored headers of a file
-    (`present`: the contract columns it has)."""
+    row, merged cells), error (missing required columns) and look-alike ignored headers of
+    a file (`present`: the contract columns it has)."""
     error = None
     if mapping.missing_required:
         missing = ", ".join(f"{c} ({source.column(c).vietnamese})" for c in mapping.missing_required)
@@ -320,6 +320,10 @@ def _remarks(relative: str, source: Source, mapping: HeaderMap, present: Iterabl
         notes.append(f"ignored unknown column(s): {', '.join(mapping.ignored_columns)}")
     if lookalikes:
         notes.append(f"{'; '.join(lookalikes)}, which the file lacks: head it as the contract does")
+    if merged:
+        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
+        notes.append(f"cells merged down over several records ({', '.join(merged[:3])}{more}): "
+                     "each of their rows read with the merged value")
     if numbering_row is not None:
         notes.append(f"row {numbering_row} under the header numbers the columns: no record, not landed")
     if footer:

@@ -79,6 +79,8 @@ class ReadResult:
     # the row right under the header that numbers the columns ('(1)', '(2)', … or 'A', 'B',
     # 1, 2, …), as forms printed for signature carry it: its row number, not landed
     numbering_row: int | None = None
+    # cells merged down over several records ('C5:C9'), whose value each of those rows holds
+    merged: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +93,7 @@ class _Raw:
     header_row: int
     encoding: str = "UTF-8"
     numbering_row: int | None = None
+    merged: list[str] = field(default_factory=list)
 
 
 def read_table(path: Path, source: Source, display_name: str | None = None) -> ReadResult:
@@ -885,6 +888,7 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
             if combined is not None:  # a header of two rows: the body starts below the second
                 headers, below = combined, below + 1
         body = leading[below:] + [(n, v) for n, v in numbered if not _is_blank(v)]
+        merged = _fill_merged_down(body, parts.get(sheet._worksheet_path, b""))
         numbering_row = None
         if body and is_column_numbering(body[0][1]):
             numbering_row = body.pop(0)[0]
@@ -902,7 +906,43 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
         columns[f"c{i}"] = pa.array(texts, pa.string())
     row_numbers = pa.array([n for n, _ in body], pa.int32())
     return _Raw(headers, pa.table(columns) if columns else pa.table({}), row_numbers, header_row,
-                numbering_row=numbering_row)
+                numbering_row=numbering_row, merged=merged)
+
+
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number - 1
+
+
+def _fill_merged_down(body: list, sheet_xml: bytes) -> list[str]:
+    """A cell merged down over several records (a procedure code or a date written once for
+    the rows it covers, as sheets kept by hand do) holds its value for each of them: a
+    reader sees it in every row, openpyxl only in the first. Filled in place; the ranges
+    filled, as 'C5:C9', for the file's note."""
+    rows = {number: k for k, (number, _) in enumerate(body)}
+    filled = []
+    for match in MERGE_CELL.finditer(sheet_xml):
+        column, first, last = _column_number(match.group(1)), int(match.group(2)), int(match.group(4))
+        if last <= first or first not in rows:
+            continue  # one row (merged across), or above the records (a header's cells)
+        top = body[rows[first]][1]
+        value = top[column] if column < len(top) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        for number in range(first + 1, last + 1):
+            if number in rows:
+                k = rows[number]
+                cells = list(body[k][1]) + [None] * max(0, column + 1 - len(body[k][1]))
+                if cells[column] is None or (isinstance(cells[column], str) and not cells[column].strip()):
+                    cells[column] = value
+                    body[k] = (number, tuple(cells))
+        filled.append(f"{match.group(1).decode()}{first}:{match.group(3).decode()}{last}")
+    return filled
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -1047,7 +1087,7 @@ def _to_contract(raw: _Raw, source: Source, name: str) -> ReadResult:
     table = pa.table(arrays) if arrays else pa.table({})
     row_numbers = raw.row_numbers.slice(0, table.num_rows)  # none if no contract column lands
     return ReadResult(table, records, mapping.missing_required, mapping.ignored_columns,
-                      row_numbers, raw.header_row, raw.encoding, footer, raw.numbering_row)
+                      row_numbers, raw.header_row, raw.encoding, footer, raw.numbering_row, raw.merged)
 
 
 # Below its data, a sheet kept by hand often has a totals row ('Tổng cộng', 'Tổng số: 125 hồ
@@ -1074,7 +1114,7 @@ def _without_empty_records(raw: _Raw) -> _Raw:
     if pc.all(filled).as_py():
         return raw
     return _Raw(raw.headers, raw.table.filter(filled), raw.row_numbers.filter(pa.array(filled.to_numpy())),
-                raw.header_row, raw.encoding)
+                raw.header_row, raw.encoding, raw.numbering_row, raw.merged)
 
 
 # A cell of a column-numbering row: "3", "(3)", "[3]", "3.", a letter ("A", "(B)"), or a
@@ -1122,7 +1162,7 @@ def _without_numbering_row(raw: _Raw) -> _Raw:
     if not is_column_numbering([column[0].as_py() for column in raw.table.columns]):
         return raw
     return _Raw(raw.headers, raw.table.slice(1), raw.row_numbers.slice(1), raw.header_row,
-                raw.encoding, int(raw.row_numbers[0].as_py()))
+                raw.encoding, int(raw.row_numbers[0].as_py()), raw.merged)
 
 
 def _first_cell(table: pa.Table, row: int) -> str:

@@ -251,6 +251,38 @@ def test_a_column_numbering_row_is_noted_not_landed_and_the_batch_passes(tmp_pat
     assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")
 
 
+def test_a_printed_form_lands_its_records_with_notes_and_the_batch_passes(tmp_path, fresh_dsn):
+    import openpyxl
+
+    from chiso.gate import run_gate
+
+    # a header of two rows under a merged 'Ngày', the columns numbered, a procedure code
+    # written once for two dossiers: as hand-kept sheets are
+    folder = make_submission(tmp_path)
+    (folder / "ho_so.csv").unlink()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Mã hồ sơ", "Mã TTHC", "Ngày", None, None, "Hình thức nộp", "Trạng thái"])
+    sheet.append([None, None, "Tiếp nhận", "Hẹn trả", "Hoàn thành", None, None])
+    sheet.append([f"({k})" for k in range(1, 8)])
+    sheet.append(["D1", "1.001234", "02/09/2025 08:00", "05/09/2025 17:00", "04/09/2025 10:00",
+                  "Trực tuyến", "Đã trả kết quả"])
+    sheet.append(["D2", None, "03/09/2025 08:00", "06/09/2025 17:00", None, "Trực tiếp", "Đang giải quyết"])
+    sheet.merge_cells("C1:E1")
+    sheet.merge_cells("B4:B5")
+    workbook.save(folder / "ho_so.xlsx")
+    [batch] = land(tmp_path, fresh_dsn)
+    assert batch.rows == {"ho_so": 2, "danh_muc_tthc": 1} and not batch.errors
+    assert rows(fresh_dsn, "select dossier_id, procedure_code, due_at, source_row from raw.ho_so "
+                           "order by 1") == [("D1", "1.001234", "05/09/2025 17:00", 4),
+                                             ("D2", "1.001234", "06/09/2025 17:00", 5)]
+    [(note,)] = rows(fresh_dsn, "select note from raw.files where source = 'ho_so'")
+    assert note == ("31/11224/2025-09/ho_so.xlsx: cells merged down over several records (B4:B5): each of "
+                    "their rows read with the merged value; row 3 under the header numbers the columns: "
+                    "no record, not landed")
+    assert run_gate(fresh_dsn, "r1", [batch.batch_id])[batch.batch_id].status in ("passed", "warned")
+
+
 def test_an_ignored_column_that_looks_like_a_missing_one_warns_the_batch(tmp_path, fresh_dsn):
     from chiso.gate import run_gate
 

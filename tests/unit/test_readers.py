@@ -768,3 +768,22 @@ def test_a_row_with_a_digit_is_never_a_second_header(cells, digit):
     header = ["Mã hồ sơ", "Ngày", None, "Trạng thái", None, None, None, None, None, None]
     lookup = readers.header_lookup(HO_SO)
     assert readers.with_subheader(header, [*cells, f"Tiếp nhận {digit}"], lookup) is None
+
+
+def test_xlsx_cell_merged_down_over_records_holds_its_value_in_each(tmp_path: Path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Mã hồ sơ", "Mã TTHC", "Ngày tiếp nhận", "Hình thức nộp", "Trạng thái"])
+    sheet.append(["D1", "1.001234", "03/09/2025 08:15", "Trực tuyến", "Mới tiếp nhận"])
+    sheet.append(["D2", None, "04/09/2025 09:00", "Trực tiếp", "Mới tiếp nhận"])
+    sheet.append(["D3", None, None, "Trực tiếp", "Mới tiếp nhận"])
+    sheet.append(["D4", "2.000001", "05/09/2025 10:00", "Trực tiếp", "Mới tiếp nhận"])
+    sheet.merge_cells("B2:B4")  # one procedure written once for three dossiers
+    sheet.merge_cells("C3:C4")
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    result = read_table(path, HO_SO)
+    assert result.table.column("procedure_code").to_pylist() == ["1.001234"] * 3 + ["2.000001"]
+    assert result.table.column("received_at").to_pylist() == [
+        "03/09/2025 08:15", "04/09/2025 09:00", "04/09/2025 09:00", "05/09/2025 10:00"]
+    assert sorted(result.merged) == ["B2:B4", "C3:C4"]
