@@ -825,3 +825,54 @@ def test_other_period(text: str, other: bool) -> None:
     from chiso.extract.tables import other_period
 
     assert other_period(text, "2025-09") is other
+
+
+# --------------------------------------------------------------------------- merged table cells
+
+
+def test_docx_header_of_two_rows_with_merged_cells_lines_up_with_its_values() -> None:
+    # 'Số hồ sơ tiếp nhận' and 'Kết quả giải quyết' span their sub-columns: written once,
+    # they shifted every heading left (840 read as early, 695 as on time)
+    got = values(extract_report(FIXTURES / "monthly_two_row_header.docx"))
+    assert {k: got.get(k) for k in ("dossiers_total", "dossiers_carried_over", "dossiers_received",
+                                    "dossiers_received_online", "dossiers_received_direct",
+                                    "dossiers_resolved", "dossiers_resolved_early",
+                                    "dossiers_resolved_exactly_on_time", "dossiers_resolved_late",
+                                    "dossiers_in_progress_on_time", "dossiers_in_progress_overdue")} == {
+        "dossiers_total": 865, "dossiers_carried_over": 22, "dossiers_received": 843,
+        "dossiers_received_online": 720, "dossiers_received_direct": 123, "dossiers_resolved": 840,
+        "dossiers_resolved_early": 695, "dossiers_resolved_exactly_on_time": 130,
+        "dossiers_resolved_late": 15, "dossiers_in_progress_on_time": 23, "dossiers_in_progress_overdue": 2}
+
+
+def test_docx_heading_spanning_two_columns_keeps_the_columns_apart() -> None:
+    # 'Nội dung' over the item number and the label: counts were read as shares (745 %)
+    got = values(extract_report(FIXTURES / "monthly_header_spans_two_columns.docx"))
+    received = (got["dossiers_received"], got["dossiers_received_online"], got["rate_online"])
+    assert received == (820, 745, 90.85)
+    assert (got["dossiers_resolved"], got["dossiers_resolved_on_time"], got["dossiers_resolved_late"]) == (
+        801, 797, 4)
+
+
+def test_percent_in_the_unit_column_makes_the_value_a_share() -> None:
+    got = values(extract_report(FIXTURES / "monthly_unit_column.docx"))
+    assert (got["rate_online"], got["rate_on_time"], got["rate_paid_online"], got["rate_reuse"]) == (
+        89.23, 99.38, 72.4, 61)
+    assert got["dossiers_received"] == 1346
+
+
+def test_score_letter_comparing_two_months_reads_its_own_month() -> None:
+    # 'Tháng 9/2025' and 'Tháng 10/2025' each over 'Điểm | Xếp hạng': September's columns
+    # add up too, so arithmetic alone confirmed the wrong month
+    report = extract_report(FIXTURES / "score_letter_two_months.docx")
+    got = values(report)
+    assert report.period == "2025-10"
+    assert (got["score_total"], got["rank"], got["score_MDHL"], got["rank_MDHL"]) == (83.0, 25, 12.6, 60)
+
+
+def test_rates_above_100_and_absurd_counts_are_no_figures(tmp_path: Path) -> None:
+    path = tmp_path / "bao_cao.txt"
+    path.write_text("Tháng 11/2025, tỷ lệ sử dụng lại dữ liệu số hóa đạt 42.857%. Tiếp nhận "
+                    "99999999999999999999999 hồ sơ trực tuyến.\n", encoding="utf-8")
+    got = values(extract_report(path))
+    assert "rate_reuse" not in got and "dossiers_received_online" not in got

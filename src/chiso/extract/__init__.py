@@ -119,7 +119,7 @@ log = logging.getLogger(__name__)
 
 # Stamped on every extraction stored in the warehouse; landed reports are re-extracted when
 # it changes (`chiso extract --reprocess`). Bump it with any change to what is extracted.
-EXTRACTOR_VERSION = "2.0.0"
+EXTRACTOR_VERSION = "2.1.0"
 
 
 def extract_report(path: Path, province_hint: str | None = None) -> Report:
@@ -137,7 +137,7 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     numbers = find_numbers(doc, tokens, period.date_spans)
 
     rows = score_rows(doc, tokens, numbers)
-    figures = score_table_figures(doc, rows)
+    figures = score_table_figures(doc, rows, period.period)
     row_lines = {r.line_no for r in rows}
     table_figures, table_lines = delimited_tables(doc, tokens, numbers, row_lines | forward, period.period)
     figures += table_figures

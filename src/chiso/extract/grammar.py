@@ -463,6 +463,7 @@ class _State:
     last_name: str | None = None
     early_seen: bool = False
     governing: set[str] = field(default_factory=set)
+    commune_document: bool = False  # a commune's letterhead: a rank among provinces is not its own
 
 
 # 'Phấn đấu …', 'Lũy kế từ đầu năm …' govern every later clause of their sentence
@@ -475,7 +476,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
     figures: list[Figure] = []
     label: Clause | None = None
     early_seen = False
-    foreign = foreign_unit_offsets(doc, own_unit)
+    foreign, own_mentions, commune_document = foreign_unit_offsets(doc, own_unit)
     parent_topic: set[str] = set()  # the topic of a line that ended 'trong đó:'
     last_topic: set[str] = set()
     damaged_before = False
@@ -484,11 +485,12 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
             parent_topic = set(last_topic)  # a 'Trong đó:' line: its items share the topic above
             continue
         # 'trước hạn' once stated, a later bare 'đúng hạn' is the exact-deadline part
-        state = _State(early_seen=early_seen, topic=set(parent_topic))
+        state = _State(early_seen=early_seen, topic=set(parent_topic), commune_document=commune_document)
         label_here = False  # the pending label belongs to this sentence
         own_topic = False
         sentence_read = sentence_numbers = False
         unread_before = False  # an earlier clause of this sentence had a number nothing took
+        other_subject = False  # a clause of this sentence named another unit
         for k, clause in enumerate(sentence):
             if not clause.numbers and not _may_matter(clause):
                 label = None
@@ -497,8 +499,14 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
             clause.tags = {m.tag for m in matches}
             clause.fuzzy = any(m.cost for m in matches)
             own_topic |= bool(clause.tags & TOPICS)
+            if any(clause.start <= k < clause.end for k in own_mentions):
+                other_subject = False  # 'Cùng kỳ, xã Tiên Lãng đạt 72,4 điểm': the own unit again
             if any(clause.start <= k < clause.end for k in foreign):
-                clause.tags.add("OTHER_AGENCY")  # 'xã Gia Hưng đạt 61,2 điểm' in a province letter
+                other_subject = True  # 'xã Gia Hưng đạt 61,2 điểm' in a province letter
+            if other_subject:
+                # … and the clauses after it in the sentence, until the own unit is named
+                # ('…, xếp thứ 8/34 tỉnh, thành phố')
+                clause.tags.add("OTHER_AGENCY")
             state.governing |= clause.tags & _SENTENCE_WIDE
             clause.tags |= state.governing
             if not clause.words and clause.numbers and all(n.percent for n in clause.numbers):
@@ -578,36 +586,50 @@ def _is_trong_do(clause: Clause) -> bool:
     return clause.colon and not clause.numbers and clause.words[-2:] == ["trong", "do"]
 
 
+# with or without their tone marks (a copy typed or OCR'd without them: 'xa Tien Lang')
 _UNIT_MENTION = re.compile(
-    r"\b(?:xã|phường|huyện|quận|thị xã|thị trấn|đặc khu)\s+((?:[^\W\d_][\w]*)(?:\s+[^\W\d_][\w]*){0,3})",
+    r"\b(?:x[aã]|ph[uư][oờ]ng|huy[eệ]n|qu[aậ]n|th[iị] x[aã]|th[iị] tr[aấ]n|[dđ][aặ]c khu)\s+"
+    r"((?:[^\W\d_][\w]*)(?:\s+[^\W\d_][\w]*){0,3})",
     re.IGNORECASE,
 )
 
 
+# 'CỘNG HÒA XÃ HỘI CHỦ NGHĨA': society, no commune ('XA HQI' as OCR reads it)
+_SOCIETY = {"hoi", "hqi", "h0i"}
 _ISSUER = re.compile(r"(?i)\b(?:tỉnh|thành phố)\s+[A-ZĐÀ-Ỹ]")
+# a province or city by name, tone marks or not: 'thành phố Hải Phòng', 'tinh Ninh Binh' (a
+# capital after it, so 'tình hình' typed without its marks is none)
+_PROVINCE_MENTION = re.compile(r"\b(?i:t[iỉ]nh|th[aà]nh ph[oố])\s+[A-ZĐ]")
 
 
-def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> list[int]:
+def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> tuple[list[int], list[int], bool]:
     """Where the text names a commune or district other than the document's own (a letter
-    about a province that names its weakest communes; a report quoting a neighbour)."""
+    about a province that names its weakest communes; a report quoting a neighbour), and
+    where it names its own. A commune's document naming its province or city ('thành phố Hải
+    Phòng đạt 86,12 điểm, xếp thứ 8/34 tỉnh') names another unit too. Also whether the
+    letterhead is a commune's."""
     mentions: list[tuple[int, str]] = []
+    provinces: list[int] = []
     for m in _UNIT_MENTION.finditer(doc.text):
         words = []
         for w in m.group(1).split():
             if not w[0].isupper():
                 break
             words.append(w)
-        if words:
+        if words and fold_stream(words[0]) not in _SOCIETY:
             mentions.append((m.start(), fold_stream(" ".join(words))))
     if not mentions:
-        return []
+        return [], [], False
     # the document's own unit: named in its letterhead, or the unit the gazetteer found
     header_lines = max(1, min(12, len(doc.line_starts) // 3))
     header_end = doc.line_starts[header_lines] if header_lines < len(doc.line_starts) else len(doc.text)
     own = {name for at, name in mentions if at < header_end}
-    if _ISSUER.search(doc.text[:header_end]):
+    if _ISSUER.search(doc.text[:header_end]) or _PROVINCE_MENTION.search(doc.text[:header_end]):
         own.add("")  # a province or city letter: every commune it names is another unit
-    if own_unit and not own:
+    elif own:  # a commune's letterhead: its province or city, named with figures, is another
+        provinces = [m.start() for m in _PROVINCE_MENTION.finditer(doc.text, header_end)]
+    own_unit_from_body = bool(own_unit and not own)
+    if own_unit_from_body:
         own.add(fold_stream(own_unit))  # no letterhead (seed 002): the unit it reports on
 
     def is_own(name: str) -> bool:
@@ -615,7 +637,9 @@ def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> list[int
             o and (levenshtein(name, o, 2) <= 2 or o.startswith(name) or name.startswith(o)) for o in own
         )
 
-    return [at for at, name in mentions if not is_own(name)]
+    foreign = [at for at, name in mentions if not is_own(name)] + provinces
+    return sorted(foreign), [at for at, name in mentions if is_own(name)], bool(provinces) or (
+        bool(own) and "" not in own and not own_unit_from_body)
 
 
 def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:
@@ -670,7 +694,8 @@ def _read_clause(doc: Document, clause: Clause, state: _State, label: Clause | N
 
 
 def _copy(state: _State) -> _State:
-    return _State(set(state.topic), state.last_name, state.early_seen, set(state.governing))
+    return _State(set(state.topic), state.last_name, state.early_seen, set(state.governing),
+                  state.commune_document)
 
 
 def _adopt(state: _State, other: _State) -> None:
@@ -756,6 +781,13 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
                 state.last_name,
                 state.early_seen,
             )
+        ranked_provinces = number.denominator and _words_after(clause, number)[:1] == ["tinh"]
+        if readings and state.commune_document and ranked_provinces:
+            # 'xếp thứ 8/34 tỉnh' in a commune's letter: its province's rank among provinces
+            readings = [r for r in readings if r.name not in ("rank", "units_ranked")]
+        if readings and _counts_units(clause, number):
+            # '… trên tổng số 114 xã, phường': a number of communes, not of dossiers
+            readings = [r for r in readings if not r.name.startswith(("dossiers_", "feedback_"))]
         for reading in readings:
             how = "previous_count" if reading.via else evidence
             fig = _figure(doc, reading, number.start, clause, start, how, label)
@@ -780,6 +812,20 @@ def _bind(doc: Document, clause: Clause, tags: set[str], state: _State, label: C
 
 # '99,33% hồ sơ …', '98,5% người dân hài lòng': a share of what the word after it names
 _SHARE_OF = {"ho", "hd", "nguoi", "luot"}
+
+
+# what follows a number of administrative units ('114 xã', '34 tỉnh', '12 đơn vị')
+_UNIT_NOUNS = {("xa",), ("phuong",), ("tinh",), ("huyen",), ("quan",), ("dac", "khu"), ("don", "vi"),
+               ("thi", "tran"), ("thi", "xa")}
+
+
+def _words_after(clause: Clause, number: Number, count: int = 2) -> list[str]:
+    return [t.text for t in clause.tokens if t.start >= number.end and t.kind == "word"][:count]
+
+
+def _counts_units(clause: Clause, number: Number) -> bool:
+    after = _words_after(clause, number)
+    return any(tuple(after[:len(noun)]) == noun for noun in _UNIT_NOUNS)
 
 
 def _word_after(clause: Clause, number: Number) -> str | None:

@@ -87,6 +87,9 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "đang xem xét",
         "đang được xem xét",
         "đang được giải quyết",
+        "chưa được giải quyết",
+        "chưa xử lý",
+        "chưa được xử lý",  # '06 hồ sơ quá hạn chưa được xử lý dứt điểm': still open
     ),
     "WITHDRAWN": ("rút hồ sơ", "xin rút", "rút", "hủy hồ sơ", "dừng xử lý"),
     # qualifiers

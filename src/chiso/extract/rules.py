@@ -54,6 +54,11 @@ def _rate_verb(word: str) -> bool:
     return word in _RATE_VERBS or (len(word) == 3 and word[:2] == "da" and word[2] in "lit")
 
 
+# More dossiers or items than a whole country handles in a month (about 3.6 million): a
+# misread number, not a count.
+MAX_COUNT = 10_000_000
+
+
 def decide(
     tags: set[str],
     number: Number,
@@ -82,8 +87,8 @@ def decide(
     if "SCORE" in tags or (number.denominator is not None and number.denominator in group_max):
         return _score(tags, number)
     name = _count(tags, early_seen)
-    if not name or not number.is_integer:
-        return []  # a count is a whole number ('8,99' is a score or a rate)
+    if not name or not number.is_integer or number.value > MAX_COUNT:
+        return []  # a count is a whole number ('8,99' is a score or a rate), and a plausible one
     return [Reading(name, number.value, number.denominator)]
 
 
@@ -109,6 +114,8 @@ def zero_by_negation(tags: set[str]) -> list[str]:
 def _rate(tags: set[str], number: Number, last_name: str | None) -> list[Reading]:
     if "MODAL" in tags or "RATE" not in tags:
         return []
+    if number.value > 100:
+        return []  # no share exceeds 100 %: '42.857%' is an English-locale 42.857, not 42,857
     if {"ELECTRONIC", "RESULT"} <= tags:
         tags = tags | {"ERESULT_APART"}  # 'cấp kết quả giải quyết TTHC điện tử'
     for tag, name in (
@@ -246,8 +253,8 @@ def _stage(tags: set[str]) -> str | None:
     if has("TOTAL"):
         if has("RECEIVED") and has("NEW"):
             return "dossiers_received"
-        if has("RESOLVED") and not has("RECEIVED"):
-            return "dossiers_resolved"
+        if (has("RESOLVED") or (has("RESULT") and not has("ELECTRONIC"))) and not has("RECEIVED"):
+            return "dossiers_resolved"  # 'Kết quả giải quyết | Tổng số': the results, counted
         return "dossiers_total"
     if has("RECEIVED"):
         return "dossiers_received"

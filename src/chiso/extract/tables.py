@@ -147,7 +147,40 @@ def _header_order(header: str) -> tuple[str, ...]:
     return tuple(sorted(spots, key=spots.get))
 
 
-def score_table_figures(doc: Document, rows: list[ScoreRow]) -> list[Figure]:
+def _own_period_columns(doc: Document, rows: list[ScoreRow], period: str | None) -> list[ScoreRow]:
+    """A delimited score table comparing months ('Tháng 9/2025 | Tháng 10/2025', each over
+    'Điểm | Xếp hạng'): each row keeps the numbers of the report's own month's columns and
+    of the columns naming no month. The header is the delimited lines right above the rows."""
+    first = rows[0].line_no
+    header_rows: list[list[str]] = []
+    for no in range(first - 1, max(0, first - 6), -1):
+        cells = _cells(doc.lines[no - 1])
+        if cells is None or any(_is_value(c) for c in cells):
+            break
+        header_rows.insert(0, cells)
+    if not header_rows:
+        return rows
+    header = merged_header(header_rows)
+    other = {j for j, head in enumerate(header) if other_period(head, period)}
+    if not other:
+        return rows
+    kept = []
+    for row in rows:
+        line = doc.lines[row.line_no - 1]
+        cells = _cells(line)
+        if cells is None:
+            return rows  # not laid out in the header's columns: nothing to align
+        offsets = _column_offsets(line, cells)
+        start = doc.line_starts[row.line_no - 1]
+        numbers = [n for n in row.numbers if _column_at(offsets, n.start - start) not in other]
+        kept.append(replace(row, numbers=numbers))
+    return [row for row in kept if len(row.numbers) >= 2]
+
+
+def score_table_figures(doc: Document, rows: list[ScoreRow], period: str | None = None) -> list[Figure]:
+    if not rows:
+        return []
+    rows = _own_period_columns(doc, rows, period)
     if not rows:
         return []
     first = rows[0].line_no
@@ -271,6 +304,8 @@ def _read_block(
         line_start = doc.line_starts[row.line_no - 1]
         col_of = _column_offsets(doc.lines[row.line_no - 1], row.cells)
         label_garbled = garbled(label_words(_label(row)))  # once a row: a long row has many numbers
+        # 'Đơn vị tính' holding '%' for this row: its value is a share ('%' | '89,23')
+        percent_unit = any(c.strip() == "%" for c, v in zip(row.cells, row.values, strict=True) if not v)
         for number in sorted(nums_by_line.get(row.line_no, []), key=lambda n: n.start):
             col = _column_at(col_of, number.start - line_start)
             head, head_tags = header[col] if col is not None and col < len(header) else ("", set())
@@ -283,9 +318,9 @@ def _read_block(
                 # the 'Tổng cộng' row of a 'Tiếp nhận' column is the received count summed
                 # over the rows, not the total handled
                 tags.discard("TOTAL")
-            if "%" in head or "RATE" in head_tags:
+            if "%" in head or "RATE" in head_tags or percent_unit:
                 number = replace(number, percent=True)
-                tags.add("RATE")  # 'Tỷ lệ (%)' column
+                tags.add("RATE")  # 'Tỷ lệ (%)' column, or '%' in the row's unit column
             cell_start = line_start + col_of[col] if col is not None else line_start
             before = _words_before(doc, cell_start, number)
             evidence = "table_cell" if row.label_tags & TOPICS or not topic else "table_inherited_topic"
@@ -380,9 +415,32 @@ def other_period(text: str, period: str | None) -> bool:
     return bool(named) and own not in named
 
 
+def merged_header(header_rows: list[list[str]]) -> list[str]:
+    """Header rows merged per column. A group heading written once over several columns
+    ('Tháng 9/2025' over 'Điểm | Xếp hạng', the other cells of its span empty) heads each
+    column of its span: carried right into the empty cells of its row that the next header
+    row heads."""
+    header: list[str] = []
+    for i, cells in enumerate(header_rows):
+        below = header_rows[i + 1] if i + 1 < len(header_rows) else []
+        cells = list(cells)
+        carried = ""
+        for j, cell in enumerate(cells):
+            if cell:
+                carried = cell
+            elif carried and j < len(below) and below[j]:
+                cells[j] = carried
+            else:
+                carried = ""
+        width = max(len(header), len(cells))
+        header, cells = header + [""] * (width - len(header)), cells + [""] * (width - len(cells))
+        header = [" ".join(x for x in (header[j], cells[j]) if x) for j in range(width)]
+    return header
+
+
 def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_Row]]:
     """Header rows (before the first row with a value) merged per column, and data rows."""
-    header: list[str] = []
+    header_rows: list[list[str]] = []
     rows: list[_Row] = []
     gap = False
     for no, cells in block:
@@ -390,17 +448,14 @@ def _split_header(block: list[tuple[int, list[str]]]) -> tuple[list[str], list[_
         if not any(values):
             gap = bool(rows) and any(ch.isdigit() for c in cells for ch in c)
             if not rows:
-                header = [
-                    " ".join(x for x in (header[j] if j < len(header) else "", c) if x)
-                    for j, c in enumerate(cells)
-                ]
+                header_rows.append(cells)
             continue
         # cell by cell: a fragment in one cell is no part of a word in the next
         words = [w for c, v in zip(cells, values, strict=True) if not v for w in label_words(c)]
         matches = match_tags(words)
         rows.append(_Row(no, cells, values, {m.tag for m in matches}, any(m.cost for m in matches), gap))
         gap = False
-    return header, rows
+    return merged_header(header_rows), rows
 
 
 def label_words(text: str) -> list[str]:

@@ -88,7 +88,8 @@ def _read_docx(path: Path) -> str:
     """Paragraphs and tables in document order, read from the XML as Word lays it out:
     content controls (w:sdt), tracked insertions, smart tags and fields are read through,
     nested tables come out as lines of their own, and merged table cells are emitted once
-    a row (a vertically merged cell's text in each row it spans)."""
+    a row (a vertically merged cell's text in each row it spans, a horizontally merged one
+    followed by an empty cell for each other grid column it spans)."""
     try:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - python-docx is a dependency
@@ -189,7 +190,9 @@ def _table_lines(table) -> list[str]:
                     elif child.tag == _W + "tbl":
                         nested.extend(_table_lines(child))
                 text = " ".join(" ".join(paragraphs).split())
-            cells.append(text)
+            # a cell spanning several grid columns, then empty ones for the rest of its span,
+            # so that every row's cells line up with the grid (and the header's with its values)
+            cells.extend([text] + [""] * (span - 1))
             for k in range(column, column + span):
                 covering[k] = text
             column += span
