@@ -22,6 +22,7 @@ from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
 from .sections import heading_level
 from .text import Document, Token, fold_stream
+from .units import gazetteer
 from .vocabulary import UNIT_OF
 
 log = logging.getLogger(__name__)
@@ -477,6 +478,7 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
     label: Clause | None = None
     early_seen = False
     foreign, own_mentions, commune_document = foreign_unit_offsets(doc, own_unit)
+    foreign_lines = foreign_sections(doc, foreign)
     parent_topic: set[str] = set()  # the topic of a line that ended 'trong đó:'
     last_topic: set[str] = set()
     damaged_before = False
@@ -503,9 +505,9 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
                 other_subject = False  # 'Cùng kỳ, xã Tiên Lãng đạt 72,4 điểm': the own unit again
             if any(clause.start <= k < clause.end for k in foreign):
                 other_subject = True  # 'xã Gia Hưng đạt 61,2 điểm' in a province letter
-            if other_subject:
+            if other_subject or doc.line_no(clause.start) in foreign_lines:
                 # … and the clauses after it in the sentence, until the own unit is named
-                # ('…, xếp thứ 8/34 tỉnh, thành phố')
+                # ('…, xếp thứ 8/34 tỉnh, thành phố'), and a section headed by another unit
                 clause.tags.add("OTHER_AGENCY")
             state.governing |= clause.tags & _SENTENCE_WIDE
             clause.tags |= state.governing
@@ -594,12 +596,25 @@ _UNIT_MENTION = re.compile(
 )
 
 
+LETTERHEAD_LINE = 100  # characters at most in a letterhead line
+
 # 'CỘNG HÒA XÃ HỘI CHỦ NGHĨA': society, no commune ('XA HQI' as OCR reads it)
 _SOCIETY = {"hoi", "hqi", "h0i"}
 _ISSUER = re.compile(r"(?i)\b(?:tỉnh|thành phố)\s+[A-ZĐÀ-Ỹ]")
 # a province or city by name, tone marks or not: 'thành phố Hải Phòng', 'tinh Ninh Binh' (a
 # capital after it, so 'tình hình' typed without its marks is none)
-_PROVINCE_MENTION = re.compile(r"\b(?i:t[iỉ]nh|th[aà]nh ph[oố])\s+[A-ZĐ]")
+_PROVINCE_MENTION = re.compile(r"\b(?i:t[iỉ]nh|th[aà]nh ph[oố])\s+((?:[^\W\d_]+\s*){1,3})")
+
+
+def _province_mentions(text: str, start: int = 0) -> list[int]:
+    """Where `text` names one of the 34 provinces by name ('thành phố Hải Phòng', 'tinh Ninh
+    Binh'), not 'TÌNH HÌNH' typed or read without its tone marks."""
+    found = []
+    for m in _PROVINCE_MENTION.finditer(text, start):
+        words = m.group(1).split()
+        if any(gazetteer().province(" ".join(words[:n])) for n in range(len(words), 0, -1)):
+            found.append(m.start())
+    return found
 
 
 def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> tuple[list[int], list[int], bool]:
@@ -623,11 +638,14 @@ def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> tuple[li
     # the document's own unit: named in its letterhead, or the unit the gazetteer found
     header_lines = max(1, min(12, len(doc.line_starts) // 3))
     header_end = doc.line_starts[header_lines] if header_lines < len(doc.line_starts) else len(doc.text)
-    own = {name for at, name in mentions if at < header_end}
-    if _ISSUER.search(doc.text[:header_end]) or _PROVINCE_MENTION.search(doc.text[:header_end]):
+    # the letterhead's lines are short: a long line there is the body's first paragraph
+    # ('… xã Nguyễn Bỉnh Khiêm … trên cơ sở sáp nhập xã Vĩnh Hải và xã Vĩnh Hòa')
+    own = {name for at, name in mentions
+           if at < header_end and len(" ".join(doc.lines[doc.line_no(at) - 1].split())) <= LETTERHEAD_LINE}
+    if _ISSUER.search(doc.text[:header_end]) or _province_mentions(doc.text[:header_end]):
         own.add("")  # a province or city letter: every commune it names is another unit
     elif own:  # a commune's letterhead: its province or city, named with figures, is another
-        provinces = [m.start() for m in _PROVINCE_MENTION.finditer(doc.text, header_end)]
+        provinces = _province_mentions(doc.text, header_end)
     own_unit_from_body = bool(own_unit and not own)
     if own_unit_from_body:
         own.add(fold_stream(own_unit))  # no letterhead (seed 002): the unit it reports on
@@ -640,6 +658,27 @@ def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> tuple[li
     foreign = [at for at, name in mentions if not is_own(name)] + provinces
     return sorted(foreign), [at for at, name in mentions if is_own(name)], bool(provinces) or (
         bool(own) and "" not in own and not own_unit_from_body)
+
+
+def foreign_sections(doc: Document, foreign: list[int]) -> set[int]:
+    """Lines of the sections whose heading names another unit ('I. Tài khoản xã Vĩnh Hải
+    (cũ)' in the merged commune's report, figures per former commune): from the heading to
+    the next heading of the same or a higher level."""
+    lines: set[int] = set()
+    marks = sorted(foreign)
+    open_level: int | None = None
+    for no, line in enumerate(doc.lines, start=1):
+        level = heading_level(line)
+        if level is not None:
+            start = doc.line_starts[no - 1]
+            names_other = bisect.bisect_left(marks, start) < bisect.bisect_left(marks, start + len(line))
+            if open_level is not None and level <= open_level:
+                open_level = None
+            if open_level is None and names_other:
+                open_level = level
+        if open_level is not None:
+            lines.add(no)
+    return lines
 
 
 def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:
