@@ -11,6 +11,12 @@
     date, the start of the first working day past reception + the procedure's legal
     time limit + supplement days (elapsed - supplement <= limit); null when neither is
     known. -#}
+{#- The period's last instant, when a dossier still open is judged: `evaluated_as_of` (the
+    day after the period, 00:00) less a microsecond, the precision of end_of_day_if_date_only. -#}
+{% macro last_instant(evaluated_as_of) -%}
+    ({{ evaluated_as_of }} - interval '1 microsecond')
+{%- endmacro %}
+
 {% macro dossier_classification(relation, fenced=false) -%}
 select
     timeliness.*,
@@ -28,7 +34,8 @@ select
         when dossier_status is distinct from 'withdrawn' and not is_on_time and deadline_at is not null
             then greatest(
                 0,
-                ceil(extract(epoch from coalesce(finished_at, evaluated_as_of) - deadline_at) / 86400.0)
+                ceil(extract(epoch from coalesce(finished_at, {{ last_instant('evaluated_as_of') }}) - deadline_at)
+                     / 86400.0)
             )::integer
     end as days_overdue,
 
@@ -105,7 +112,9 @@ from (
                     items.completed_at is null
                     and items.result_returned_at is null
                     and items.dossier_status is distinct from 'refused'
-                    and items.deadline_at >= items.evaluated_as_of
+                    -- not past at the period's last instant: an appointment date without
+                    -- a time on the period's last day (that whole day) is within it
+                    and items.deadline_at >= {{ last_instant('items.evaluated_as_of') }}
                 )
             ),
             false

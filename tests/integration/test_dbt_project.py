@@ -384,8 +384,10 @@ def test_reconciliation_and_overdue(built: str) -> None:
         "select dossier_id, days_overdue from marts.overdue_dossiers where unit_code = '11560' order by 1",
     )
     # D2 due 12/9 (a date alone: the whole day), completed 15/9 10:00: 2 days 10 h late, 3;
-    # D4 due 28/9, open at "now" 1/10 00:00: 2 days and an instant, 3
-    assert overdue == [("D2", 3), ("D4", 3), ("D7", 0)]
+    # D4 due 28/9 (the whole day), still open at the period's last instant, 30/9 24:00 less
+    # a microsecond: past due through 29/9 and 30/9, 2 days (3 when judged at 1/10 00:00,
+    # an instant later)
+    assert overdue == [("D2", 3), ("D4", 2), ("D7", 0)]
 
 
 def test_rerunning_a_period_leaves_marts_identical(built: str) -> None:

@@ -348,10 +348,12 @@ def _delivered_rows(path: Path) -> int:
     filled = [row for row in sheet.iter_rows(values_only=True)
               if any(v is not None and str(v).strip() for v in row)]
     book.close()
-    # a generated sheet may end in a totals row and a signature block: no data rows
+    # a generated sheet may end in a totals row and a signature block, and number its columns
+    # under the header ('(1)', '(2)', …): no data rows
     totals = next((i for i, row in enumerate(filled) if str(row[0] or "").startswith("Tổng cộng")),
                   len(filled))
-    return totals - 1
+    numbered = len(filled) > 1 and filled[1][0] == "(1)"
+    return totals - 1 - numbered
 
 
 def test_every_delivered_row_is_in_raw(drill):
