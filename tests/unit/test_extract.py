@@ -876,3 +876,23 @@ def test_rates_above_100_and_absurd_counts_are_no_figures(tmp_path: Path) -> Non
                     "99999999999999999999999 hồ sơ trực tuyến.\n", encoding="utf-8")
     got = values(extract_report(path))
     assert "rate_reuse" not in got and "dossiers_received_online" not in got
+
+
+def test_hurried_abbreviations_hs_gq_tttt() -> None:
+    # '210/245 HS có phí đã TTTT': 210 of the 245 fee-bearing dossiers were paid online
+    # (210 was read as the fee-bearing count: TTTT was no known word)
+    got = values(extract_report(FIXTURES / "monthly_abbreviations.txt"))
+    assert (got["dossiers_paid_online"], got["rate_paid_online"]) == (210, 85.71)
+    assert got.get("dossiers_fee_bearing") in (None, 245)
+    assert (got["dossiers_resolved"], got["dossiers_resolved_on_time"], got["dossiers_resolved_late"]) == (
+        630, 628, 2)
+
+
+def test_figures_per_former_commune_are_not_the_merged_communes() -> None:
+    # sections 'I. Tài khoản xã Vĩnh Hải (cũ)' and 'II. … xã Vĩnh Hòa (cũ)' and no total:
+    # section I's counts were read as the whole commune's at 0.92
+    report = extract_report(FIXTURES / "monthly_per_former_commune.txt")
+    got = values(report)
+    assert not {"dossiers_received", "dossiers_resolved", "dossiers_in_progress"} & set(got)
+    # section III is the commune's own
+    assert (got["dossiers_fee_bearing"], got["dossiers_paid_online"]) == (96, 81)

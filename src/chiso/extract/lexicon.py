@@ -74,6 +74,7 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "đã xử lý",
         "giải quyết xong",
         "trả lời",  # feedback is 'answered'
+        "gq",  # 'HS đã GQ'
     ),
     "IN_PROGRESS": (
         "đang giải quyết",
@@ -90,6 +91,7 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "chưa được giải quyết",
         "chưa xử lý",
         "chưa được xử lý",  # '06 hồ sơ quá hạn chưa được xử lý dứt điểm': still open
+        "đang gq",
     ),
     "WITHDRAWN": ("rút hồ sơ", "xin rút", "rút", "hủy hồ sơ", "dừng xử lý"),
     # qualifiers
@@ -104,13 +106,13 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
         "đúng trước hạn",
     ),
     "LATE": ("quá hạn", "trễ hạn", "trễ hẹn", "chậm trả", "chậm muộn", "quá hẹn"),
-    "ONLINE": ("trực tuyến", "qua mạng", "môi trường mạng", "dvctt"),
+    "ONLINE": ("trực tuyến", "qua mạng", "môi trường mạng", "dvctt", "tttt"),
     "DIRECT": ("trực tiếp", "tại bộ phận một cửa", "nộp trực tiếp"),
     "POSTAL": ("bưu chính", "bưu điện", "bưu chính công ích", "bcci", "dịch vụ bcci"),
     "SYSTEM": ("hệ thống thông tin giải quyết", "hệ thống một cửa", "phần mềm một cửa", "hệ thống"),
     "MINISTRY": ("các bộ", "của bộ", "bộ ngành", "hệ thống của các bộ", "hệ thống chuyên ngành"),
     # nouns
-    "DOSSIER": ("hồ sơ",),
+    "DOSSIER": ("hồ sơ", "hs"),  # 'HS' in hurried reports
     "PROCEDURE": ("tthc", "thủ tục hành chính", "thủ tục", "dịch vụ công"),
     # 'TTHC thuộc thẩm quyền giải quyết' is the unit's procedure catalogue
     "AUTHORITY": ("thuộc thẩm quyền", "thẩm quyền giải quyết"),
@@ -118,7 +120,7 @@ TAG_PHRASES: dict[str, tuple[str, ...]] = {
     "PARTIAL": ("một phần", "mức độ một phần"),
     "NO_ONLINE": ("chưa cung cấp", "không cung cấp", "cung cấp thông tin trực tuyến"),
     "FEE": ("phí", "lệ phí", "nghĩa vụ tài chính", "thu phí"),
-    "PAYMENT": ("thanh toán",),
+    "PAYMENT": ("thanh toán", "tttt"),  # 'TTTT': thanh toán trực tuyến
     "RATE": ("tỷ lệ", "tỉ lệ"),
     "DIGITISED": ("số hóa", "số hoá"),
     "ERESULT": (
