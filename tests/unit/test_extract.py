@@ -896,3 +896,12 @@ def test_figures_per_former_commune_are_not_the_merged_communes() -> None:
     assert not {"dossiers_received", "dossiers_resolved", "dossiers_in_progress"} & set(got)
     # section III is the commune's own
     assert (got["dossiers_fee_bearing"], got["dossiers_paid_online"]) == (96, 81)
+
+
+def test_space_aligned_table_keeps_its_own_months_column() -> None:
+    # 'Nội dung   Tháng 10/2025   Tháng 9/2025', laid out with spaces; 'Kỳ trước chuyển
+    # sang' has only September's 35 (October's cell blank): it was read as October's
+    got = values(extract_report(FIXTURES / "monthly_space_aligned_two_months.txt"))
+    assert (got["dossiers_received"], got["dossiers_received_online"], got["dossiers_resolved"],
+            got["dossiers_in_progress"]) == (1020, 912, 980, 75)
+    assert "dossiers_carried_over" not in got

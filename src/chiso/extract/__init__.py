@@ -99,7 +99,7 @@ from .model import CONFIDENT, Figure, Finding, Report, render
 from .numbers import format_number
 from .resolve import resolve
 from .sections import forward_lines
-from .tables import delimited_tables, other_period, score_rows, score_table_figures
+from .tables import other_period_aligned, delimited_tables, other_period, score_rows, score_table_figures
 from .text import Document, ExtractionError, read_lines
 from .units import gazetteer
 from .vocabulary import UNIT_OF, VOCABULARY
@@ -135,6 +135,8 @@ def extract_report(path: Path, province_hint: str | None = None) -> Report:
     period = find_period(doc, forward)
     tokens = repair_tokens(doc.tokens)
     numbers = find_numbers(doc, tokens, period.date_spans)
+    for key in other_period_aligned(doc, numbers, period.period):
+        del numbers[key]  # another month's column of a table laid out with spaces
 
     rows = score_rows(doc, tokens, numbers)
     figures = score_table_figures(doc, rows, period.period)

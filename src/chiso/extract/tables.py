@@ -379,6 +379,44 @@ def _comparison_column(head: str) -> bool:
     return "ky truoc" in folded and "chuyen" not in folded and "ton" not in folded
 
 
+_ALIGNED_GAP = re.compile(r"\S+(?: \S+)*")  # the cells of a line laid out with spaces
+
+
+def other_period_aligned(doc: Document, numbers: dict[int, Number], period: str | None) -> set[int]:
+    """Numbers under another period's column of a table laid out with spaces (a PDF's or a
+    typed report's 'Nội dung   Tháng 10/2025   Tháng 9/2025'), found by where they stand on
+    their line: the column whose heading's span (to the next heading) holds the number's
+    last character. A row whose own month's cell is blank keeps no value of the other
+    month ('Kỳ trước chuyển sang      35' was September's 35 read for October)."""
+    if not period:
+        return set()
+    by_line: dict[int, list[tuple[int, Number]]] = {}
+    for key, number in numbers.items():
+        by_line.setdefault(doc.line_no(number.start), []).append((key, number))
+    dropped: set[int] = set()
+    spans: list[tuple[int, int, bool]] | None = None
+    for no, line in enumerate(doc.lines, start=1):
+        if not line.strip() or "\t" in line or "|" in line:
+            spans = None
+            continue
+        cells = [(m.start(), m.end(), m.group()) for m in _ALIGNED_GAP.finditer(line)]
+        heads = [(a, b, other_period(text, period)) for a, b, text in cells]
+        if len(cells) >= 3 and any(o for _, _, o in heads) and not any(
+                _is_value(text) for _, _, text in cells):
+            spans = [(a, heads[k + 1][0] if k + 1 < len(heads) else len(line) + 1000, o)
+                     for k, (a, _, o) in enumerate(heads)]
+            continue
+        if spans is None:
+            continue
+        start = doc.line_starts[no - 1]
+        for key, number in by_line.get(no, []):
+            last = number.end - 1 - start
+            column = next((k for k, (a, b, _) in enumerate(spans) if a <= last < b), None)
+            if column is not None and spans[column][2]:
+                dropped.add(key)
+    return dropped
+
+
 _QUARTERS = {"i", "ii", "iii", "iv", "1", "2", "3", "4"}
 
 
