@@ -99,7 +99,7 @@ from .model import CONFIDENT, Figure, Finding, Report, render
 from .numbers import format_number
 from .resolve import resolve
 from .sections import forward_lines
-from .tables import other_period_aligned, delimited_tables, other_period, score_rows, score_table_figures
+from .tables import delimited_tables, other_period, other_period_aligned, score_rows, score_table_figures
 from .text import Document, ExtractionError, read_lines
 from .units import gazetteer
 from .vocabulary import UNIT_OF, VOCABULARY
