@@ -590,7 +590,7 @@ def _is_trong_do(clause: Clause) -> bool:
 
 # with or without their tone marks (a copy typed or OCR'd without them: 'xa Tien Lang')
 _UNIT_MENTION = re.compile(
-    r"\b(?:x[aã]|ph[uư][oờ]ng|huy[eệ]n|qu[aậ]n|th[iị] x[aã]|th[iị] tr[aấ]n|[dđ][aặ]c khu)\s+"
+    r"\b(?:x[aàáảãạ]|ph[uư][oờ]ng|huy[eệ]n|qu[aậ]n|th[iị] x[aã]|th[iị] tr[aấ]n|[dđ][aặ]c khu)\s+"
     r"((?:[^\W\d_][\w]*)(?:\s+[^\W\d_][\w]*){0,3})",
     re.IGNORECASE,
 )
@@ -603,7 +603,8 @@ _SOCIETY = {"hoi", "hqi", "h0i"}
 _ISSUER = re.compile(r"(?i)\b(?:tỉnh|thành phố)\s+[A-ZĐÀ-Ỹ]")
 # a province or city by name, tone marks or not: 'thành phố Hải Phòng', 'tinh Ninh Binh' (a
 # capital after it, so 'tình hình' typed without its marks is none)
-_PROVINCE_MENTION = re.compile(r"\b(?i:t[iỉ]nh|th[aà]nh ph[oố])\s+((?:[^\W\d_]+\s*){1,3})")
+# (OCR may garble the title, 'th&nh phô': the name, checked against the 34, is what counts)
+_PROVINCE_MENTION = re.compile(r"\b(?i:t\w{0,2}nh|th\S{1,2}nh\s+ph\w{1,2})\s+((?:[^\W\d_]+\s*){1,3})")
 
 
 def _province_mentions(text: str, start: int = 0) -> list[int]:

@@ -153,15 +153,25 @@ def _own_period_columns(doc: Document, rows: list[ScoreRow], period: str | None)
     of the columns naming no month. The header is the delimited lines right above the rows."""
     first = rows[0].line_no
     header_rows: list[list[str]] = []
-    for no in range(first - 1, max(0, first - 6), -1):
+    for no in range(first - 1, max(0, first - 12), -1):
         cells = _cells(doc.lines[no - 1])
-        if cells is None or any(_is_value(c) for c in cells):
+        if cells is None:
             break
+        if any(_is_value(c) for c in cells):
+            if header_rows:
+                break
+            continue  # a row of the table OCR made no score row of: the header is above it
         header_rows.insert(0, cells)
     if not header_rows:
         return rows
     header = merged_header(header_rows)
     other = {j for j, head in enumerate(header) if other_period(head, period)}
+    own = {j for j, head in enumerate(header) if own_period(head, period)}
+    if own:
+        # the own month's columns are known: every other column of values but the maximum
+        # is another month's, whether or not OCR left its heading readable
+        other |= {j for j, head in enumerate(header)
+                  if j not in own and "toi da" not in " ".join(_phrase(head))}
     if not other:
         return rows
     kept = []
@@ -426,6 +436,19 @@ def other_period(text: str, period: str | None) -> bool:
     September 2025's report, '9 tháng', 'Quý III', 'Năm 2025' (sums over several months).
     Dates ('ngày 15 tháng 8', a cycle's first day) and what a figure is compared with ('so
     với tháng 8') name no period."""
+    several, named, own = _periods_named(text, period)
+    return several or (bool(named) and own not in named)
+
+
+def own_period(text: str, period: str | None) -> bool:
+    """Whether `text` names the report's own month ('Tháng 10/2025' in October's report)."""
+    several, named, own = _periods_named(text, period)
+    return own is not None and not several and own in named
+
+
+def _periods_named(text: str, period: str | None) -> tuple[bool, list, tuple[int, int] | None]:
+    """Whether `text` names a sum of months (a quarter, a year, '9 tháng'), the months it
+    names as (year, month), and the own month (other_period)."""
     words = _phrase(text)
     own = (int(period[:4]), int(period[5:7])) if period else None
 
@@ -440,17 +463,17 @@ def other_period(text: str, period: str | None) -> bool:
     named = []
     for k, word in enumerate(words):
         if word == "quy" and k + 1 < len(words) and words[k + 1] in _QUARTERS:
-            return True
+            return True, named, own
         if word == "nam" and year_at(k + 1) and month_at(k - 1) is None:
-            return True  # 'Năm 2025', not the year of 'tháng 9 năm 2025'
+            return True, named, own  # 'Năm 2025', not the year of 'tháng 9 năm 2025'
         if word != "thang" or words[max(0, k - 2):k] == ("so", "voi") or (k > 1 and words[k - 2] == "ngay"):
             continue
         if (month_at(k - 1) or 0) > 1:
-            return True  # '9 tháng (đầu năm)': months summed
+            return True, named, own  # '9 tháng (đầu năm)': months summed
         if month_at(k + 1):
             year = year_at(k + 2) or (year_at(k + 3) if words[k + 2 : k + 3] == ("nam",) else None)
             named.append((year or (own[0] if own else None), month_at(k + 1)))
-    return bool(named) and own not in named
+    return False, named, own
 
 
 def merged_header(header_rows: list[list[str]]) -> list[str]:
