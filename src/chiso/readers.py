@@ -586,7 +586,10 @@ def _numbers_columns(data: bytes, start: int, end: int, delimiter: str) -> bool:
     """Whether the body's first line is a column-numbering row (is_column_numbering)."""
     stop = data.find(b"\n", start, end)
     line = data[start:end if stop < 0 else stop].decode("utf-8", "replace").rstrip("\r")
-    return is_column_numbering(next(csv.reader([line], delimiter=delimiter), []))
+    try:
+        return is_column_numbering(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # a stray carriage return: no numbering row, and read_table says what it is
+        return False
 
 
 def _has_empty_record(data: bytes, start: int, end: int, delimiter: str) -> bool:

@@ -272,14 +272,14 @@ def test_tracked_deletions_are_not_read(tmp_path: Path):
 
 
 def _python_docx_rows(table) -> list[str]:
-    """What python-docx's own grid (row.cells) gives: the reading before the XML walk."""
+    """What python-docx's own grid (row.cells) gives, a cell spanning several grid columns
+    followed by an empty one for each other column it spans (the readings line up)."""
     lines = []
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
-            if id(cell._tc) not in seen:
-                seen.add(id(cell._tc))
-                cells.append(" ".join(cell.text.split()))
+            cells.append("" if id(cell._tc) in seen else " ".join(cell.text.split()))
+            seen.add(id(cell._tc))
         lines.append("\t".join(cells))
     return lines
 

@@ -787,3 +787,13 @@ def test_xlsx_cell_merged_down_over_records_holds_its_value_in_each(tmp_path: Pa
     assert result.table.column("received_at").to_pylist() == [
         "03/09/2025 08:15", "04/09/2025 09:00", "04/09/2025 09:00", "05/09/2025 10:00"]
     assert sorted(result.merged) == ["B2:B4", "C3:C4"]
+
+
+def test_a_carriage_return_in_the_first_record_is_no_numbering_row(tmp_path: Path):
+    # the numbering-row look at the body's first line must not raise csv's own error
+    path = tmp_path / "ho_so.csv"
+    path.write_bytes(b"Ghi ch\xc3\xba,dossier_id,procedure_code,received_at\nD1,D1,D1,cr\rhere\n")
+    data = path.read_bytes()
+    assert not readers._numbers_columns(data, data.index(b"\n") + 1, len(data), ",")
+    with pytest.raises(FileError, match=r"row 3: expected 4 fields"):
+        read_table(path, HO_SO)

@@ -318,6 +318,8 @@ class Clause:
     # holds a number OCR damaged beyond reading ('S25', '19B', '1b0', '58ho'): it cannot
     # label the next clause, and its readable numbers may have taken the lost one's label
     damaged: bool = False
+    # its tokens' start offsets, worked out when first needed (_words_after)
+    token_starts: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def words(self) -> list[str]:
@@ -640,9 +642,13 @@ def foreign_unit_offsets(doc: Document, own_unit: str | None = None) -> tuple[li
     header_lines = max(1, min(12, len(doc.line_starts) // 3))
     header_end = doc.line_starts[header_lines] if header_lines < len(doc.line_starts) else len(doc.text)
     # the letterhead's lines are short: a long line there is the body's first paragraph
-    # ('… xã Nguyễn Bỉnh Khiêm … trên cơ sở sáp nhập xã Vĩnh Hải và xã Vĩnh Hòa')
-    own = {name for at, name in mentions
-           if at < header_end and len(" ".join(doc.lines[doc.line_no(at) - 1].split())) <= LETTERHEAD_LINE}
+    # ('… xã Nguyễn Bỉnh Khiêm … trên cơ sở sáp nhập xã Vĩnh Hải và xã Vĩnh Hòa'), whose
+    # first unit is the own one only when no short line names one (a one-line heading)
+    in_header = [(at, name) for at, name in mentions if at < header_end]
+    own = {name for at, name in in_header
+           if len(" ".join(doc.lines[doc.line_no(at) - 1].split())) <= LETTERHEAD_LINE}
+    if in_header and not own:
+        own = {in_header[0][1]}
     if _ISSUER.search(doc.text[:header_end]) or _province_mentions(doc.text[:header_end]):
         own.add("")  # a province or city letter: every commune it names is another unit
     elif own:  # a commune's letterhead: its province or city, named with figures, is another
@@ -860,7 +866,19 @@ _UNIT_NOUNS = {("xa",), ("phuong",), ("tinh",), ("huyen",), ("quan",), ("dac", "
 
 
 def _words_after(clause: Clause, number: Number, count: int = 2) -> list[str]:
-    return [t.text for t in clause.tokens if t.start >= number.end and t.kind == "word"][:count]
+    """The `count` words after `number` in its clause (found by bisection: a clause may hold
+    thousands of numbers)."""
+    if clause.token_starts is None:
+        clause.token_starts = [t.start for t in clause.tokens]
+    words = []
+    for tok in clause.tokens[bisect.bisect_left(clause.token_starts, number.end):]:
+        if tok.kind == "word":
+            words.append(tok.text)
+            if len(words) == count:
+                break
+        elif tok.kind == "num":
+            break  # the next number's words are its own
+    return words
 
 
 def _counts_units(clause: Clause, number: Number) -> bool:
