@@ -505,12 +505,16 @@ def extract_prose(doc: Document, sentences: list[list[Clause]], own_unit: str | 
             own_topic |= bool(clause.tags & TOPICS)
             if any(clause.start <= k < clause.end for k in own_mentions):
                 other_subject = False  # 'Cùng kỳ, xã Tiên Lãng đạt 72,4 điểm': the own unit again
-            if any(clause.start <= k < clause.end for k in foreign):
-                other_subject = True  # 'xã Gia Hưng đạt 61,2 điểm' in a province letter
-            if other_subject or doc.line_no(clause.start) in foreign_lines:
-                # … and the clauses after it in the sentence, until the own unit is named
-                # ('…, xếp thứ 8/34 tỉnh, thành phố'), and a section headed by another unit
+            names_other = any(clause.start <= k < clause.end for k in foreign)
+            if names_other or other_subject or doc.line_no(clause.start) in foreign_lines:
+                # 'xã Gia Hưng đạt 61,2 điểm' in a province letter, and a section headed by
+                # another unit
                 clause.tags.add("OTHER_AGENCY")
+            # another unit with figures of its own is the subject of the clauses after it in
+            # the sentence, until the own unit is named ('thành phố Hải Phòng đạt 86,12 điểm,
+            # xếp thứ 8/34 tỉnh'); one named without ('theo chỉ đạo của UBND thành phố Hải
+            # Phòng, xã tiếp nhận …') is not
+            other_subject |= names_other and bool(clause.numbers)
             state.governing |= clause.tags & _SENTENCE_WIDE
             clause.tags |= state.governing
             if not clause.words and clause.numbers and all(n.percent for n in clause.numbers):
