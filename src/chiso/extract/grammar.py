@@ -610,7 +610,7 @@ _ISSUER = re.compile(r"(?i)\b(?:tỉnh|thành phố)\s+[A-ZĐÀ-Ỹ]")
 # a province or city by name, tone marks or not: 'thành phố Hải Phòng', 'tinh Ninh Binh' (a
 # capital after it, so 'tình hình' typed without its marks is none)
 # (OCR may garble the title, 'th&nh phô': the name, checked against the 34, is what counts)
-_PROVINCE_MENTION = re.compile(r"\b(?i:t\w{0,2}nh|th\S{1,2}nh\s+ph\w{1,2})\s+((?:[^\W\d_]+\s*){1,3})")
+_PROVINCE_MENTION = re.compile(r"\b(?i:t\w{0,2}nh|\w{3,6}\s+ph\S{1,2}|tp\.?)\s+((?:[^\W\d_]+\s*){1,3})")
 
 
 def _province_mentions(text: str, start: int = 0) -> list[int]:
