@@ -29,6 +29,8 @@ _LABELS: list[tuple[str, tuple[str, ...]]] = [
 ] + [("TOTAL", _phrase(p)) for p in TOTAL_ROW_PHRASES]
 _MAX = {**{g: float(m) for g, (m, _) in GROUPS.items()}, "TOTAL": TOTAL_MAX}
 ROLES = ("max", "score", "rank")
+# a score table whose values fit two layouts equally well: its readings become candidates
+AMBIGUOUS_COLUMNS = 0.35
 
 
 @dataclass
@@ -87,9 +89,17 @@ def _row_label(words: list[str]) -> tuple[str, int] | None:
 
 def assign_roles(rows: list[ScoreRow], header: str) -> tuple[str, ...]:
     """Column roles (max/score/rank/other) that best fit every row's values."""
+    return _fitted_roles(rows, header)[0]
+
+
+def _fitted_roles(rows: list[ScoreRow], header: str) -> tuple[tuple[str, ...], bool]:
+    """assign_roles' layout, and whether another layout fits the values as well but reads
+    other scores or ranks (two months side by side whose headings OCR made unreadable: only
+    the headings' hints, worth less than any value, told them apart)."""
     width = min(len(r.numbers) for r in rows)
     hinted = _header_order(header)
     best, best_score = ("score",), float("-inf")
+    fits: list[tuple[float, tuple[str, ...]]] = []
     for roles in _role_layouts(width):
         total = -0.3 * roles.count("other")
         for row in rows:
@@ -107,9 +117,17 @@ def assign_roles(rows: list[ScoreRow], header: str) -> tuple[str, ...]:
             total += 0.1
         if used == tuple(r for r in ROLES if r in used):
             total += 0.05
+        fits.append((total, roles))
         if total > best_score:
             best, best_score = roles, total
-    return best
+
+    def read(roles: tuple[str, ...]) -> list[tuple]:
+        return [tuple((role, n.value) for role, n in zip(roles, row.numbers, strict=False)
+                      if role in ("score", "rank")) for row in rows]
+
+    rivals = [roles for total, roles in fits if total > best_score - 0.2 and roles != best]
+    ambiguous = any(read(roles) != read(best) and set(roles) >= set(best) - {"other"} for roles in rivals)
+    return best, ambiguous
 
 
 def _role_layouts(width: int) -> list[tuple[str, ...]]:
@@ -195,7 +213,7 @@ def score_table_figures(doc: Document, rows: list[ScoreRow], period: str | None 
         return []
     first = rows[0].line_no
     header = doc.folded[doc.line_starts[max(0, first - 11)] : doc.line_starts[first - 1]]
-    roles = assign_roles(rows, header)
+    roles, ambiguous = _fitted_roles(rows, header)
     log.debug("score table columns: %s", roles)
     figures = []
     for row in rows:
@@ -215,7 +233,9 @@ def score_table_figures(doc: Document, rows: list[ScoreRow], period: str | None 
             )
         for name, value, max_value in entries:
             figures.append(Figure(name, value, UNIT_OF[name], max_value, row.line_no, source,
-                                  confidence=0.8, support=["score_table"], sentence=-row.line_no))
+                                  confidence=0.8 - (AMBIGUOUS_COLUMNS if ambiguous else 0.0),
+                                  support=["score_table"] + (["columns_ambiguous"] if ambiguous else []),
+                                  sentence=-row.line_no))
     return figures
 
 
