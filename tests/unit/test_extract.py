@@ -905,3 +905,16 @@ def test_space_aligned_table_keeps_its_own_months_column() -> None:
     assert (got["dossiers_received"], got["dossiers_received_online"], got["dossiers_resolved"],
             got["dossiers_in_progress"]) == (1020, 912, 980, 75)
     assert "dossiers_carried_over" not in got
+
+
+def test_two_months_side_by_side_with_unreadable_headings_give_candidates(tmp_path: Path) -> None:
+    # OCR made both month headings unreadable ('Thahg 9/2025', 'Thang 1o/2025'): the values
+    # fit September's columns as well as October's, so neither is read as the letter's
+    table = (FIXTURES / "score_letter_two_months.md").read_text(encoding="utf-8")
+    table = table.replace("Tháng 9/2025", "Thahg 9/2025").replace("Tháng 10/2025 |", "Thang 1o/2025 |")
+    path = tmp_path / "bao_cao.md"
+    path.write_text(table, encoding="utf-8")
+    report = extract_report(path)
+    got = values(report)
+    assert not {"score_total", "score_TDGQ", "rank_TDGQ"} & set(got)
+    assert {c.value for c in report.candidates if c.name == "score_total"} == {69.0}
