@@ -20,7 +20,7 @@ from .lexicon import BIGRAMS, VOCAB, is_syllable, levenshtein, match_tags, ocr_s
 from .model import Figure
 from .numbers import Number, parse_number
 from .rules import BLOCKING, TOPICS, Reading, decide, zero_by_negation
-from .sections import heading_level
+from .sections import heading_level, section_lines
 from .text import Document, Token, fold_stream
 from .units import gazetteer
 from .vocabulary import UNIT_OF
@@ -675,21 +675,13 @@ def foreign_sections(doc: Document, foreign: list[int]) -> set[int]:
     """Lines of the sections whose heading names another unit ('I. Tài khoản xã Vĩnh Hải
     (cũ)' in the merged commune's report, figures per former commune): from the heading to
     the next heading of the same or a higher level."""
-    lines: set[int] = set()
     marks = sorted(foreign)
-    open_level: int | None = None
-    for no, line in enumerate(doc.lines, start=1):
-        level = heading_level(line)
-        if level is not None:
-            start = doc.line_starts[no - 1]
-            names_other = bisect.bisect_left(marks, start) < bisect.bisect_left(marks, start + len(line))
-            if open_level is not None and level <= open_level:
-                open_level = None
-            if open_level is None and names_other:
-                open_level = level
-        if open_level is not None:
-            lines.add(no)
-    return lines
+
+    def names_other(no: int, line: str) -> bool:
+        start = doc.line_starts[no - 1]
+        return bisect.bisect_left(marks, start) < bisect.bisect_left(marks, start + len(line))
+
+    return section_lines(doc, names_other)
 
 
 def _next_label(label: Clause | None, label_here: bool, clause: Clause) -> tuple[Clause | None, bool]:

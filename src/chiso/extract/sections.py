@@ -10,6 +10,7 @@ higher level.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .lexicon import repair_words, vocab_form
 from .text import Document
@@ -58,16 +59,26 @@ def _readable(folded: str) -> str:
 
 def forward_lines(doc: Document) -> set[int]:
     """1-based numbers of the lines inside forward-looking sections (headings included)."""
+    def forward(no: int, line: str) -> bool:
+        folded = _readable(doc.folded[doc.line_starts[no - 1] : doc.line_starts[no - 1] + len(line)])
+        return bool(_FORWARD.search(folded)) and not _BACKWARD.search(folded)
+
+    return section_lines(doc, forward)
+
+
+def section_lines(doc: Document, opens: Callable[[int, str], bool]) -> set[int]:
+    """1-based numbers of the lines inside the sections whose heading `opens` (line number,
+    line) accepts, headings included: a section runs to the next heading of the same or a
+    higher level that `opens` does not accept."""
     lines: set[int] = set()
     open_level: int | None = None
     for no, line in enumerate(doc.lines, start=1):
         level = heading_level(line)
         if level is not None:
-            folded = _readable(doc.folded[doc.line_starts[no - 1] : doc.line_starts[no - 1] + len(line)])
-            forward = bool(_FORWARD.search(folded)) and not _BACKWARD.search(folded)
-            if open_level is not None and level <= open_level and not forward:
+            opening = opens(no, line)
+            if open_level is not None and level <= open_level and not opening:
                 open_level = None
-            elif open_level is None and forward:
+            elif open_level is None and opening:
                 open_level = level
         if open_level is not None:
             lines.add(no)
