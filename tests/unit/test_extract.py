@@ -870,12 +870,15 @@ def test_score_letter_comparing_two_months_reads_its_own_month() -> None:
     assert (got["score_total"], got["rank"], got["score_MDHL"], got["rank_MDHL"]) == (83.0, 25, 12.6, 60)
 
 
-def test_rates_above_100_and_absurd_counts_are_no_figures(tmp_path: Path) -> None:
+def test_english_separators_are_read_and_absurd_counts_are_no_figures(tmp_path: Path) -> None:
+    # a share cannot be 42,857 % nor a count 1.245 dossiers: English-style '42.857%' and
+    # '1,245'; 10^22 dossiers is a misread number
     path = tmp_path / "bao_cao.txt"
-    path.write_text("Tháng 11/2025, tỷ lệ sử dụng lại dữ liệu số hóa đạt 42.857%. Tiếp nhận "
-                    "99999999999999999999999 hồ sơ trực tuyến.\n", encoding="utf-8")
+    path.write_text("Tháng 11/2025, tỷ lệ sử dụng lại dữ liệu số hóa đạt 42.857%. Tiếp nhận mới 1,245 "
+                    "hồ sơ. Tiếp nhận 99999999999999999999999 hồ sơ trực tuyến.\n", encoding="utf-8")
     got = values(extract_report(path))
-    assert "rate_reuse" not in got and "dossiers_received_online" not in got
+    assert (got["rate_reuse"], got["dossiers_received"]) == (42.857, 1245)
+    assert "dossiers_received_online" not in got
 
 
 def test_hurried_abbreviations_hs_gq_tttt() -> None:

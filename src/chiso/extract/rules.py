@@ -8,7 +8,7 @@ within the deadline, not resolved on time), and read tags as a set, so 'giải q
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .lexicon import GROUPS, TOTAL_MAX
 from .numbers import Number
@@ -54,6 +54,11 @@ def _rate_verb(word: str) -> bool:
     return word in _RATE_VERBS or (len(word) == 3 and word[:2] == "da" and word[2] in "lit")
 
 
+# Written with English-style separators (a report pasted from an English-locale sheet): a
+# share of '42.857%' cannot be 42,857 %, and '1,245 hồ sơ' cannot be 1.245 dossiers
+_ENGLISH_DECIMAL = re.compile(r"\d{1,3}\.\d{3}")
+_ENGLISH_THOUSANDS = re.compile(r"\d{1,3},\d{3}")
+
 # More dossiers or items than a whole country handles in a month (about 3.6 million): a
 # misread number, not a count.
 MAX_COUNT = 10_000_000
@@ -73,9 +78,14 @@ def decide(
         tags = tags | {"RATE"}
     if number.denominator and before and before[-1] in _ORDINAL:
         tags = tags | {"RANK"}  # 'đứng thứ 38/114'
-    if _decimals(number.raw) > 2:
+    if not number.percent and _ENGLISH_THOUSANDS.fullmatch(number.raw):
+        # '1,245 hồ sơ' (English-style): three decimals are never published, so thousands
+        number = replace(number, value=float(number.raw.replace(",", "")))
+    elif _decimals(number.raw) > 2:
         return []  # published with two decimals at most: '8,0919' is '8,09' and '19' merged
     if number.percent:
+        if number.value > 100 and _ENGLISH_DECIMAL.fullmatch(number.raw.rstrip("% ")):
+            number = replace(number, value=float(number.raw.rstrip("% ")))  # a decimal point
         return _rate(tags, number, last_name)
     if "RATE" in tags and before and _rate_verb(before[-1]) and number.denominator is None:
         return []  # 'tỷ lệ … đạt 96': a rate whose '%' OCR lost, not a count
