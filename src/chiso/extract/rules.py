@@ -57,7 +57,7 @@ def _rate_verb(word: str) -> bool:
 # Written with English-style separators (a report pasted from an English-locale sheet): a
 # share of '42.857%' cannot be 42,857 %, and '1,245 hồ sơ' cannot be 1.245 dossiers
 _ENGLISH_DECIMAL = re.compile(r"\d{1,3}\.\d{3}")
-_ENGLISH_THOUSANDS = re.compile(r"\d{1,3},\d{3}")
+_ENGLISH_THOUSANDS = re.compile(r"[1-9]\d{0,2},\d{3}")  # not "0,125"
 
 # More dossiers or items than a whole country handles in a month (about 3.6 million): a
 # misread number, not a count.
