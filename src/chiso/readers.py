@@ -22,7 +22,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -915,33 +915,29 @@ def _read_xlsx(data: bytes, name: str, source: Source) -> _Raw:
 MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number - 1
-
-
 def _fill_merged_down(body: list, sheet_xml: bytes) -> list[str]:
     """A cell merged down over several records (a procedure code or a date written once for
     the rows it covers, as sheets kept by hand do) holds its value for each of them: a
     reader sees it in every row, openpyxl only in the first. Filled in place; the ranges
     filled, as 'C5:C9', for the file's note."""
+    from openpyxl.utils import column_index_from_string
+
     rows = {number: k for k, (number, _) in enumerate(body)}
     filled = []
     for match in MERGE_CELL.finditer(sheet_xml):
-        column, first, last = _column_number(match.group(1)), int(match.group(2)), int(match.group(4))
+        column = column_index_from_string(match.group(1).decode()) - 1
+        first, last = int(match.group(2)), int(match.group(4))
         if last <= first or first not in rows:
             continue  # one row (merged across), or above the records (a header's cells)
         top = body[rows[first]][1]
         value = top[column] if column < len(top) else None
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if _is_blank((value,)):
             continue
         for number in range(first + 1, last + 1):
             if number in rows:
                 k = rows[number]
                 cells = list(body[k][1]) + [None] * max(0, column + 1 - len(body[k][1]))
-                if cells[column] is None or (isinstance(cells[column], str) and not cells[column].strip()):
+                if _is_blank((cells[column],)):
                     cells[column] = value
                     body[k] = (number, tuple(cells))
         filled.append(f"{match.group(1).decode()}{first}:{match.group(3).decode()}{last}")
@@ -1116,8 +1112,8 @@ def _without_empty_records(raw: _Raw) -> _Raw:
         filled = cell if filled is None else pc.or_(filled, cell)
     if pc.all(filled).as_py():
         return raw
-    return _Raw(raw.headers, raw.table.filter(filled), raw.row_numbers.filter(pa.array(filled.to_numpy())),
-                raw.header_row, raw.encoding, raw.numbering_row, raw.merged)
+    return replace(raw, table=raw.table.filter(filled),
+                   row_numbers=raw.row_numbers.filter(pa.array(filled.to_numpy())))
 
 
 # A cell of a column-numbering row: "3", "(3)", "[3]", "3.", a letter ("A", "(B)"), or a
@@ -1164,8 +1160,8 @@ def _without_numbering_row(raw: _Raw) -> _Raw:
         return raw
     if not is_column_numbering([column[0].as_py() for column in raw.table.columns]):
         return raw
-    return _Raw(raw.headers, raw.table.slice(1), raw.row_numbers.slice(1), raw.header_row,
-                raw.encoding, int(raw.row_numbers[0].as_py()), raw.merged)
+    return replace(raw, table=raw.table.slice(1), row_numbers=raw.row_numbers.slice(1),
+                   numbering_row=int(raw.row_numbers[0].as_py()))
 
 
 def _first_cell(table: pa.Table, row: int) -> str:

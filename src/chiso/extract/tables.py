@@ -429,13 +429,13 @@ def other_period_aligned(doc: Document, numbers: dict[int, Number], period: str 
         if not line.strip() or "\t" in line or "|" in line:
             spans = None
             continue
-        cells = [(m.start(), m.end(), m.group()) for m in _ALIGNED_GAP.finditer(line)]
-        heads = [(a, b, other_period(text, period)) for a, b, text in cells]
-        if len(cells) >= 3 and any(o for _, _, o in heads) and not any(
-                _is_value(text) for _, _, text in cells):
-            spans = [(a, heads[k + 1][0] if k + 1 < len(heads) else len(line) + 1000, o)
-                     for k, (a, _, o) in enumerate(heads)]
-            continue
+        cells = [(m.start(), m.group()) for m in _ALIGNED_GAP.finditer(line)]
+        if len(cells) >= 3 and not any(_is_value(text) for _, text in cells):  # a heading line?
+            heads = [(a, other_period(text, period)) for a, text in cells]
+            if any(o for _, o in heads):
+                spans = [(a, heads[k + 1][0] if k + 1 < len(heads) else len(line) + 1000, o)
+                         for k, (a, o) in enumerate(heads)]
+                continue
         if spans is None:
             continue
         start = doc.line_starts[no - 1]
