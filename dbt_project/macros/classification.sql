@@ -198,12 +198,17 @@ from (
 
 {#- Procedures. The input carries the catalogue's declarations and the period's usage
     counts per procedure (received dossiers online, synchronised with a fee, using
-    population data; successful online payments). -#}
-{% macro procedure_classification(relation) -%}
+    population data; successful online payments). With `representatives_known`, it also
+    carries is_unit_representative and unit_offers_e_certified_copy, which depend on the
+    catalogue alone: a quarter or year takes them from the catalogue month it uses, instead
+    of working them out again over its rows. -#}
+{% macro procedure_classification(relation, representatives_known=false) -%}
 select
     items.*,
+    {%- if not representatives_known %}
     coalesce(items.procedure_code = units.representative_procedure_code, false) as is_unit_representative,
     units.unit_offers_e_certified_copy,
+    {%- endif %}
     -- CKMB 1.1 published on time, among procedures with a known publication date
     items.published_on_time is not null as crit_1_1_den,
     coalesce(items.published_on_time, false) as crit_1_1_num,
@@ -231,6 +236,11 @@ select
     -- SHHS 4.7 e-certified copies offered by the unit: 1 if any catalogue procedure
     -- offers them, over 1, carried by one representative row (the e-certified
     -- procedure with the lowest code, else the lowest code)
+    {%- if representatives_known %}
+    items.is_unit_representative as crit_4_7_den,
+    items.is_unit_representative and items.unit_offers_e_certified_copy as crit_4_7_num
+from {{ relation }} as items
+    {%- else %}
     coalesce(items.procedure_code = units.representative_procedure_code, false) as crit_4_7_den,
     coalesce(items.procedure_code = units.representative_procedure_code, false)
         and units.unit_offers_e_certified_copy as crit_4_7_num
@@ -254,6 +264,7 @@ inner join (
     on
         items.unit_code = units.unit_code
         and items.period = units.period
+    {%- endif %}
 {%- endmacro %}
 
 {#- Per procedure: what the period's received dossiers did (the usage counts above).
@@ -269,7 +280,8 @@ select
         where is_received_in_period and carries_fee and synced_to_national_portal
     ) as received_synced_fee_dossiers,
     sum({{ weight }}) filter (where is_received_in_period and citizen_db_data) as received_citizen_db_dossiers,
-    coalesce(sum({{ weight }} * successful_online_payments), 0) as successful_online_payments
+    -- numeric: the type of the column in tables built before
+    cast(coalesce({{ sum_of_counts(weight ~ ' * successful_online_payments') }}, 0) as numeric) as successful_online_payments
 from {{ dossiers }}
 group by {{ group | join(', ') }}
 {%- endmacro %}

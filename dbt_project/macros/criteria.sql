@@ -14,3 +14,12 @@
 {% macro criterion_column(criterion_code, part) -%}
     crit_{{ criterion_code | replace('.', '_') }}_{{ part }}
 {%- endmacro %}
+
+{#- The sum of counts already counted (one unit's month at most, so within an integer):
+    PostgreSQL adds integers in a 64-bit value kept in the aggregate's row, but bigints in a
+    128-bit state allocated per group and returned as numeric. Re-adding the month's part
+    counts (45 sums over 277k groups at 1,000 units) spilled to disk that way: 5.6 → 4.8 s
+    for int_dossiers_rollup_parts. The result is a bigint. -#}
+{% macro sum_of_counts(column) -%}
+    sum(cast({{ column }} as integer))
+{%- endmacro %}

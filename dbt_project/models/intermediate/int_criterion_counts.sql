@@ -62,8 +62,8 @@ periods as (
             unit_code,
             period,
             {%- for code in items[item_type] %}
-            sum({{ criterion_column(code, 'num') }}),
-            sum({{ criterion_column(code, 'den') }}){{ ',' if not loop.last }}
+            {{ sum_of_counts(criterion_column(code, 'num')) }},
+            {{ sum_of_counts(criterion_column(code, 'den')) }}{{ ',' if not loop.last }}
             {%- endfor %}
         from {{ ref('int_dossiers_rollup_parts') }}
         where {{ rollup_filter() }}

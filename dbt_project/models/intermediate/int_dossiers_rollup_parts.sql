@@ -201,7 +201,7 @@ parts as (
         counted_in,
         procedure_code,
         {%- for column in count_columns %}
-        sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
+        {{ sum_of_counts(column) }} as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select * from settled_parts

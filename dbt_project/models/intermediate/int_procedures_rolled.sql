@@ -64,11 +64,11 @@ usage as (
         unit_code,
         period,
         procedure_code,
-        cast(sum(received_dossiers) as bigint) as received_dossiers,
-        cast(sum(received_online_dossiers) as bigint) as received_online_dossiers,
-        cast(sum(received_synced_fee_dossiers) as bigint) as received_synced_fee_dossiers,
-        cast(sum(received_citizen_db_dossiers) as bigint) as received_citizen_db_dossiers,
-        sum(successful_online_payments) as successful_online_payments
+        {{ sum_of_counts('received_dossiers') }} as received_dossiers,
+        {{ sum_of_counts('received_online_dossiers') }} as received_online_dossiers,
+        {{ sum_of_counts('received_synced_fee_dossiers') }} as received_synced_fee_dossiers,
+        {{ sum_of_counts('received_citizen_db_dossiers') }} as received_citizen_db_dossiers,
+        cast({{ sum_of_counts('successful_online_payments') }} as numeric) as successful_online_payments
     from (
         {{ dossier_usage_by_procedure('dossiers') }}
         union all
@@ -104,6 +104,8 @@ joined as (
         latest_catalogue.publicised_on_time,
         latest_catalogue.publication_complete,
         latest_catalogue.e_certified_copy,
+        latest_catalogue.is_unit_representative,
+        latest_catalogue.unit_offers_e_certified_copy,
         coalesce(usage.received_dossiers, 0) as received_dossiers,
         coalesce(usage.received_online_dossiers, 0) as received_online_dossiers,
         coalesce(usage.received_synced_fee_dossiers, 0) as received_synced_fee_dossiers,
@@ -121,7 +123,7 @@ joined as (
 ),
 
 classified as (
-    {{ procedure_classification('joined') }}
+    {{ procedure_classification('joined', representatives_known=true) }}
 )
 
 select * from classified
