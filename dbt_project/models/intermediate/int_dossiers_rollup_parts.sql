@@ -116,14 +116,18 @@ members as not materialized (
 ),
 
 -- open dossiers of earlier months still awaiting a later delivery (this month's marks
--- included: the post_hook of int_dossiers_rollup_open ran before this model)
+-- included: the post_hook of int_dossiers_rollup_open ran before this model). Two disjoint
+-- parts, each read through its partial index: with the two conditions or'ed, the grain
+-- index read the year's superseded deliveries too (585k buffers against 29k in the twelfth
+-- month of 600 units, 0.57 → 0.19 s)
 awaiting as materialized (
     select unit_code, period, dossier_id
     from {{ ref('int_dossiers_rollup_open') }}
-    where
-        {{ rollup_filter() }}
-        and month < '{{ month }}'
-        and (superseded_in is null or superseded_in = '{{ month }}')
+    where {{ rollup_filter() }} and month < '{{ month }}' and superseded_in is null
+    union all
+    select unit_code, period, dossier_id
+    from {{ ref('int_dossiers_rollup_open') }}
+    where {{ rollup_filter() }} and month < '{{ month }}' and superseded_in = '{{ month }}'
 ),
 
 -- carried-over dossiers whose earlier delivery in the rollup, if any, was not open: to be
