@@ -203,11 +203,17 @@ from (
     catalogue alone: a quarter or year takes them from the catalogue month it uses, instead
     of working them out again over its rows. -#}
 {% macro procedure_classification(relation, representatives_known=false) -%}
+{%- if representatives_known %}
+{%- set representative, offers = 'items.is_unit_representative', 'items.unit_offers_e_certified_copy' %}
+{%- else %}
+{%- set representative = 'coalesce(items.procedure_code = units.representative_procedure_code, false)' %}
+{%- set offers = 'units.unit_offers_e_certified_copy' %}
+{%- endif %}
 select
     items.*,
     {%- if not representatives_known %}
-    coalesce(items.procedure_code = units.representative_procedure_code, false) as is_unit_representative,
-    units.unit_offers_e_certified_copy,
+    {{ representative }} as is_unit_representative,
+    {{ offers }},
     {%- endif %}
     -- CKMB 1.1 published on time, among procedures with a known publication date
     items.published_on_time is not null as crit_1_1_den,
@@ -236,15 +242,10 @@ select
     -- SHHS 4.7 e-certified copies offered by the unit: 1 if any catalogue procedure
     -- offers them, over 1, carried by one representative row (the e-certified
     -- procedure with the lowest code, else the lowest code)
-    {%- if representatives_known %}
-    items.is_unit_representative as crit_4_7_den,
-    items.is_unit_representative and items.unit_offers_e_certified_copy as crit_4_7_num
+    {{ representative }} as crit_4_7_den,
+    {{ representative }} and {{ offers }} as crit_4_7_num
 from {{ relation }} as items
-    {%- else %}
-    coalesce(items.procedure_code = units.representative_procedure_code, false) as crit_4_7_den,
-    coalesce(items.procedure_code = units.representative_procedure_code, false)
-        and units.unit_offers_e_certified_copy as crit_4_7_num
-from {{ relation }} as items
+{%- if not representatives_known %}
 -- per unit and period, by one hashed pass instead of a window's sort of every row: the
 -- representative (the e-certified procedure with the lowest code, else the lowest code)
 -- and whether any procedure offers e-certified copies. The relation holds one row per
@@ -264,7 +265,7 @@ inner join (
     on
         items.unit_code = units.unit_code
         and items.period = units.period
-    {%- endif %}
+{%- endif %}
 {%- endmacro %}
 
 {#- Per procedure: what the period's received dossiers did (the usage counts above).
