@@ -1,16 +1,18 @@
 -- An auditor's lineage rows reproduce every numerator and denominator exactly. For a
 -- quarter or year the lineage is recomputed from every month's dossiers, item by item, so
 -- this also checks the month-by-month rollup state (int_dossiers_rollup_parts and _open);
--- that recomputation costs what the months before cost, so builds check the month and,
+-- that recomputation costs what the months before cost, so builds check the months and,
 -- with var audit_rollups (CHISO_AUDIT_ROLLUPS=1, on in the test suite), the rollups too.
-{#- The month alone is named by its label: a filter on period_type would still have every
-    rollup of its year recomputed (int_dossier_rollup_items, a view) before being dropped. -#}
+-- The months' rows are criterion_lineage's own (macro criterion_lineage_rows), read without
+-- the rollups' member, which would keep PostgreSQL from sharing the check among workers.
+-- depends_on: {{ ref('criterion_lineage') }}
 {%- if var('audit_rollups', false) %}
 {%- set audited = scope_filter() %}
-{%- elif selected_period() is not none %}
-{%- set audited = "period = '" ~ selected_period() ~ "'" %}
+{%- set lineage_rows = ref('criterion_lineage') %}
 {%- else %}
-{%- set audited = "period_type = 'month'" %}
+{#- The month alone is named by its label (a rebuild of every period: every month) -#}
+{%- set audited = "period = '" ~ selected_period() ~ "'" if selected_period() is not none else "period_type = 'month'" %}
+{%- set lineage_rows = "(" ~ criterion_lineage_rows(with_rollups=false) ~ ")" %}
 {%- endif %}
 with
 
@@ -20,7 +22,7 @@ scores as (
 ),
 
 lineage as (
-    select * from {{ ref('criterion_lineage') }}
+    select * from {{ lineage_rows }} as lineage_rows
     where {{ audited }}
 ),
 

@@ -232,7 +232,7 @@ def warehouse(server_dsn: str) -> Iterator[str]:
         shutil.rmtree(ARTIFACTS / dbname, ignore_errors=True)
 
 
-def dbt(dbname: str, *args: str) -> None:
+def dbt(dbname: str, *args: str, succeeds: bool = True) -> None:
     from dbt.cli.main import dbtRunner
 
     from chiso.warehouse import dbt_env
@@ -264,7 +264,7 @@ def dbt(dbname: str, *args: str) -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    assert result.success, f"dbt {' '.join(args)} failed: {result.exception}"
+    assert result.success is succeeds, f"dbt {' '.join(args)}: success {result.success}, {result.exception}"
 
 
 def query(dbname: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -361,6 +361,28 @@ def test_lineage_counts_equal_scores(built: str) -> None:
         "select period, source_file, file_sha256, source_row from marts.criterion_lineage"
         " where unit_code = '11560' and criterion_code = '2.1' and item_id = 'D4' order by period",
     ) == [(period, "31/11560/2025-09/ho_so.csv", "sha-a9-ho-so", 5) for period in ("2025", "2025-09", "2025-Q3")]
+
+
+def test_lineage_check_of_months_finds_a_changed_count(built: str) -> None:
+    """A build without audit_rollups checks the months' lineage (criterion_lineage's month
+    rows, read without its rollups' member): it passes on the built marts, for one month and
+    for a rebuild of every period, and fails once a month's score no longer matches its rows."""
+    check = ("test", "--select", "assert_lineage_counts_equal_scores")
+    dbt(built, *check, "--vars", '{audit_rollups: false, period: "2025-09"}')
+    dbt(built, *check, "--vars", "{audit_rollups: false}")
+    changed = ("update marts.criterion_scores set numerator = numerator {} 1"
+               " where unit_code = '11560' and period = '2025-09' and criterion_code = '2.1'")
+    conn = _connect(built)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(changed.format("+"))
+        dbt(built, *check, "--vars", '{audit_rollups: false, period: "2025-09"}', succeeds=False)
+        dbt(built, *check, "--vars", "{audit_rollups: false}", succeeds=False)
+    finally:
+        with conn, conn.cursor() as cur:
+            cur.execute(changed.format("-"))
+        conn.close()
+    dbt(built, *check, "--vars", '{audit_rollups: false, period: "2025-09"}')
 
 
 def test_reconciliation_and_overdue(built: str) -> None:
