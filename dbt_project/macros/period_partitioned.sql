@@ -33,12 +33,11 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {#- dbt's own create table … as: a contract (enforced on the marts) is checked and kept -#}
     {% call statement('main') -%}
         {%- if routed %}
         create table {{ build }} as select * from ({{ sql }}) as model with no data
         {%- else %}
-        {{ get_create_table_as_sql(False, build, sql) }}
+        {{ create_month_table_as(build, sql) }}
         {%- endif %}
     {%- endcall %}
 
@@ -217,4 +216,23 @@
         'pre_hook': pre_hook,
         'meta': {'period_scoped': true},
     }) }}
+{%- endmacro %}
+
+{#- A month's table, created from the model's select. A model with an enforced contract (the
+    marts) is checked against it first, as dbt does, and gets the contract's columns in its
+    order; but where dbt-postgres then creates the columns and fills them by `insert … select`,
+    which PostgreSQL never runs with parallel workers, this is one `create table … as`, which
+    it may (fct_payments of a national month: 6.6 → 3.9 s). Column constraints, which only
+    dbt's statement declares, keep dbt's statement (the marts declare none). -#}
+{% macro create_month_table_as(relation, sql) -%}
+    {%- set contract = config.get('contract') -%}
+    {%- set constrained = model.get('constraints') or model.get('columns', {}).values()
+                          | selectattr('constraints') | list -%}
+    {%- if contract.enforced and not constrained and not config.get('unlogged') -%}
+        {{ get_assert_columns_equivalent(sql) }}
+        create table {{ relation }} as
+        {{ get_select_subquery(sql) }}
+    {%- else -%}
+        {{ get_create_table_as_sql(False, relation, sql) }}
+    {%- endif -%}
 {%- endmacro %}

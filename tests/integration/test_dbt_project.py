@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -232,7 +233,7 @@ def warehouse(server_dsn: str) -> Iterator[str]:
         shutil.rmtree(ARTIFACTS / dbname, ignore_errors=True)
 
 
-def dbt(dbname: str, *args: str, succeeds: bool = True) -> None:
+def dbt(dbname: str, *args: str, succeeds: bool = True, project: Path = DBT_PROJECT) -> Any:
     from dbt.cli.main import dbtRunner
 
     from chiso.warehouse import dbt_env
@@ -249,9 +250,9 @@ def dbt(dbname: str, *args: str, succeeds: bool = True) -> None:
             [
                 *args,
                 "--project-dir",
-                str(DBT_PROJECT),
+                str(project),
                 "--profiles-dir",
-                str(DBT_PROJECT),
+                str(project),
                 "--target-path",
                 str(ARTIFACTS / dbname / "target"),
                 "--log-path",
@@ -265,6 +266,7 @@ def dbt(dbname: str, *args: str, succeeds: bool = True) -> None:
             else:
                 os.environ[key] = value
     assert result.success is succeeds, f"dbt {' '.join(args)}: success {result.success}, {result.exception}"
+    return result
 
 
 def query(dbname: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -383,6 +385,27 @@ def test_lineage_check_of_months_finds_a_changed_count(built: str) -> None:
             cur.execute(changed.format("-"))
         conn.close()
     dbt(built, *check, "--vars", '{audit_rollups: false, period: "2025-09"}')
+
+
+def test_a_month_table_keeps_its_contract(built: str, tmp_path: Path) -> None:
+    """A month's mart table is one `create table … as` (which may run in parallel), yet its
+    enforced contract is still checked first: a contract the model's columns do not meet
+    fails the build and names the column."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    marts = project / "models" / "marts" / "_marts.yml"
+    text = marts.read_text(encoding="utf-8")
+    contract = text.index("  - name: fct_payments")
+    amount = text.index("      - name: amount\n        data_type: numeric", contract)
+    marts.write_text(text[:amount] + text[amount:].replace("data_type: numeric", "data_type: text", 1),
+                     encoding="utf-8")
+    result = dbt(built, "run", "--select", "fct_payments", "--vars", '{period: "2025-09"}',
+                 succeeds=False, project=project)
+    assert "amount" in str(result.result.results[0].message)
+    # the project's own contract holds, and the month's table is created from the select
+    dbt(built, "run", "--select", "fct_payments", "--vars", '{period: "2025-09"}')
+    compiled = (ARTIFACTS / built / "target" / "run" / "chiso" / "models" / "marts" / "fct_payments.sql")
+    assert "insert into" not in compiled.read_text(encoding="utf-8")
 
 
 def test_reconciliation_and_overdue(built: str) -> None:
