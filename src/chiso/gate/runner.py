@@ -1,11 +1,12 @@
-"""The gate: one GX checkpoint run per source over all batches of a run, verdicts per batch.
+"""The gate: GX checkpoints per source over all batches of a run, verdicts per batch.
 
 Flow: the run's batches go into `audit.gate_scope`; each suite (expectations/suites/*.yml)
 becomes GX suites of ExpectNoFailingBatches (an UnexpectedRowsExpectation whose query runs
 once, see gate/expectation.py). Every query joins its table to that scope and returns one
 row per failing batch. Set checks (duplicates, lookups, volumes) read the raw table; the
 row checks of a source read `audit.gate_suspects_<source>`, the rows of the run that may
-fail one of them, found in a single pass over the raw table. The failing rows are then
+fail one of them, found in a single pass over the raw table (while a thread runs the
+checkpoints of the set checks: gx_adapter.validate). The failing rows are then
 attributed back to their batches, written to `audit.expectation_results` (one row per
 expectation × batch) and `audit.rule_violations` (the first rows per expectation and
 batch), and `raw.batches.status` becomes passed, warned or quarantined. Quarantine is a
