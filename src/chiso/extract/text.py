@@ -172,16 +172,24 @@ def _deleted(node, stop) -> bool:
 def _table_lines(table) -> list[str]:
     """One line a row, cells tab-separated; a table nested in a cell follows its row."""
     lines: list[str] = []
-    above: dict[int, str] = {}  # grid column → text of the cell covering it in the row above
+    # The row above: the text and laid-out width of the cell starting at each grid column, and
+    # the text of the cell covering each grid column.
+    above: dict[int, tuple[str, int]] = {}
+    covered: dict[int, str] = {}
     for row in (c for c in _children(table) if c.tag == _W + "tr"):
-        cells, nested, covering = [], [], {}
+        cells, nested, starts, covering = [], [], {}, {}
         column = _grid_value(row.find(f"{_W}trPr/{_W}gridBefore"), 0)
         for cell in (c for c in _children(row) if c.tag == _W + "tc"):
             properties = cell.find(_W + "tcPr")
             span = max(1, _grid_value(None if properties is None else properties.find(_W + "gridSpan"), 1))
             merge = None if properties is None else properties.find(_W + "vMerge")
-            if merge is not None and merge.get(_W + "val") in (None, "continue") and column in above:
-                text = above[column]  # the merged cell above, as python-docx gives it
+            continued = merge is not None and merge.get(_W + "val") in (None, "continue")
+            if continued and column in above:
+                # the merged cell above, laid out as python-docx does: that cell, its width
+                # included, even where this one claims another
+                text, width = above[column]
+            elif continued and column in covered:
+                text, width = covered[column], span  # no cell starts here above: its text
             else:
                 paragraphs: list[str] = []
                 for child in _children(cell):
@@ -189,14 +197,15 @@ def _table_lines(table) -> list[str]:
                         paragraphs.append(_paragraph_text(child))
                     elif child.tag == _W + "tbl":
                         nested.extend(_table_lines(child))
-                text = " ".join(" ".join(paragraphs).split())
+                text, width = " ".join(" ".join(paragraphs).split()), span
             # a cell spanning several grid columns, then empty ones for the rest of its span,
             # so that every row's cells line up with the grid (and the header's with its values)
-            cells.extend([text] + [""] * (span - 1))
+            cells.extend([text] + [""] * (width - 1))
+            starts[column] = (text, width)
             for k in range(column, column + span):
                 covering[k] = text
             column += span
-        above = covering
+        above, covered = starts, covering
         lines.append("\t".join(cells))
         lines.extend(nested)
     return lines
