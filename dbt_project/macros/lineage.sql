@@ -3,7 +3,7 @@
     rows that fed each rollup). assert_lineage_counts_equal_scores reads the months' rows
     through this macro when it checks months only: the rollups' member (a view that
     recomputes them) cannot run in parallel workers, so with it PostgreSQL ran the whole
-    check in one process (14 s for a national month, its dbt build's last step). -#}
+    check in one process (13–14 s for a national month, its dbt build's last step). -#}
 {% macro criterion_lineage_rows(with_rollups=true) -%}
 {%- set items = criterion_items() %}
 {%- set models = {'dossier': ('int_dossiers_classified', 'int_dossier_rollup_items', 'dossier_id'),

@@ -93,11 +93,7 @@ def open_context_in_background(context_dir: Path, conn_url: str) -> Future:
     """The gate's GX context, opened on a thread: importing GX takes seconds of Python
     that would otherwise come on top of the gate's first queries (the suspects pass, the
     row counts), which keep PostgreSQL busy meanwhile and leave the interpreter idle."""
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chiso-gx-context")
-    try:
-        return executor.submit(_open_gate_context, context_dir, conn_url)
-    finally:
-        executor.shutdown(wait=False)
+    return _in_background(_open_gate_context, context_dir, conn_url)
 
 
 def _open_gate_context(context_dir: Path, conn_url: str) -> Any:
@@ -230,7 +226,7 @@ def validate(
     from chiso.gate.expectation import RULE_OF_QUERY
 
     RULE_OF_QUERY.clear()  # this run's queries only, however long the process lives
-    opened = context if context is not None else _in_background(_open_gate_context, context_dir, conn_url)
+    opened = context if context is not None else open_context_in_background(context_dir, conn_url)
     raw_checks = _in_background(_run_parts, opened, over_raw, rules, run_id, months)
     try:
         for suite in {suite.name: suite for suite, _ in over_suspects}.values():
@@ -244,6 +240,7 @@ def validate(
 
 
 def _in_background(function: Any, *args: Any) -> Future:
+    """`function(*args)` on a thread of its own, which ends with it."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chiso-gate")
     try:
         return executor.submit(function, *args)
