@@ -148,6 +148,13 @@ def _set_cell(path: Path, row: int, column: int, value: str) -> str:
             record[key] = value
         path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         return f"{path.name} record {row % max(len(records), 1)} = {value!r}"
+    if path.suffix in (".txt", ".md"):  # the narrative report: the value written into a line
+        lines = path.read_text(encoding="utf-8").split("\n")
+        r = row % len(lines)
+        at = column % (len(lines[r]) + 1)
+        lines[r] = lines[r][:at] + value + lines[r][at:]
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return f"{path.name} line {r + 1} column {at + 1} gets {value!r}"
     import openpyxl
 
     book = openpyxl.load_workbook(path)
