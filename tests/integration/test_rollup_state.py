@@ -91,6 +91,39 @@ def _run(dsn: str, submissions: Path, month: str) -> None:
     bench.run_month(dsn, submissions, period_window(month, "calendar"), None, f"rollup-state-{month}")
 
 
+def _rollup_catalogue_differences(dsn: str) -> int:
+    """Procedures of each quarter's and year's catalogue (int_procedures_rolled) that are not
+    those of the rollup's latest month with a catalogue, or missing: zero when every rollup
+    took its latest month's, whether the build read that month's partition (the month built
+    is the latest) or probed an earlier or later one (a rebuild of an earlier month)."""
+    (count,) = rows(dsn, """
+        with rolled as (
+            select unit_code, period, procedure_code, batch_id from intermediate.int_procedures_rolled
+        ),
+        latest as (
+            select r.unit_code, r.period, max(c.period) as month
+            from (select distinct unit_code, period from rolled) r
+            join intermediate.int_procedures_classified c
+              on c.unit_code = r.unit_code
+             and left(c.period, 4) = left(r.period, 4)
+             and (r.period not like '%%-Q%%'
+                  or left(c.period, 4) || '-Q' || ((substr(c.period, 6, 2)::int + 2) / 3) = r.period)
+            group by r.unit_code, r.period
+        ),
+        expected as (
+            select l.unit_code, l.period, c.procedure_code, c.batch_id
+            from latest l
+            join intermediate.int_procedures_classified c
+              on c.unit_code = l.unit_code and c.period = l.month
+        )
+        select count(*) from (
+            (select * from rolled except all select * from expected)
+            union all
+            (select * from expected except all select * from rolled)
+        ) d""")
+    return count[0]
+
+
 def test_month_by_month_rollups_equal_their_items(tmp_path, fresh_dsn, monkeypatch):
     # a warehouse of its own: no later month loaded by another test sends a build down the
     # recompute-everything path
@@ -130,6 +163,8 @@ def test_month_by_month_rollups_equal_their_items(tmp_path, fresh_dsn, monkeypat
         where s.criterion_code = '2.1' and (s.numerator <> i.n or s.counted_denominator <> i.d)""") \
         == [(0,)]
 
+    assert _rollup_catalogue_differences(server_dsn) == 0
+
     # August resubmitted without the dossier finished then: a rebuild of a month whose year
     # has later months recomputes the quarter and year from every month (audited again).
     august = next(submissions.glob(f"*/{UNIT}/2025-08/ho_so.csv"))
@@ -138,6 +173,12 @@ def test_month_by_month_rollups_equal_their_items(tmp_path, fresh_dsn, monkeypat
     _run(fresh_dsn, submissions, "2025-08")
     assert rows(server_dsn, f"select period, month from {items} where dossier_id = %s order by 1",
                 (chosen["across"],)) == [("2025", "2025-10"), ("2025-Q4", "2025-10")]
+    # Q3's catalogue is September's and the year's October's, not the rebuilt August's
+    assert rows(server_dsn, "select distinct period, batch_id like '%%-2025-09-%%', "
+                            "batch_id like '%%-2025-10-%%' from intermediate.int_procedures_rolled "
+                            "where unit_code = %s order by 1",
+                (UNIT,)) == [("2025", False, True), ("2025-Q3", True, False), ("2025-Q4", False, True)]
+    assert _rollup_catalogue_differences(server_dsn) == 0
 
     # A year's totals feed the next year: criterion 1.4's 'prior_year' policy scores a month
     # with nothing received on the prior year's received dossiers / 12. January 2026 of the
