@@ -202,7 +202,7 @@ from (
     carries is_unit_representative and unit_offers_e_certified_copy, which depend on the
     catalogue alone: a quarter or year takes them from the catalogue month it uses, instead
     of working them out again over its rows. -#}
-{% macro procedure_classification(relation, representatives_known=false) -%}
+{% macro procedure_classification(relation, representatives_known=false, units_from=none) -%}
 {%- if representatives_known %}
 {%- set representative, offers = 'items.is_unit_representative', 'items.unit_offers_e_certified_copy' %}
 {%- else %}
@@ -248,8 +248,9 @@ from {{ relation }} as items
 {%- if not representatives_known %}
 -- per unit and period, by one hashed pass instead of a window's sort of every row: the
 -- representative (the e-certified procedure with the lowest code, else the lowest code)
--- and whether any procedure offers e-certified copies. The relation holds one row per
--- unit, period and procedure_code, with e_certified_copy never null.
+-- and whether any procedure offers e-certified copies. The relation (or `units_from`, the
+-- same catalogue without the usage counts) holds one row per unit, period and
+-- procedure_code, with e_certified_copy never null.
 inner join (
     select
         unit_code,
@@ -259,7 +260,7 @@ inner join (
             min(procedure_code)
         ) as representative_procedure_code,
         bool_or(e_certified_copy) as unit_offers_e_certified_copy
-    from {{ relation }}
+    from {{ units_from or relation }}
     group by unit_code, period
 ) as units
     on

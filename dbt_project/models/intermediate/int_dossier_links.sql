@@ -65,10 +65,14 @@ select
 from links
 inner join batches
     on links.batch_id = batches.batch_id
-left join dossiers
-    on
-        links.batch_id = dossiers.batch_id
-        and links.dossier_id = dossiers.dossier_id
-where
-    dossiers.dossier_id is null
-    or (dossiers.result_returned_at is null and coalesce(dossiers.dossier_status, '') not in ('refused', 'withdrawn'))
+-- an anti-join (one row a dossier: fct_dossiers' grain): a hash of the month's settled
+-- dossiers, where the left join sorted all 3.6 million of a national month, on disk, for a
+-- merge join (select 7.8 → 3.4 s)
+where not exists (
+    select 1
+    from dossiers
+    where
+        dossiers.batch_id = links.batch_id
+        and dossiers.dossier_id = links.dossier_id
+        and (dossiers.result_returned_at is not null or dossiers.dossier_status in ('refused', 'withdrawn'))
+)
