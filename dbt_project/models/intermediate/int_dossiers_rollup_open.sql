@@ -29,7 +29,7 @@ members as (
     {%- if rollup_full_path() %}
     {{ dossier_rollup_members(rollup_member_filter('month_items.period')) }}
     {%- else %}
-    {{ dossier_rollup_members(period_filter('month_items.period')) }}
+    {{ dossier_rollup_members(period_filter('month_items.period'), month=selected_period()) }}
     {%- endif %}
 ),
 

@@ -112,7 +112,7 @@ settled_parts as (
 -- not materialized: read twice (its other settled dossiers, its carried-over ones), cheaper
 -- than writing the month's rows aside once
 members as not materialized (
-    {{ dossier_rollup_members(period_filter('month_items.period'), with_month_end=true) }}
+    {{ dossier_rollup_members(period_filter('month_items.period'), with_month_end=true, month=month) }}
 ),
 
 -- open dossiers of earlier months still awaiting a later delivery (this month's marks
