@@ -80,6 +80,7 @@
             {% do adapter.drop_relation(former) %}
         {%- endif -%}
         {% do add_new_columns(target, build) %}
+        {% do match_partition_indexes(target) %}
         {%- if routed -%}
             {% do replace_partitions(target, build, periods, sql) %}
             {% do adapter.drop_relation(build) %}
@@ -161,10 +162,44 @@
 {% macro create_partitioned_parent(target, like) -%}
     {% call statement('create_parent') -%}
         create table {{ target }} (like {{ like }}) partition by list (period);
-        {%- for columns in config.get('partition_indexes', [['period', 'unit_code']]) %}
+        {%- for columns in partition_indexes() %}
         create index {{ target.identifier }}__{{ columns | join('_') }} on {{ target }} ({{ columns | join(', ') }});
         {%- endfor %}
     {%- endcall %}
+{%- endmacro %}
+
+{#- The indexes every partition gets (config partition_indexes). By default one on unit_code:
+    each partition holds one period, so a leading period column sorted nothing and cost
+    every comparison (a national month's int_dossiers_classified: 2.6 s for
+    (period, unit_code), 1.3 s for unit_code, at each attach); a query's period picks its
+    partition first. -#}
+{% macro partition_indexes() -%}
+    {{ return(config.get('partition_indexes', [['unit_code']])) }}
+{%- endmacro %}
+
+{#- A partitioned table built before keeps the indexes it was created with: those the
+    model no longer asks for (named by create_partitioned_parent) are dropped, the ones
+    it asks for are created (once, on every period's partition; later partitions get them
+    at their attach). -#}
+{% macro match_partition_indexes(target) -%}
+    {%- set found = run_query(
+        "select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid"
+        ~ " where i.indrelid = '" ~ target ~ "'::regclass") -%}
+    {%- set existing = found.columns[0].values() | list -%}
+    {%- set wanted = {} -%}
+    {%- for columns in partition_indexes() -%}
+        {%- do wanted.update({target.identifier ~ '__' ~ columns | join('_'): columns}) -%}
+    {%- endfor -%}
+    {%- for name in existing if name.startswith(target.identifier ~ '__') and name not in wanted -%}
+        {% call statement('drop_index_' ~ loop.index) -%}
+            drop index {{ target.schema }}.{{ name }}
+        {%- endcall %}
+    {%- endfor -%}
+    {%- for name, columns in wanted.items() if name not in existing -%}
+        {% call statement('create_index_' ~ loop.index) -%}
+            create index {{ name }} on {{ target }} ({{ columns | join(', ') }})
+        {%- endcall %}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#- Every period of `source` into a partition of its own (one insert, routed by PostgreSQL). -#}
@@ -208,7 +243,7 @@
 {#- The configuration of a period table (one partition a period): `indexes` are lists of
     columns every partition is indexed on; `periods`: what a month's build rewrites, 'month'
     or 'rollups' (its quarter and year to date); `pre_hook`: the model's own pre_hooks. -#}
-{% macro period_partitioned_config(indexes=[['period', 'unit_code']], periods='month', pre_hook=[]) -%}
+{% macro period_partitioned_config(indexes=[['unit_code']], periods='month', pre_hook=[]) -%}
     {{ return({
         'materialized': 'period_partitioned',
         'partition_indexes': indexes,

@@ -499,7 +499,18 @@ def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) ->
     # the views over them, as an earlier version left them (the conversion drops and recreates them)
     dbt(built, "run", "--select", "int_dossiers_classified+,config.materialized:view")
     assert query(built, "select count(*) from marts.fct_dossiers") != [(0,)]
+    # a table whose partitions an earlier version indexed on (period, unit_code)
+    feedback = "intermediate.int_feedback_classified"
+    query(built, f"""drop index intermediate.int_feedback_classified__unit_code;
+                     create index int_feedback_classified__period_unit_code on {feedback} (period, unit_code);
+                     select 1""")
     dbt(built, "build", "--vars", '{period: "2025-09"}')
+    # … is indexed as the model now asks, every partition of it (those the build left alone too)
+    assert query(built, "select indexname, indexdef like '%%(unit_code)' from pg_indexes "
+                        "where schemaname = 'intermediate' and tablename = 'int_feedback_classified'") \
+        == [("int_feedback_classified__unit_code", True)]
+    assert query(built, "select count(*) from pg_inherits i where i.inhparent = %s::regclass and not exists ("
+                        "select 1 from pg_index x where x.indrelid = i.inhrelid)", (feedback,)) == [(0,)]
     assert {t: partitions(t) for t in history} == history
     assert query(built, "select * from marts.fct_payments order by 1, 2, 3") == payments
     # the quarter's and the year's partitions are new tables with the same rows; 2024's is kept

@@ -1,5 +1,5 @@
--- also indexed on (unit_code, period): int_procedures_rolled finds each unit's latest month by it
-{{ config(**period_partitioned_config(indexes=[['period', 'unit_code'], ['unit_code', 'period']])) }}
+-- indexed on (unit_code, period): int_procedures_rolled finds each unit's latest month by it
+{{ config(**period_partitioned_config(indexes=[['unit_code', 'period']])) }}
 
 -- One row per procedure in a scored batch's catalogue (danh_muc_tthc), with the
 -- procedure-based criteria's numerator and denominator membership (macro
