@@ -241,16 +241,20 @@
 {%- endmacro %}
 
 {#- The configuration of a period table (one partition a period): `indexes` are lists of
-    columns every partition is indexed on; `periods`: what a month's build rewrites, 'month'
-    or 'rollups' (its quarter and year to date); `pre_hook`: the model's own pre_hooks. -#}
-{% macro period_partitioned_config(indexes=[['unit_code']], periods='month', pre_hook=[]) -%}
-    {{ return({
+    columns every partition is indexed on (none: partition_indexes()'s default); `periods`:
+    what a month's build rewrites, 'month' or 'rollups' (its quarter and year to date);
+    `pre_hook`: the model's own pre_hooks. -#}
+{% macro period_partitioned_config(indexes=none, periods='month', pre_hook=[]) -%}
+    {%- set settings = {
         'materialized': 'period_partitioned',
-        'partition_indexes': indexes,
         'partition_periods': periods,
         'pre_hook': pre_hook,
         'meta': {'period_scoped': true},
-    }) }}
+    } -%}
+    {%- if indexes is not none -%}
+        {%- do settings.update({'partition_indexes': indexes}) -%}
+    {%- endif -%}
+    {{ return(settings) }}
 {%- endmacro %}
 
 {#- A month's table, created from the model's select. A model with an enforced contract (the
