@@ -51,6 +51,12 @@ EMBEDDED_SETTINGS = {
     # need a restart: the server is restarted once, when its warehouse is created.
     "wal_level": "minimal",
     "max_wal_senders": "0",
+    # No vacuum merely because rows were inserted: the warehouse's tables are written once
+    # (a landed file, a built partition) and analysed by the job that wrote them, and such a
+    # vacuum rewrote a national month's 1 GB of raw dossiers while the gate and the build
+    # read them. Deletes and updates still trigger autovacuum; freezing still happens
+    # before wraparound.
+    "autovacuum_vacuum_insert_threshold": "-1",
 }
 
 

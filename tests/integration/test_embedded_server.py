@@ -54,3 +54,15 @@ def test_a_half_written_handle_list_does_not_lock_the_warehouse_out(server_dsn, 
     assert done.stdout.strip() == server_dsn
     assert isinstance(json.loads(handles.read_text(encoding="utf-8")), list)
     assert "unreadable" in done.stderr  # said, not silently repaired
+
+
+def test_inserted_rows_alone_do_not_wake_autovacuum(fresh_dsn):
+    """A landed month or a built partition is written once and analysed by its writer; a
+    vacuum woken by those inserts rewrote the national month's raw dossiers (1 GB) while the
+    gate and the build read them. Autovacuum itself stays on, for deletes and updates."""
+    with contextlib.closing(psycopg2.connect(fresh_dsn)) as conn:
+        cur = conn.cursor()
+        cur.execute("select current_setting('autovacuum'),"
+                    " current_setting('autovacuum_vacuum_insert_threshold'),"
+                    " current_setting('autovacuum_vacuum_threshold')")
+        assert cur.fetchone() == ("on", "-1", "50")
