@@ -90,7 +90,7 @@
             {% do adapter.rename_relation(build, partition) %}
             {% call statement('attach') -%}
                 alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
-                analyze {{ partition }}
+                {{ analysed_once(partition) }}
             {%- endcall %}
         {%- endif -%}
     {%- endif -%}
@@ -134,7 +134,7 @@
         drop table if exists {{ partition }};
         alter table {{ fresh }} rename to {{ partition.identifier }};
         alter table {{ target }} attach partition {{ partition }} for values in ('{{ period }}');
-        analyze {{ partition }};
+        {{ analysed_once(partition) }};
         {%- endfor %}
         drop table {{ router }}
     {%- endcall %}
@@ -209,10 +209,23 @@
         {%- for period in periods.columns[0].values() %}
         drop table if exists {{ partition_relation(target, period) }};
         create table {{ partition_relation(target, period) }} partition of {{ target }} for values in ('{{ period }}');
+        {{ analysed_once(partition_relation(target, period), analyze=false) }};
         {%- endfor %}
         insert into {{ target }} select {{ column_list(like) }} from {{ source }};
         analyze {{ target }}
     {%- endcall %}
+{%- endmacro %}
+
+{#- A partition is written by one transaction and never changed after (a rebuild swaps in
+    a new one): the statistics taken here are final. Autovacuum would analyse it again once
+    the transaction's inserts reach its counters, beside the next nodes of the build (the
+    national month's classified partition: 2–4 s, with every other partition), so it leaves
+    these tables alone, except to freeze them before transaction IDs wrap around. -#}
+{% macro analysed_once(partition, analyze=true) -%}
+    alter table {{ partition }} set (autovacuum_enabled = false, toast.autovacuum_enabled = false)
+    {%- if analyze %};
+    analyze {{ partition }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro column_list(relation) -%}

@@ -464,8 +464,16 @@ def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) ->
                                     from pg_inherits i join pg_class c on c.oid = i.inhrelid
                                     where i.inhparent = %s::regclass""", (table,)))
 
+    def left_to_autovacuum(table: str) -> list[tuple]:
+        """Partitions autovacuum would analyse again: each is analysed by its build, once."""
+        return query(built, """select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                               where i.inhparent = %s::regclass
+                                 and not coalesce(c.reloptions @> '{autovacuum_enabled=false}', false)""",
+                     (table,))
+
     for table in MONTH_TABLES + ROLLUP_TABLES:
         assert query(built, "select relkind from pg_class where oid = %s::regclass", (table,)) == [("p",)]
+        assert left_to_autovacuum(table) == [], table
         # a partition for each period with rows (the fixture's August batch is empty)
         periods = query(built, f"select distinct period from {table} order by 1")
         assert [bound for _, bound in partitions(table)] == [f"FOR VALUES IN ('{p}')" for (p,) in periods]
@@ -512,6 +520,8 @@ def test_month_tables_are_partitioned_and_a_former_table_converts(built: str) ->
     assert query(built, "select count(*) from pg_inherits i where i.inhparent = %s::regclass and not exists ("
                         "select 1 from pg_index x where x.indrelid = i.inhrelid)", (feedback,)) == [(0,)]
     assert {t: partitions(t) for t in history} == history
+    # the converted tables' partitions, earlier months' included
+    assert [left_to_autovacuum(t) for t in history] == [[], []]
     assert query(built, "select * from marts.fct_payments order by 1, 2, 3") == payments
     # the quarter's and the year's partitions are new tables with the same rows; 2024's is kept
     for table, oids in rolled_before.items():
